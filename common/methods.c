@@ -1,0 +1,213 @@
+/* methods.c - the method table and parameter validation shared by holdfastd and holdfast. */
+#include "methods.h"
+
+#include <string.h>
+
+#define END {0}
+#define P_GUEST                                                                                    \
+	{"guest", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "GUEST",             \
+	 "the guest, as NAME or HOST/NAME"}
+#define P_JOB                                                                                      \
+	{"job", HF_PT_INT, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 1, 1LL << 53, "JOB", "job id"}
+
+static const HfParam p_none[] = {END};
+static const HfParam p_guests[] = {
+	{"host", HF_PT_STRING, 0, NULL, 0, 0, "HOST", "only guests of this host"},
+	{"all", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
+	 "include guests that are not Windows Server 2008 / 2008 R2"},
+	END};
+static const HfParam p_guest[] = {P_GUEST, END};
+static const HfParam p_snap_create[] = {
+	P_GUEST,
+	{"name", HF_PT_STRING, 0, NULL, 0, 0, "NAME",
+	 "snapshot name (default hf-YYYYMMDDTHHMMSSZ, UTC)"},
+	{"description", HF_PT_STRING, 0, NULL, 0, 0, "TEXT", "free text stored with the snapshot"},
+	{"quiesce", HF_PT_ENUM, 0, "no|yes|try", 0, 0, "MODE",
+	 "freeze the guest's filesystems through its agent first: no (crash-consistent), yes "
+	 "(fail if the freeze fails), try (fall back to crash-consistent, recorded with the reason)"},
+	{"timeout", HF_PT_INT, 0, NULL, 1, 600, "SECONDS",
+	 "bound for each guest-agent call of the quiesce (default 10)"},
+	END};
+static const HfParam p_snap_one[] = {
+	P_GUEST,
+	{"snapshot", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "SNAPSHOT",
+	 "snapshot name"},
+	END};
+static const HfParam p_snap_delete[] = {
+	P_GUEST,
+	{"snapshot", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "SNAPSHOT",
+	 "snapshot name"},
+	{"force", HF_PT_BOOL, 0, NULL, 0, 0, NULL, "also delete a snapshot holdfast did not make"},
+	END};
+static const HfParam p_jobs_list[] = {
+	{"state", HF_PT_ENUM, 0, "queued|running|succeeded|failed|cancelled|interrupted", 0, 0,
+	 "STATE", "only jobs in this state"},
+	{"guest", HF_PT_STRING, 0, NULL, 0, 0, "GUEST", "only jobs of this guest"},
+	END};
+static const HfParam p_job[] = {P_JOB, END};
+
+const HfMethod methods_table[] = {
+	{"daemon.version", "version", HF_ROLE_READ, false,
+	 "show holdfast and library versions of the CLI and the daemon", p_none},
+	{"guests.list", "guests", HF_ROLE_READ, false,
+	 "list the Windows Server 2008 guests on every host", p_guests},
+	{"guest.show", "guest show", HF_ROLE_READ, false, "show one guest in detail", p_guest},
+	{"snapshot.create", "snapshot create", HF_ROLE_ADMIN, true,
+	 "take a snapshot (optionally quiesced through the guest agent)", p_snap_create},
+	{"snapshot.list", "snapshot list", HF_ROLE_READ, false,
+	 "list a guest's snapshots, holdfast-owned and foreign", p_guest},
+	{"snapshot.revert", "snapshot revert", HF_ROLE_ADMIN, true,
+	 "revert a guest to a snapshot", p_snap_one},
+	{"snapshot.delete", "snapshot delete", HF_ROLE_ADMIN, true,
+	 "delete a snapshot holdfast made (--force for foreign ones)", p_snap_delete},
+	{"jobs.list", "jobs list", HF_ROLE_READ, false, "list jobs", p_jobs_list},
+	{"jobs.get", "jobs show", HF_ROLE_READ, false, "show one job", p_job},
+	{"jobs.watch", "jobs watch", HF_ROLE_READ, false,
+	 "follow a job's progress until it ends", p_job},
+	{"jobs.cancel", "jobs cancel", HF_ROLE_ADMIN, false, "cancel a queued or running job",
+	 p_job},
+	{"daemon.reload", "reload", HF_ROLE_ADMIN, false,
+	 "re-read the configuration (kept unchanged when it does not parse)", p_none},
+};
+const size_t methods_count = sizeof methods_table / sizeof methods_table[0];
+
+const HfMethod *methods_find(const char *name)
+{
+	for (size_t i = 0; name && i < methods_count; i++)
+		if (strcmp(methods_table[i].name, name) == 0)
+			return &methods_table[i];
+	return NULL;
+}
+
+/* Longest match of the leading CLI words against the rows' command words. */
+const HfMethod *methods_find_command(const char *const *words, int nwords, int *used)
+{
+	const HfMethod *best = NULL;
+	int best_n = 0;
+
+	for (size_t i = 0; i < methods_count; i++) {
+		const char *c = methods_table[i].command;
+		int n = 0;
+		while (n < nwords) {
+			size_t len = strlen(words[n]);
+			if (strncmp(c, words[n], len) != 0 || (c[len] != ' ' && c[len] != '\0'))
+				break;
+			n++;
+			c += len;
+			if (*c == '\0')
+				break;
+			c++;
+		}
+		if (*c == '\0' && n > best_n) {
+			best = &methods_table[i];
+			best_n = n;
+		}
+	}
+	if (used)
+		*used = best_n;
+	return best;
+}
+
+const HfParam *methods_param(const HfMethod *m, const char *name)
+{
+	for (const HfParam *p = m->params; p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+static bool choice_ok(const char *choices, const char *v)
+{
+	size_t len = strlen(v);
+	for (const char *c = choices; *c;) {
+		const char *bar = strchr(c, '|');
+		size_t n = bar ? (size_t)(bar - c) : strlen(c);
+		if (n == len && strncmp(c, v, n) == 0)
+			return true;
+		c += n + (bar ? 1 : 0);
+	}
+	return false;
+}
+
+static int check_string(const HfMethod *m, const HfParam *p, const cJSON *v, HfError *err)
+{
+	if (!cJSON_IsString(v))
+		return error_set(err, HF_ERR_INVALID_PARAMS, "%s: parameter '%s' must be a string",
+				 m->name, p->name);
+	if (strlen(v->valuestring) > HF_STRING_PARAM_MAX)
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "%s: parameter '%s' is longer than %d bytes", m->name, p->name,
+				 HF_STRING_PARAM_MAX);
+	return 0;
+}
+
+static int check_one(const HfMethod *m, const HfParam *p, const cJSON *v, HfError *err)
+{
+	switch (p->type) {
+	case HF_PT_STRING:
+		if (check_string(m, p, v, err) < 0)
+			return -1;
+		if ((p->flags & HF_P_REQUIRED) && !v->valuestring[0])
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' must not be empty", m->name, p->name);
+		return 0;
+	case HF_PT_ENUM:
+		if (check_string(m, p, v, err) < 0)
+			return -1;
+		if (!choice_ok(p->choices, v->valuestring))
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' is '%s'; expected one of %s", m->name,
+					 p->name, v->valuestring, p->choices);
+		return 0;
+	case HF_PT_BOOL:
+		if (!cJSON_IsBool(v))
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' must be true or false", m->name, p->name);
+		return 0;
+	case HF_PT_INT: {
+		double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+		if (!cJSON_IsNumber(v) || d != (double)(long long)d)
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' must be an integer", m->name, p->name);
+		if ((p->min || p->max) && (d < (double)p->min || d > (double)p->max))
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' is %.0f; allowed %lld..%lld", m->name,
+					 p->name, d, p->min, p->max);
+		return 0;
+	}
+	case HF_PT_STRINGS: {
+		const cJSON *e;
+		if (!cJSON_IsArray(v))
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' must be an array of strings", m->name,
+					 p->name);
+		cJSON_ArrayForEach(e, v) if (check_string(m, p, e, err) < 0) return -1;
+		return 0;
+	}
+	}
+	return error_set(err, HF_ERR_INTERNAL, "%s: bad parameter type", m->name);
+}
+
+int methods_validate(const HfMethod *m, const cJSON *params, HfError *err)
+{
+	const cJSON *v;
+
+	if (params && !cJSON_IsObject(params))
+		return error_set(err, HF_ERR_INVALID_PARAMS, "%s: params must be a JSON object",
+				 m->name);
+	cJSON_ArrayForEach(v, params)
+	{
+		const HfParam *p = methods_param(m, v->string);
+		if (!p)
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: unknown parameter '%s'", m->name, v->string);
+		if (check_one(m, p, v, err) < 0)
+			return -1;
+	}
+	for (const HfParam *p = m->params; p->name; p++)
+		if ((p->flags & HF_P_REQUIRED) && !cJSON_GetObjectItemCaseSensitive(params, p->name))
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: missing parameter '%s' (%s)", m->name, p->name,
+					 p->help);
+	return 0;
+}

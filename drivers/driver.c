@@ -1,0 +1,187 @@
+/* driver.c - dispatch through the driver vtable; plain-struct helpers. */
+#include "driver.h"
+
+#include <string.h>
+
+static int unsupported(DrvConn *c, const char *op, HfError *err)
+{
+	return error_set(err, HF_ERR_UNSUPPORTED, "%s is not supported by the %s backend (%s)", op,
+			 c->drv->name, c->uri);
+}
+
+#define CALL(c, op, desc, ...)                                                                     \
+	((c)->drv->op ? (c)->drv->op(c, __VA_ARGS__) : unsupported(c, desc, err))
+
+const char *drv_state_name(DrvGuestState s)
+{
+	static const char *const n[] = {"unknown", "running",     "blocked", "paused", "shutdown",
+					"shutoff", "crashed", "pmsuspended", "saved"};
+	return (unsigned)s < G_N_ELEMENTS(n) ? n[s] : "unknown";
+}
+
+int drv_open(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
+	     HfError *err)
+{
+	for (size_t i = 0; drv_all[i]; i++)
+		if (drv_all[i]->probe(uri))
+			return drv_all[i]->open(uri, cb, flags, out, err);
+	return error_set(err, HF_ERR_CONFIG, "no driver accepts URI '%s'", uri);
+}
+
+void drv_close(DrvConn *c)
+{
+	if (c)
+		c->drv->close(c);
+}
+
+bool drv_alive(DrvConn *c)
+{
+	return c && (!c->drv->alive || c->drv->alive(c));
+}
+
+int drv_guest_list(DrvConn *c, unsigned flags, GPtrArray **out, HfError *err)
+{
+	return CALL(c, guest_list, "listing guests", flags, out, err);
+}
+
+int drv_guest_get(DrvConn *c, const char *guest, unsigned flags, DrvGuest **out, HfError *err)
+{
+	return CALL(c, guest_get, "guest lookup", guest, flags, out, err);
+}
+
+int drv_snapshot_list(DrvConn *c, const char *guest, unsigned flags, GPtrArray **out,
+		      HfError *err)
+{
+	return CALL(c, snapshot_list, "listing snapshots", guest, flags, out, err);
+}
+
+int drv_snapshot_create(DrvConn *c, const char *guest, const DrvSnapshotSpec *spec,
+			unsigned flags, DrvSnapshot **out, HfError *err)
+{
+	return CALL(c, snapshot_create, "creating snapshots", guest, spec, flags, out, err);
+}
+
+int drv_snapshot_revert(DrvConn *c, const char *guest, const char *snap, unsigned flags,
+			HfError *err)
+{
+	return CALL(c, snapshot_revert, "reverting snapshots", guest, snap, flags, err);
+}
+
+int drv_snapshot_delete(DrvConn *c, const char *guest, const char *snap, unsigned flags,
+			HfError *err)
+{
+	return CALL(c, snapshot_delete, "deleting snapshots", guest, snap, flags, err);
+}
+
+int drv_fs_freeze(DrvConn *c, const char *guest, int timeout_s, unsigned flags, int *frozen,
+		  HfError *err)
+{
+	return CALL(c, fs_freeze, "freezing guest filesystems", guest, timeout_s, flags, frozen,
+		    err);
+}
+
+int drv_fs_thaw(DrvConn *c, const char *guest, int timeout_s, unsigned flags, int *thawed,
+		HfError *err)
+{
+	return CALL(c, fs_thaw, "thawing guest filesystems", guest, timeout_s, flags, thawed, err);
+}
+
+int drv_agent_command(DrvConn *c, const char *guest, const char *cmd, int timeout_s,
+		      unsigned flags, char **reply, HfError *err)
+{
+	return CALL(c, agent_command, "guest agent commands", guest, cmd, timeout_s, flags, reply,
+		    err);
+}
+
+DrvDisk *drv_disk_new(void)
+{
+	return g_new0(DrvDisk, 1);
+}
+
+void drv_disk_free(DrvDisk *d)
+{
+	if (!d)
+		return;
+	g_free(d->target);
+	g_free(d->device);
+	g_free(d->path);
+	g_free(d->format);
+	g_free(d);
+}
+
+DrvGuest *drv_guest_new(void)
+{
+	DrvGuest *g = g_new0(DrvGuest, 1);
+	g->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_disk_free);
+	return g;
+}
+
+void drv_guest_free(DrvGuest *g)
+{
+	if (!g)
+		return;
+	g_free(g->name);
+	g_free(g->uuid);
+	g_free(g->title);
+	g_free(g->description);
+	g_free(g->os_id);
+	g_free(g->os_source);
+	g_strfreev(g->tags);
+	g_ptr_array_unref(g->disks);
+	g_free(g);
+}
+
+DrvGuest *drv_guest_copy(const DrvGuest *g)
+{
+	DrvGuest *c = drv_guest_new();
+	c->name = g_strdup(g->name);
+	c->uuid = g_strdup(g->uuid);
+	c->title = g_strdup(g->title);
+	c->description = g_strdup(g->description);
+	c->state = g->state;
+	c->vcpus = g->vcpus;
+	c->memory_kib = g->memory_kib;
+	c->os_id = g_strdup(g->os_id);
+	c->os_source = g_strdup(g->os_source);
+	c->win2008 = g->win2008;
+	c->tags = g_strdupv(g->tags);
+	c->persistent = g->persistent;
+	for (guint i = 0; i < g->disks->len; i++) {
+		const DrvDisk *d = g->disks->pdata[i];
+		DrvDisk *n = drv_disk_new();
+		n->target = g_strdup(d->target);
+		n->device = g_strdup(d->device);
+		n->path = g_strdup(d->path);
+		n->format = g_strdup(d->format);
+		n->capacity = d->capacity;
+		n->allocation = d->allocation;
+		g_ptr_array_add(c->disks, n);
+	}
+	return c;
+}
+
+DrvSnapshot *drv_snapshot_new(void)
+{
+	return g_new0(DrvSnapshot, 1);
+}
+
+void drv_snapshot_free(DrvSnapshot *s)
+{
+	if (!s)
+		return;
+	g_free(s->name);
+	g_free(s->description);
+	g_free(s->parent);
+	g_free(s->state);
+	g_free(s);
+}
+
+bool drv_os_is_win2008(const char *id)
+{
+	static const char *const ids[] = {"http://microsoft.com/win/2k8",
+					  "http://microsoft.com/win/2k8r2", "win2k8", "win2k8r2"};
+	for (size_t i = 0; id && i < G_N_ELEMENTS(ids); i++)
+		if (!strcmp(id, ids[i]))
+			return true;
+	return false;
+}

@@ -1,0 +1,169 @@
+/* driver.h - the hypervisor driver vtable (modelled on libvirt's own driver tables).
+ *
+ * name, open and close are mandatory; every other operation is optional: the drv_*() wrappers
+ * answer "not supported by this backend" (HF_ERR_UNSUPPORTED) when it is NULL. Every operation
+ * takes a flags word (0 today unless documented). Drivers return plain C structs; only the
+ * daemon's method layer builds JSON. Operations are called from worker threads and may block;
+ * a DrvConn must be safe for concurrent calls from several threads. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum {
+	DRV_STATE_UNKNOWN,
+	DRV_STATE_RUNNING,
+	DRV_STATE_BLOCKED,
+	DRV_STATE_PAUSED,
+	DRV_STATE_SHUTDOWN, /* shutting down */
+	DRV_STATE_SHUTOFF,
+	DRV_STATE_CRASHED,
+	DRV_STATE_PMSUSPENDED,
+	DRV_STATE_SAVED, /* Hyper-V "saved" */
+} DrvGuestState;
+
+const char *drv_state_name(DrvGuestState s);
+
+typedef struct {
+	char *target;   /* "vda", "sda", "IDE 0:0" */
+	char *device;   /* "disk", "cdrom" */
+	char *path;     /* source file / block device / volume; NULL when none (empty cdrom) */
+	char *format;   /* "qcow2", "raw", "vhdx", NULL when unknown */
+	uint64_t capacity;   /* virtual size in bytes, 0 when unknown */
+	uint64_t allocation; /* bytes used on the host, 0 when unknown */
+} DrvDisk;
+
+typedef struct {
+	char *name;
+	char *uuid;
+	char *title;       /* may be NULL */
+	char *description; /* may be NULL */
+	DrvGuestState state;
+	unsigned vcpus;
+	uint64_t memory_kib;
+	GPtrArray *disks; /* DrvDisk* */
+	/* Windows Server 2008 recognition: os_id is the libosinfo id (or holdfast's own os= value),
+	 * os_source says where it came from ("libosinfo", "holdfast", NULL when none). */
+	char *os_id;
+	char *os_source;
+	bool win2008; /* Server 2008 or 2008 R2 per os_id */
+	char **tags;  /* holdfast tags from the domain metadata (NULL-terminated, may be NULL) */
+	bool persistent;
+} DrvGuest;
+
+typedef enum {
+	DRV_SNAP_INTERNAL, /* inside the disk images (qcow2), optionally with memory */
+	DRV_SNAP_EXTERNAL, /* overlay files */
+	DRV_SNAP_OTHER,
+} DrvSnapKind;
+
+typedef struct {
+	char *name;
+	char *description; /* may be NULL */
+	char *parent;      /* may be NULL */
+	int64_t creation_time; /* unix seconds */
+	char *state;       /* guest state captured: "running", "shutoff", "disk-snapshot", ... */
+	DrvSnapKind kind;
+	bool has_memory;
+	bool current;
+} DrvSnapshot;
+
+typedef struct {
+	const char *name;        /* required */
+	const char *description; /* may be NULL */
+	/* Flags for snapshot_create: */
+} DrvSnapshotSpec;
+
+enum {
+	DRV_SNAP_CREATE_DISK_ONLY = 1 << 0, /* no memory state even when running */
+	DRV_SNAP_DELETE_METADATA_ONLY = 1 << 0,
+};
+
+/* Callbacks a connection makes on the thread that runs the default GLib main context. */
+typedef struct {
+	void (*guest_changed)(void *opaque, const char *guest); /* defined/started/stopped/... */
+	void (*closed)(void *opaque, const char *reason);       /* the connection is gone */
+	void *opaque;
+} DrvCallbacks;
+
+typedef struct DrvDriver DrvDriver;
+typedef struct DrvConn {
+	const DrvDriver *drv; /* first member of every driver's connection struct */
+	char *uri;
+} DrvConn;
+
+struct DrvDriver {
+	const char *name;
+	/* May this driver open uri? (scheme check only, no I/O) */
+	bool (*probe)(const char *uri);
+	int (*open)(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
+		    HfError *err);
+	void (*close)(DrvConn *conn);
+
+	bool (*alive)(DrvConn *conn);
+	int (*guest_list)(DrvConn *conn, unsigned flags, GPtrArray **out /* DrvGuest* */,
+			  HfError *err);
+	int (*guest_get)(DrvConn *conn, const char *guest, unsigned flags, DrvGuest **out,
+			 HfError *err);
+
+	int (*snapshot_list)(DrvConn *conn, const char *guest, unsigned flags,
+			     GPtrArray **out /* DrvSnapshot* */, HfError *err);
+	int (*snapshot_create)(DrvConn *conn, const char *guest, const DrvSnapshotSpec *spec,
+			       unsigned flags, DrvSnapshot **out, HfError *err);
+	int (*snapshot_revert)(DrvConn *conn, const char *guest, const char *snapshot,
+			       unsigned flags, HfError *err);
+	int (*snapshot_delete)(DrvConn *conn, const char *guest, const char *snapshot,
+			       unsigned flags, HfError *err);
+
+	/* Guest agent. timeout_s bounds the call; an agent that does not answer in time fails
+	 * with HF_ERR_AGENT_TIMEOUT, no agent with HF_ERR_AGENT_UNAVAILABLE. */
+	int (*fs_freeze)(DrvConn *conn, const char *guest, int timeout_s, unsigned flags,
+			 int *frozen, HfError *err);
+	int (*fs_thaw)(DrvConn *conn, const char *guest, int timeout_s, unsigned flags,
+		       int *thawed, HfError *err);
+	/* One raw guest-agent command (a JSON object as text); *reply is the agent's answer. */
+	int (*agent_command)(DrvConn *conn, const char *guest, const char *cmd, int timeout_s,
+			     unsigned flags, char **reply, HfError *err);
+};
+
+/* The drivers compiled in, NULL-terminated. */
+extern const DrvDriver *const drv_all[];
+
+/* Open uri with the first driver whose probe accepts it. */
+int drv_open(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
+	     HfError *err);
+void drv_close(DrvConn *conn);
+bool drv_alive(DrvConn *conn);
+int drv_guest_list(DrvConn *c, unsigned flags, GPtrArray **out, HfError *err);
+int drv_guest_get(DrvConn *c, const char *guest, unsigned flags, DrvGuest **out, HfError *err);
+int drv_snapshot_list(DrvConn *c, const char *guest, unsigned flags, GPtrArray **out,
+		      HfError *err);
+int drv_snapshot_create(DrvConn *c, const char *guest, const DrvSnapshotSpec *spec,
+			unsigned flags, DrvSnapshot **out, HfError *err);
+int drv_snapshot_revert(DrvConn *c, const char *guest, const char *snap, unsigned flags,
+			HfError *err);
+int drv_snapshot_delete(DrvConn *c, const char *guest, const char *snap, unsigned flags,
+			HfError *err);
+int drv_fs_freeze(DrvConn *c, const char *guest, int timeout_s, unsigned flags, int *frozen,
+		  HfError *err);
+int drv_fs_thaw(DrvConn *c, const char *guest, int timeout_s, unsigned flags, int *thawed,
+		HfError *err);
+int drv_agent_command(DrvConn *c, const char *guest, const char *cmd, int timeout_s,
+		      unsigned flags, char **reply, HfError *err);
+
+/* Plain-struct helpers. */
+DrvGuest *drv_guest_new(void);
+void drv_guest_free(DrvGuest *g);
+DrvDisk *drv_disk_new(void);
+void drv_disk_free(DrvDisk *d);
+DrvSnapshot *drv_snapshot_new(void);
+void drv_snapshot_free(DrvSnapshot *s);
+DrvGuest *drv_guest_copy(const DrvGuest *g);
+/* True when a libosinfo id names Windows Server 2008 or 2008 R2. */
+bool drv_os_is_win2008(const char *os_id);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DrvGuest, drv_guest_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DrvSnapshot, drv_snapshot_free)
