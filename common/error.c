@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <stdio.h>
+#include <glib.h>
 #include <string.h>
 
 int error_setv(HfError *err, const char *code, const char *fmt, va_list ap)
@@ -24,7 +25,7 @@ int error_set(HfError *err, const char *code, const char *fmt, ...)
 
 void error_prefix(HfError *err, const char *fmt, ...)
 {
-	char pre[HF_ERROR_MSG_MAX];
+	char pre[HF_ERROR_MSG_MAX / 2];
 	char old[HF_ERROR_MSG_MAX];
 	va_list ap;
 
@@ -34,7 +35,9 @@ void error_prefix(HfError *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->message, sizeof old);
-	snprintf(err->message, sizeof err->message, "%s: %s", pre, old);
+	int n = snprintf(err->message, sizeof err->message, "%s: ", pre);
+	if (n > 0 && (size_t)n < sizeof err->message)
+		g_strlcpy(err->message + n, old, sizeof err->message - (size_t)n);
 }
 
 void error_clear(HfError *err)
@@ -58,5 +61,7 @@ int error_exit_code(const char *code)
 		return HF_EXIT_NOT_FOUND;
 	if (!strcmp(code, HF_ERR_PERMISSION))
 		return HF_EXIT_PERMISSION;
+	if (!strcmp(code, HF_ERR_DAEMON_UNREACHABLE))
+		return HF_EXIT_UNREACHABLE;
 	return HF_EXIT_FAILED;
 }

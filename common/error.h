@@ -24,6 +24,7 @@
 #define HF_ERR_PROTOCOL "protocol"
 #define HF_ERR_FAILED "failed"
 #define HF_ERR_INTERNAL "internal"
+#define HF_ERR_DAEMON_UNREACHABLE "daemon-unreachable" /* CLI side: no answer on the socket */
 
 #define HF_ERROR_CODE_MAX 32
 #define HF_ERROR_MSG_MAX 1024

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>

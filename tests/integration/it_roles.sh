@@ -11,7 +11,13 @@ groupadd "$RO_G"; groupadd "$AD_G"
 useradd -M -N -g "$RO_G" "$RO_U"
 useradd -M -N -g "$AD_G" -G "$RO_G" "$AD_U"
 useradd -M -N -g nogroup "$NO_U"
-undo_users() { userdel "$RO_U" 2>/dev/null; userdel "$AD_U" 2>/dev/null; userdel "$NO_U" 2>/dev/null; groupdel "$RO_G" 2>/dev/null; groupdel "$AD_G" 2>/dev/null; true; }
+undo_users() {
+	userdel "$RO_U" 2>/dev/null || true
+	userdel "$AD_U" 2>/dev/null || true
+	userdel "$NO_U" 2>/dev/null || true
+	groupdel "$RO_G" 2>/dev/null || true
+	groupdel "$AD_G" 2>/dev/null || true
+}
 trap 'undo_users; cleanup' EXIT
 
 write_conf <<CONF

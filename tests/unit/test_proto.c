@@ -33,7 +33,8 @@ static void test_several_frames_one_read(void **state)
 	HfError err = {0};
 	char *line = NULL;
 	proto_framer_init(&f, 1024);
-	assert_int_equal(proto_framer_feed(&f, "{\"a\":1}\n{\"b\":2}\r\n{\"c\"", 24, &err), 0);
+	const char *two = "{\"a\":1}\n{\"b\":2}\r\n{\"c\"";
+	assert_int_equal(proto_framer_feed(&f, two, strlen(two), &err), 0);
 	assert_int_equal(proto_framer_next(&f, &line, &err), 1);
 	assert_string_equal(line, "{\"a\":1}");
 	g_free(line);

@@ -1,0 +1,29 @@
+/* render.h - how each method's result looks to a person (tables, key: value). Methods without
+ * a renderer of their own get the generic key: value printer, so new methods work unchanged.
+ * `out` is for stdout, `warn` for stderr (notes such as unreachable hosts). */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "methods.h"
+
+void render_result(const HfMethod *m, const cJSON *result, GString *out, GString *warn);
+
+void render_version(const cJSON *r, GString *out);
+void render_guests(const cJSON *r, GString *out, GString *warn);
+void render_guest(const cJSON *r, GString *out);
+void render_snapshots(const cJSON *r, GString *out);
+void render_jobs(const cJSON *r, GString *out);
+/* One job (J) as key: value. */
+void render_job(const cJSON *job, GString *out);
+/* What a finished, succeeded job did ("created snapshot ... consistency ..."). */
+void render_job_outcome(const cJSON *job, GString *out, GString *warn);
+/* One-line summary of a job for messages: "job 7 (snapshot.create of demo/w2k8-dc01)". */
+char *render_job_label(const cJSON *job);
+/* The progress line while following a job (no newline): state, percent, message, elapsed. */
+char *render_progress(const cJSON *job, double elapsed_s);
+/* "2008", "2008 R2" or "other" from a guest's "os" object. */
+const char *render_os_short(const cJSON *os);
+/* "1m05s", "3s", "2h01m". */
+char *render_duration(double seconds);

@@ -1,0 +1,77 @@
+/* libvirt_priv.h - internals shared by the libvirt driver's files (libvirt.c: connection, guests,
+ * guest agent, error mapping; libvirt_xml.c: domain and snapshot XML; libvirt_snapshot.c:
+ * snapshots). Nothing here is used outside drivers/ except by the driver's own tests. */
+#pragma once
+
+#include <libvirt/libvirt.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "driver.h"
+
+/* libvirt and libxml2 do not ship g_autoptr cleanups for their public types. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomainSnapshot, virDomainSnapshotFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
+
+/* Namespaces of the domain <metadata> elements that mark a Windows Server 2008 guest. */
+#define LV_NS_LIBOSINFO "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+#define LV_NS_HOLDFAST "https://holdfast.dev/xmlns/guest/1"
+
+/* Event state shared with libvirt's callbacks. It is reference counted (libvirt drops its
+ * references through the free callbacks) so a callback running on the main loop never sees
+ * freed memory, and `closing` (under the recursive lock) guarantees that the daemon's
+ * callbacks are not called once close() has returned. */
+typedef struct {
+	gint ref;
+	GRecMutex lock;
+	bool closing;
+	DrvCallbacks cb;
+	char *uri;
+} LvEvents;
+
+typedef struct {
+	DrvConn base; /* first: a LvConn is a DrvConn */
+	virConnectPtr conn;
+	LvEvents *ev;
+	int ev_ids[4];
+	size_t n_ev_ids;
+	bool close_cb; /* the close callback is registered */
+} LvConn;
+
+extern const DrvDriver drv_libvirt;
+
+static inline LvConn *lv_conn(DrvConn *c)
+{
+	return (LvConn *)c;
+}
+
+/* Fill err from this thread's last libvirt error, once, mapped to holdfast's codes. The message
+ * reads "<action> <object> on host <uri>: <libvirt's reason>; <what to do>", where the object is
+ * "snapshot 'S' of guest 'G'", "guest 'G'" or nothing (snap and guest may be NULL). Returns -1. */
+int lv_error(HfError *err, LvConn *c, const char *guest, const char *snap, const char *action);
+/* Look a guest up by name; HF_ERR_NOT_FOUND "guest 'X' not found on host URI". */
+virDomainPtr lv_domain(LvConn *c, const char *guest, HfError *err);
+
+/* libvirt_xml.c: parsing. `what` names the object in error messages ("guest 'X' on host Y"). */
+/* Fill name, uuid, title, description, vcpus, memory, disks (no sizes) and the OS / tags from
+ * the domain <metadata>. State and persistence come from the API, not from here. */
+int lv_xml_guest_parse(const char *xml, const char *what, DrvGuest *g, HfError *err);
+int lv_xml_snapshot_parse(const char *xml, const char *what, DrvSnapshot *s, HfError *err);
+/* <domainsnapshot> for virDomainSnapshotCreateXML, every value XML-escaped. */
+char *lv_xml_snapshot_spec(const DrvSnapshotSpec *spec);
+/* A disk that cannot hold an internal snapshot ("disk 'vda' (/p/x.img) is raw"), or NULL. */
+char *lv_xml_internal_blocker(const char *domain_xml);
+
+/* libvirt_snapshot.c: the snapshot operations of the vtable. */
+int lv_snapshot_list(DrvConn *conn, const char *guest, unsigned flags, GPtrArray **out,
+		     HfError *err);
+int lv_snapshot_create(DrvConn *conn, const char *guest, const DrvSnapshotSpec *spec,
+		       unsigned flags, DrvSnapshot **out, HfError *err);
+int lv_snapshot_revert(DrvConn *conn, const char *guest, const char *snapshot, unsigned flags,
+		       HfError *err);
+int lv_snapshot_delete(DrvConn *conn, const char *guest, const char *snapshot, unsigned flags,
+		       HfError *err);
