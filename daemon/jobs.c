@@ -347,8 +347,11 @@ static void finish(Jobs *jobs, Job *j, JobState st, const HfError *err)
 	bool was_running = j->state == JOB_RUNNING;
 	j->state = st;
 	j->finished = now_s();
-	if (st == JOB_SUCCEEDED)
+	if (st == JOB_SUCCEEDED) {
 		j->progress = 100;
+		g_free(j->message);
+		j->message = g_strdup("done");
+	}
 	if (err && err->code[0])
 		j->error = *err;
 	g_mutex_unlock(&j->lock);

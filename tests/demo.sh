@@ -10,7 +10,7 @@ BUILD=${HF_DEMO_BUILD:-$SRC/build}
 cd "$SRC"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
 bash tests/setup-deps.sh run
 say "building holdfast"

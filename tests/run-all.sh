@@ -49,6 +49,8 @@ if build "$OUT/plain"; then
 	echo "== system suite wall time: $(($(date +%s) - T1)) s"
 	suite valgrind-unit "$OUT/plain" --suite unit \
 		--wrapper "valgrind --error-exitcode=66 --leak-check=full --errors-for-leak-kinds=definite --suppressions=/usr/share/glib-2.0/valgrind/glib.supp --suppressions=$SRC/tests/valgrind.supp -q"
+	HF_DAEMON_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --suppressions=/usr/share/glib-2.0/valgrind/glib.supp --suppressions=$SRC/tests/valgrind.supp -q" \
+		suite valgrind-daemon "$OUT/plain" --num-processes 2 it-inventory it-snapshots it-protocol
 else
 	TOTAL_F=$((TOTAL_F + 1)); FAILED_SUITES+=("plain build")
 fi

@@ -292,9 +292,9 @@ static void collected(BcCtx *c)
 	int64_t oldest = 0;
 	for (int s = 0; s < BC_SRC_COUNT; s++) {
 		const BcItem *it = &c->ev->items[s];
-		if (!it->present || !it->collected_at || (oldest && it->collected_at >= oldest))
+		if (!it->present || !it->collected_at)
 			continue;
-		oldest = it->collected_at;
+		oldest = oldest && oldest < it->collected_at ? oldest : it->collected_at;
 		buildcheck_verdict_cite(c->v, BC_FACT_COLLECTED, (BcSource)s, "collected-at",
 					"%" G_GINT64_FORMAT, it->collected_at);
 	}
@@ -303,8 +303,9 @@ static void collected(BcCtx *c)
 		return;
 	}
 	buildcheck_verdict_set(c->v, BC_FACT_COLLECTED, "%" G_GINT64_FORMAT, oldest);
-	buildcheck_verdict_note(c->v, BC_FACT_COLLECTED, "unix seconds; %" G_GINT64_FORMAT
-				" seconds before now", (int64_t)c->now - oldest);
+	buildcheck_verdict_note(c->v, BC_FACT_COLLECTED,
+				"unix seconds; %" G_GINT64_FORMAT " seconds before now",
+				(int64_t)c->now - oldest);
 }
 
 int buildcheck_classify(const BcEvidence *ev, time_t now, BcVerdict *v, HfError *err)

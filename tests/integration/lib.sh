@@ -117,7 +117,23 @@ daemon_alive() {
 	if kill -0 "$DPID" 2>/dev/null && hf version >/dev/null 2>&1; then ok "daemon still serving: $*"; else bad "daemon died: $*"; fi
 }
 
+# The daemon must exit 0 on SIGTERM and its log must hold no sanitizer or valgrind report.
+check_daemon_exit() {
+	if [ -n "$DPID" ]; then
+		local rc=0
+		kill -TERM "$DPID" 2>/dev/null || true
+		wait "$DPID" || rc=$?
+		DPID=
+		if [ "$rc" -eq 0 ]; then ok "daemon exits 0 on SIGTERM"; else bad "daemon exited $rc on SIGTERM (sanitizer or valgrind report?)"; fi
+	fi
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|definitely lost: [1-9]|Invalid (read|write)" "$DLOG" 2>/dev/null; then
+		bad "sanitizer/valgrind report in the daemon log"
+		grep -E -A 30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|definitely lost|Invalid (read|write)" "$DLOG" | head -60
+	fi
+}
+
 finish() {
+	check_daemon_exit
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }

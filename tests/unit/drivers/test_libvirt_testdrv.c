@@ -379,6 +379,32 @@ static void t_events(void **state)
 	assert_int_equal(f->closed, 0);
 }
 
+static void *worker(void *conn)
+{
+	for (int i = 0; i < 20; i++) {
+		HfError err = {0};
+		g_autoptr(GPtrArray) gs = NULL, ss = NULL;
+		g_autoptr(DrvGuest) g = NULL;
+		if (drv_guest_list(conn, 0, &gs, &err) < 0 || gs->len != 5 ||
+		    drv_snapshot_list(conn, "w2k8-dc01", 0, &ss, &err) < 0 ||
+		    drv_guest_get(conn, "nope", 0, &g, &err) == 0 ||
+		    strcmp(err.code, HF_ERR_NOT_FOUND))
+			return GINT_TO_POINTER(1);
+	}
+	return NULL;
+}
+
+/* One connection, several worker threads (as the daemon uses it); errors stay per thread. */
+static void t_concurrent(void **state)
+{
+	Fix *f = *state;
+	GThread *t[8];
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		t[i] = g_thread_new("drv", worker, f->conn);
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		assert_null(g_thread_join(t[i]));
+}
+
 static void t_alive(void **state)
 {
 	Fix *f = *state;
@@ -450,6 +476,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(t_agent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_alive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_concurrent, setup, teardown),
 	    cmocka_unit_test(t_thousand_guests),
 	};
 	return cmocka_run_group_tests_name("libvirt driver on the test driver", tests, NULL, NULL);
