@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- errors ---- */
@@ -24,8 +25,7 @@ static bool has(const char *msg, const char *word)
 	return msg && strstr(msg, word);
 }
 
-/* Our code for libvirt's error, and what the admin can do about it. */
-static const char *map_code(LvConn *c, const virError *e, const char **hint)
+const char *lv_error_code(const virError *e, virConnectPtr conn, const char **hint)
 {
 	const char *m = e->message;
 	*hint = "";
@@ -74,7 +74,7 @@ static const char *map_code(LvConn *c, const virError *e, const char **hint)
 	if (e->code == VIR_ERR_RPC || e->code == VIR_ERR_NO_CONNECT ||
 	    e->code == VIR_ERR_INVALID_CONN || e->domain == VIR_FROM_RPC ||
 	    e->domain == VIR_FROM_REMOTE ||
-	    (e->code == VIR_ERR_SYSTEM_ERROR && c->conn && virConnectIsAlive(c->conn) != 1))
+	    (e->code == VIR_ERR_SYSTEM_ERROR && conn && virConnectIsAlive(conn) != 1))
 		return HF_ERR_HOST_UNREACHABLE;
 	return HF_ERR_FAILED;
 }
@@ -90,7 +90,7 @@ int lv_error(HfError *err, LvConn *c, const char *guest, const char *snap, const
 	const virError *e = virGetLastError();
 	const char *uri = c->base.uri;
 	const char *hint = "";
-	const char *code = e ? map_code(c, e, &hint) : HF_ERR_FAILED;
+	const char *code = e ? lv_error_code(e, c->conn, &hint) : HF_ERR_FAILED;
 	const char *why = e && e->message ? e->message : "unknown libvirt error";
 	g_autofree char *h =
 	    !strcmp(code, HF_ERR_HOST_UNREACHABLE) ? unreachable_hint(uri) : g_strdup(hint);

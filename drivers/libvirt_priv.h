@@ -4,6 +4,7 @@
 #pragma once
 
 #include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -53,6 +54,9 @@ static inline LvConn *lv_conn(DrvConn *c)
  * reads "<action> <object> on host <uri>: <libvirt's reason>; <what to do>", where the object is
  * "snapshot 'S' of guest 'G'", "guest 'G'" or nothing (snap and guest may be NULL). Returns -1. */
 int lv_error(HfError *err, LvConn *c, const char *guest, const char *snap, const char *action);
+/* holdfast's code for a libvirt error, and in *hint what the admin can do ("; ..." or ""). conn
+ * (may be NULL) tells a dead connection's system errors from a host-side failure. */
+const char *lv_error_code(const virError *e, virConnectPtr conn, const char **hint);
 /* Look a guest up by name; HF_ERR_NOT_FOUND "guest 'X' not found on host URI". */
 virDomainPtr lv_domain(LvConn *c, const char *guest, HfError *err);
 

@@ -343,6 +343,71 @@ static void t_probe(void **state)
 	assert_false(drv_libvirt.probe(NULL));
 }
 
+/* libvirt 9.0's own errors (codes and texts as measured in the lab) -> holdfast's codes. */
+static void t_error_codes(void **state)
+{
+	static const struct {
+		int code, domain, int1;
+		const char *msg, *want, *hint;
+	} cases[] = {
+	    {VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU, -1, "Domain not found", HF_ERR_NOT_FOUND, ""},
+	    {VIR_ERR_NO_DOMAIN_SNAPSHOT, VIR_FROM_DOMAIN_SNAPSHOT, -1, "no snapshot",
+	     HF_ERR_NOT_FOUND, ""},
+	    {VIR_ERR_AGENT_UNRESPONSIVE, VIR_FROM_QEMU, -1,
+	     "Guest agent is not responding: QEMU guest agent is not connected",
+	     HF_ERR_AGENT_UNAVAILABLE, "org.qemu.guest_agent.0"},
+	    {VIR_ERR_ARGUMENT_UNSUPPORTED, VIR_FROM_QEMU, -1,
+	     "argument unsupported: QEMU guest agent is not configured", HF_ERR_AGENT_UNAVAILABLE,
+	     "install and start"},
+	    {VIR_ERR_AGENT_UNRESPONSIVE, VIR_FROM_QEMU, -1,
+	     "Guest agent is not responding: Guest agent not available for now",
+	     HF_ERR_AGENT_TIMEOUT, "did not answer in time"},
+	    {VIR_ERR_AGENT_UNSYNCED, VIR_FROM_QEMU, -1, "guest agent replied with wrong id",
+	     HF_ERR_AGENT_TIMEOUT, "not hung"},
+	    {VIR_ERR_NO_SUPPORT, VIR_FROM_NONE, -1,
+	     "this function is not supported by the connection driver", HF_ERR_UNSUPPORTED, ""},
+	    {VIR_ERR_OPERATION_UNSUPPORTED, VIR_FROM_QEMU, -1,
+	     "internal snapshot for disk vda unsupported for storage type raw", HF_ERR_UNSUPPORTED,
+	     ""},
+	    {VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, -1, "unsupported flags (0x10) in function x",
+	     HF_ERR_UNSUPPORTED, ""},
+	    {VIR_ERR_INVALID_ARG, VIR_FROM_DOMAIN, -1, "invalid argument: name",
+	     HF_ERR_INVALID_PARAMS, ""},
+	    {VIR_ERR_OPERATION_INVALID, VIR_FROM_QEMU, -1, "domain is not running", HF_ERR_CONFLICT,
+	     ""},
+	    {VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU, -1, "domain moment s1 already exists",
+	     HF_ERR_CONFLICT, ""},
+	    {VIR_ERR_OPERATION_TIMEOUT, VIR_FROM_QEMU, -1,
+	     "Timed out during operation: cannot acquire state change lock", HF_ERR_TIMEOUT,
+	     "retry later"},
+	    {VIR_ERR_SYSTEM_ERROR, VIR_FROM_QEMU, 28, "cannot write: No space left on device",
+	     HF_ERR_NO_SPACE, "free space"},
+	    {VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU, -1,
+	     "operation failed: Error while writing VM state: No space left on device",
+	     HF_ERR_NO_SPACE, "free space"},
+	    {VIR_ERR_XML_DETAIL, VIR_FROM_DOMAIN, 28, "line 28: bad", HF_ERR_INVALID_PARAMS, ""},
+	    {VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, 104, "Cannot recv data: Connection reset",
+	     HF_ERR_HOST_UNREACHABLE, ""},
+	    {VIR_ERR_INTERNAL_ERROR, VIR_FROM_RPC, -1, "client socket is closed",
+	     HF_ERR_HOST_UNREACHABLE, ""},
+	    {VIR_ERR_SYSTEM_ERROR, VIR_FROM_STORAGE, 2, "cannot open /img/x: No such file",
+	     HF_ERR_FAILED, ""},
+	    {VIR_ERR_INTERNAL_ERROR, VIR_FROM_QEMU, -1, "qemu unexpectedly closed the monitor",
+	     HF_ERR_FAILED, ""},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		virError e = {.code = cases[i].code,
+			      .domain = cases[i].domain,
+			      .int1 = cases[i].int1,
+			      .message = (char *)cases[i].msg};
+		const char *hint = NULL;
+		const char *got = lv_error_code(&e, NULL, &hint);
+		if (strcmp(got, cases[i].want) || !strstr(hint, cases[i].hint))
+			fail_msg("case %zu (%s): got %s hint '%s', want %s", i, cases[i].msg, got,
+				 hint, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +424,7 @@ int main(void)
 	    cmocka_unit_test(t_snap_spec_escaped),
 	    cmocka_unit_test(t_internal_blocker),
 	    cmocka_unit_test(t_probe),
+	    cmocka_unit_test(t_error_codes),
 	};
 	return cmocka_run_group_tests_name("libvirt driver XML", tests, NULL, NULL);
 }
