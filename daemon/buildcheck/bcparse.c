@@ -76,10 +76,9 @@ static int parse_lab(const char *s, size_t len, bool ex, BcBuildLab *out, HfErro
 	}
 	return 0;
 bad:
-	return error_set(err, HF_ERR_INVALID_PARAMS, "%s '%.*s' is not in the form %s", what,
-			 (int)MIN(len, 80), s,
-			 ex ? "build.revision.archfre.branch.yymmdd-hhmm"
-			    : "build.branch.yymmdd-hhmm");
+	return error_set(
+	    err, HF_ERR_INVALID_PARAMS, "%s '%.*s' is not in the form %s", what, (int)MIN(len, 80),
+	    s, ex ? "build.revision.archfre.branch.yymmdd-hhmm" : "build.branch.yymmdd-hhmm");
 }
 
 int bcparse_buildlabex(const char *s, size_t len, BcBuildLab *out, HfError *err)
@@ -92,9 +91,8 @@ int bcparse_buildlab(const char *s, size_t len, BcBuildLab *out, HfError *err)
 	return parse_lab(s, len, false, out, err);
 }
 
-static const char *const reg_types[] = {"REG_SZ",     "REG_EXPAND_SZ", "REG_MULTI_SZ",
-					"REG_DWORD",  "REG_QWORD",     "REG_BINARY",
-					"REG_NONE"};
+static const char *const reg_types[] = {"REG_SZ",    "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD",
+					"REG_QWORD", "REG_BINARY",    "REG_NONE"};
 
 /* One registry value as text; the item field it goes to. */
 static int reg_value(BcItem *it, const char *name, const char *type, const char *d, size_t dn,
@@ -126,7 +124,8 @@ static int reg_value(BcItem *it, const char *name, const char *type, const char 
 		it->service_pack = bcutil_service_pack(d, dn);
 		return bcutil_set_str(&it->csd_version, d, dn, "reg query: CSDVersion", err);
 	}
-	if (g_ascii_strcasecmp(name, "BuildLabEx") == 0 || g_ascii_strcasecmp(name, "BuildLab") == 0) {
+	if (g_ascii_strcasecmp(name, "BuildLabEx") == 0 ||
+	    g_ascii_strcasecmp(name, "BuildLab") == 0) {
 		bool ex = g_ascii_strcasecmp(name, "BuildLabEx") == 0;
 		if (parse_lab(d, dn, ex, &lab, err) < 0)
 			return -1;
@@ -140,7 +139,8 @@ static int reg_value(BcItem *it, const char *name, const char *type, const char 
 		if (it->role == BC_ROLE_UNKNOWN)
 			return error_set(err, HF_ERR_INVALID_PARAMS,
 					 "reg query: ProductType '%.*s' is not WinNT, LanmanNT or "
-					 "ServerNT", (int)MIN(dn, 32), d);
+					 "ServerNT",
+					 (int)MIN(dn, 32), d);
 		return 0;
 	}
 	static const struct {
@@ -151,7 +151,8 @@ static int reg_value(BcItem *it, const char *name, const char *type, const char 
 		    {"InstallationType", offsetof(BcItem, installation_type)}};
 	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
 		if (g_ascii_strcasecmp(name, strs[i].name) == 0)
-			return bcutil_set_str((char **)((char *)it + strs[i].off), d, dn, name, err);
+			return bcutil_set_str((char **)((char *)it + strs[i].off), d, dn, name,
+					      err);
 	return 0;
 }
 
@@ -204,18 +205,20 @@ int bcparse_reg_query(const char *buf, size_t len, BcItem *it, HfError *err)
 	const char *p = buf, *end = buf + len, *l;
 	size_t n;
 	int keys = 0;
-	bool csd = false;
+	bool csd = false, cv = false; /* this output listed CSDVersion / CurrentVersion */
 
 	if (bcutil_check_output(buf, len, "reg query", err) < 0 ||
 	    no_nul(buf, len, "reg query", err) < 0)
 		return -1;
 	while (bcutil_next_line(&p, end, &l, &n)) {
 		if (bcutil_starts(l, n, "! REG.EXE"))
-			return error_set(err, HF_ERR_UNSUPPORTED,
-					 "reg query: the XP / Server 2003 reg.exe format "
-					 "('! REG.EXE VERSION' header, tab columns) is not supported");
+			return error_set(
+			    err, HF_ERR_UNSUPPORTED,
+			    "reg query: the XP / Server 2003 reg.exe format "
+			    "('! REG.EXE VERSION' header, tab columns) is not supported");
 		if (bcutil_starts(l, n, "ERROR:"))
-			return error_set(err, HF_ERR_NOT_FOUND, "reg query: %.*s", (int)MIN(n, 200), l);
+			return error_set(err, HF_ERR_NOT_FOUND, "reg query: %.*s", (int)MIN(n, 200),
+					 l);
 		if (bcutil_starts(l, n, "HKEY_") || bcutil_starts(l, n, "HKLM\\")) {
 			keys++;
 			continue;
@@ -226,12 +229,14 @@ int bcparse_reg_query(const char *buf, size_t len, BcItem *it, HfError *err)
 			return error_set(err, HF_ERR_INVALID_PARAMS,
 					 "reg query: unexpected line '%.*s'", (int)MIN(n, 80), l);
 		csd = csd || bcutil_starts(l, n, "    CSDVersion    ");
+		cv = cv || bcutil_starts(l, n, "    CurrentVersion    ");
 		if (reg_line(it, l, n, err) < 0)
 			return -1;
 	}
 	if (!keys)
-		return error_set(err, HF_ERR_INVALID_PARAMS, "reg query: no key name in the output");
-	if (it->major >= 0 && !csd)
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "reg query: no key name in the output");
+	if (cv && !csd)
 		it->service_pack = 0;
 	return 0;
 }
@@ -299,13 +304,15 @@ int bcparse_systeminfo(const char *buf, size_t len, BcItem *it, HfError *err)
 		bcutil_trim(&v, &vn);
 		bcutil_trim(&l, &ln);
 		if (ln > 2 && l[0] == '[' && l[ln - 1] == ']') {
-			if (vn > 2 && bcutil_starts(v, vn, "KB") && bcutil_span(v + 2, vn - 2, "0123456789") == vn - 2 &&
+			if (vn > 2 && bcutil_starts(v, vn, "KB") &&
+			    bcutil_span(v + 2, vn - 2, "0123456789") == vn - 2 &&
 			    bcutil_add_update(it, v, vn, err) < 0)
 				return -1;
 			continue;
 		}
 		if (ln == 7 && bcutil_starts(l, ln, "OS Name")) {
-			if (bcutil_set_str(&it->product_name, v, vn, "systeminfo: OS Name", err) < 0)
+			if (bcutil_set_str(&it->product_name, v, vn, "systeminfo: OS Name", err) <
+			    0)
 				return -1;
 		} else if (ln == 11 && bcutil_starts(l, ln, "System Type")) {
 			it->arch = bcutil_arch(v, vn);
@@ -353,7 +360,8 @@ int bcparse_slmgr_dli(const char *buf, size_t len, const char *activation_id, Bc
 			return bcutil_add_licence(it, activation_id, strlen(activation_id),
 						  BC_LIC_NOT_INSTALLED, err);
 		if (bcutil_starts(l, n, "Error:"))
-			return error_set(err, HF_ERR_FAILED, "slmgr /dli: %.*s", (int)MIN(n, 200), l);
+			return error_set(err, HF_ERR_FAILED, "slmgr /dli: %.*s", (int)MIN(n, 200),
+					 l);
 		if (!bcutil_starts(l, n, "License Status:"))
 			continue;
 		const char *w = l + 15;
@@ -361,8 +369,8 @@ int bcparse_slmgr_dli(const char *buf, size_t len, const char *activation_id, Bc
 		bcutil_trim(&w, &wn);
 		for (int s = 0; s < (int)G_N_ELEMENTS(words); s++)
 			if (strlen(words[s]) == wn && g_ascii_strncasecmp(words[s], w, wn) == 0)
-				return bcutil_add_licence(it, activation_id,
-							  strlen(activation_id), s, err);
+				return bcutil_add_licence(it, activation_id, strlen(activation_id),
+							  s, err);
 		return error_set(err, HF_ERR_INVALID_PARAMS,
 				 "slmgr /dli: unknown License Status '%.*s'", (int)MIN(wn, 80), w);
 	}
@@ -412,7 +420,7 @@ int bcparse_osinfo(const char *key, const char *value, BcItem *it, HfError *err)
 	if (strcmp(key, "machine") == 0)
 		it->arch = bcutil_arch(value, n);
 	else if (strcmp(key, "variant-id") == 0)
-		it->role = strcmp(value, "client") == 0   ? BC_ROLE_WORKSTATION
+		it->role = strcmp(value, "client") == 0	  ? BC_ROLE_WORKSTATION
 			   : strcmp(value, "server") == 0 ? BC_ROLE_SERVER
 							  : BC_ROLE_UNKNOWN;
 	return 0;
@@ -454,8 +462,10 @@ int bcparse_kvp(const char *name, const char *value, BcItem *it, HfError *err)
 	} else if (strcmp(name, "ProcessorArchitecture") == 0) {
 		if (kv_uint("Hyper-V KVP", name, value, 65535, &v, err) < 0)
 			return -1;
-		it->arch = v == 0 ? BC_ARCH_X86 : v == 9 ? BC_ARCH_AMD64 : v == 6 ? BC_ARCH_IA64
-									  : BC_ARCH_UNKNOWN;
+		it->arch = v == 0   ? BC_ARCH_X86
+			   : v == 9 ? BC_ARCH_AMD64
+			   : v == 6 ? BC_ARCH_IA64
+				    : BC_ARCH_UNKNOWN;
 	}
 	return 0;
 }

@@ -106,7 +106,7 @@ int bcutil_set_version(BcItem *it, const char *s, size_t len, int min, const cha
 	int p[4];
 	bcutil_trim(&s, &len);
 	int n = bcutil_version(s, len, min, 4, p);
-	if (n < 0)
+	if (n < 0 || p[0] > 255 || p[1] > 255)
 		return error_set(err, HF_ERR_INVALID_PARAMS,
 				 "%s: '%.*s' is not a version (like 6.0.6003)", what,
 				 (int)MIN(len, 64), s);
@@ -141,8 +141,8 @@ int bcutil_add_licence(BcItem *it, const char *id, size_t len, int status, HfErr
 	BcLicence l = {.status = status};
 	bcutil_trim(&id, &len);
 	if (!len || len >= sizeof l.id)
-		return error_set(err, HF_ERR_INVALID_PARAMS,
-				 "activation id '%.*s' is not a GUID", (int)MIN(len, 64), id);
+		return error_set(err, HF_ERR_INVALID_PARAMS, "activation id '%.*s' is not a GUID",
+				 (int)MIN(len, 64), id);
 	for (size_t i = 0; i < len; i++) {
 		if (!g_ascii_isxdigit(id[i]) && id[i] != '-')
 			return error_set(err, HF_ERR_INVALID_PARAMS,
@@ -165,10 +165,10 @@ static const struct {
 	const char *name;
 	BcArch arch;
 } arch_names[] = {
-	{"x86", BC_ARCH_X86},         {"amd64", BC_ARCH_AMD64},        {"ia64", BC_ARCH_IA64},
-	{"x86_64", BC_ARCH_AMD64},    {"x64-based PC", BC_ARCH_AMD64}, {"X86-based PC", BC_ARCH_X86},
-	{"64-bit", BC_ARCH_AMD64},    {"32-bit", BC_ARCH_X86},         {"Itanium-based PC", BC_ARCH_IA64},
-	{"i686", BC_ARCH_X86},        {"i386", BC_ARCH_X86},
+    {"x86", BC_ARCH_X86},      {"amd64", BC_ARCH_AMD64},	{"ia64", BC_ARCH_IA64},
+    {"x86_64", BC_ARCH_AMD64}, {"x64-based PC", BC_ARCH_AMD64}, {"X86-based PC", BC_ARCH_X86},
+    {"64-bit", BC_ARCH_AMD64}, {"32-bit", BC_ARCH_X86},		{"Itanium-based PC", BC_ARCH_IA64},
+    {"i686", BC_ARCH_X86},     {"i386", BC_ARCH_X86},
 };
 
 BcArch bcutil_arch(const char *s, size_t len)

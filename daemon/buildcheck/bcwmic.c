@@ -31,7 +31,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(WmicOut, wmic_out_clear)
 static GPtrArray *new_row(WmicOut *o, HfError *err)
 {
 	if (o->rows->len >= WMIC_ROWS_MAX) {
-		error_set(err, HF_ERR_INVALID_PARAMS, "wmic: more than %d instances", WMIC_ROWS_MAX);
+		error_set(err, HF_ERR_INVALID_PARAMS, "wmic: more than %d instances",
+			  WMIC_ROWS_MAX);
 		return NULL;
 	}
 	GPtrArray *row = g_ptr_array_new_with_free_func(g_free);
@@ -68,7 +69,8 @@ static int header_columns(const char *l, size_t n, GArray *cols, HfError *err)
 			continue;
 		if (i && (i < 2 || l[i - 2] != ' '))
 			return error_set(err, HF_ERR_INVALID_PARAMS,
-					 "wmic: header '%.*s' is not padded columns", (int)MIN(n, 80), l);
+					 "wmic: header '%.*s' is not padded columns",
+					 (int)MIN(n, 80), l);
 		if (cols->len >= 32)
 			return error_set(err, HF_ERR_INVALID_PARAMS, "wmic: more than 32 columns");
 		g_array_append_val(cols, i);
@@ -76,8 +78,8 @@ static int header_columns(const char *l, size_t n, GArray *cols, HfError *err)
 	return 0;
 }
 
-static int table_row(WmicOut *o, const char *hdr, size_t hn, GArray *cols, const char *l,
-		     size_t n, HfError *err)
+static int table_row(WmicOut *o, const char *hdr, size_t hn, GArray *cols, const char *l, size_t n,
+		     HfError *err)
 {
 	GPtrArray *row = new_row(o, err);
 	if (!row)
@@ -145,7 +147,8 @@ static int wmic_read(const char *buf, size_t len, WmicOut *o, HfError *err)
 			const char *eq = memchr(t, '=', tn);
 			if (!eq)
 				return error_set(err, HF_ERR_INVALID_PARAMS,
-						 "wmic: '%.*s' is not Name=Value", (int)MIN(tn, 80), t);
+						 "wmic: '%.*s' is not Name=Value", (int)MIN(tn, 80),
+						 t);
 			if (!row && !(row = new_row(o, err)))
 				return -1;
 			if (add_pair(row, t, (size_t)(eq - t), eq + 1, tn - (size_t)(eq - t) - 1,
@@ -212,7 +215,8 @@ int bcwmic_qfe(const char *buf, size_t len, BcItem *it, HfError *err)
 	for (guint i = 0; i < o.rows->len; i++) {
 		const char *id = row_get(o.rows->pdata[i], "HotFixID");
 		if (!id)
-			return error_set(err, HF_ERR_INVALID_PARAMS, "wmic qfe: no HotFixID column");
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "wmic qfe: no HotFixID column");
 		if (bcutil_add_update(it, id, strlen(id), err) < 0)
 			return -1;
 	}
@@ -238,8 +242,7 @@ int bcwmic_datafile(const char *buf, size_t len, BcItem *it, HfError *err)
 /* wmic path SoftwareLicensingProduct where ID='<id>' get ID,LicenseStatus [/value]:
  * LicenseStatus 0 unlicensed, 1 licensed, 2-6 grace / notification. "No Instance(s)
  * Available." = activation_id not installed. Rows without an ID column take activation_id. */
-int bcwmic_licence(const char *buf, size_t len, const char *activation_id, BcItem *it,
-		   HfError *err)
+int bcwmic_licence(const char *buf, size_t len, const char *activation_id, BcItem *it, HfError *err)
 {
 	g_auto(WmicOut) o = {0};
 	int status;
@@ -255,12 +258,15 @@ int bcwmic_licence(const char *buf, size_t len, const char *activation_id, BcIte
 		const char *st = row_get(o.rows->pdata[i], "LicenseStatus");
 		id = id ? id : activation_id;
 		if (!id || !st)
-			return error_set(err, HF_ERR_INVALID_PARAMS,
-					 "wmic SoftwareLicensingProduct: need ID and LicenseStatus");
+			return error_set(
+			    err, HF_ERR_INVALID_PARAMS,
+			    "wmic SoftwareLicensingProduct: need ID and LicenseStatus");
 		if (bcutil_uint(st, strlen(st), 6, &status) < 0)
-			return error_set(err, HF_ERR_INVALID_PARAMS,
-					 "wmic SoftwareLicensingProduct: LicenseStatus '%.20s' is not "
-					 "0-6", st);
+			return error_set(
+			    err, HF_ERR_INVALID_PARAMS,
+			    "wmic SoftwareLicensingProduct: LicenseStatus '%.20s' is not "
+			    "0-6",
+			    st);
 		if (bcutil_add_licence(it, id, strlen(id), status, err) < 0)
 			return -1;
 	}

@@ -30,18 +30,20 @@ static void observe(BcCtx *c, BcFactId f, Pick *pk, BcSource s, const char *fiel
 		snprintf(pk->shown, sizeof pk->shown, "%s", shown);
 	} else if (pk->value != value && !c->v->facts[f].conflict) {
 		c->v->facts[f].conflict = true;
-		buildcheck_verdict_contradiction(c->v, "sources disagree on the %s: %s %s %s, %s %s %s",
-						 buildcheck_fact_name(f),
-						 buildcheck_source_name(pk->src), pk->field, pk->shown,
-						 buildcheck_source_name(s), field, shown);
+		buildcheck_verdict_contradiction(
+		    c->v, "sources disagree on the %s: %s %s %s, %s %s %s", buildcheck_fact_name(f),
+		    buildcheck_source_name(pk->src), pk->field, pk->shown,
+		    buildcheck_source_name(s), field, shown);
 	}
 }
 
 typedef struct {
 	Pick version, build, revision, arch, ws;
-	BcRole role;              /* the first explicit role */
-	const char *edition_id;   /* the first EditionID */
+	BcRole role;		  /* the first explicit role */
+	const char *edition_id;	  /* the first EditionID */
 	const char *product_name; /* the first product name */
+	const char *itype;	  /* the first InstallationType */
+	BcSource edition_src, itype_src;
 } Seen;
 
 static void observe_role(BcCtx *c, Seen *seen, BcSource s, const BcItem *it)
@@ -61,7 +63,14 @@ static void observe_role(BcCtx *c, Seen *seen, BcSource s, const BcItem *it)
 			pn);
 	if (ed) {
 		buildcheck_verdict_cite(c->v, BC_FACT_EDITION, s, "edition-id", "%s", ed);
-		seen->edition_id = seen->edition_id ? seen->edition_id : ed;
+		if (!seen->edition_id) {
+			seen->edition_id = ed;
+			seen->edition_src = s;
+		}
+	}
+	if (it->installation_type && !seen->itype) {
+		seen->itype = it->installation_type;
+		seen->itype_src = s;
 	}
 	if (pn) {
 		buildcheck_verdict_cite(c->v, BC_FACT_EDITION, s, "product-name", "%s", pn);
@@ -89,7 +98,7 @@ static int observe_lab(BcCtx *c, Seen *seen, BcSource s, const char *raw, bool e
 
 static int gather(BcCtx *c, Seen *seen, HfError *err)
 {
-	char ver[16];
+	char ver[32];
 	for (int s = 0; s < BC_SRC_COUNT; s++) {
 		const BcItem *it = &c->ev->items[s];
 		if (!it->present || it->unavailable)
@@ -152,11 +161,12 @@ static void product(BcCtx *c, const Seen *seen)
 	if (c->major != 6 || (c->minor != 0 && c->minor != 1))
 		v->product = c->major < 0 ? BC_PRODUCT_UNKNOWN : BC_PRODUCT_OTHER;
 	else if (!role_known)
-		buildcheck_verdict_note(v, BC_FACT_PRODUCT,
-					"NT %d.%d is %s: no source gave the ProductType, EditionID or "
-					"product name to tell which", c->major, c->minor,
-					c->minor ? "Server 2008 R2 or Windows 7"
-						 : "Server 2008 or Vista");
+		buildcheck_verdict_note(
+		    v, BC_FACT_PRODUCT,
+		    "NT %d.%d is %s: no source gave the ProductType, EditionID or "
+		    "product name to tell which",
+		    c->major, c->minor,
+		    c->minor ? "Server 2008 R2 or Windows 7" : "Server 2008 or Vista");
 	else if (ws)
 		v->product = c->minor == 0 ? BC_PRODUCT_VISTA : BC_PRODUCT_OTHER;
 	else if (!seen->build.have)
@@ -164,7 +174,8 @@ static void product(BcCtx *c, const Seen *seen)
 	else
 		v->product = c->brow ? c->brow->server : BC_PRODUCT_OTHER;
 	if (v->product != BC_PRODUCT_UNKNOWN) {
-		buildcheck_verdict_set(v, BC_FACT_PRODUCT, "%s", buildcheck_product_name(v->product));
+		buildcheck_verdict_set(v, BC_FACT_PRODUCT, "%s",
+				       buildcheck_product_name(v->product));
 		if (c->brow && !ws)
 			buildcheck_verdict_note(v, BC_FACT_PRODUCT, "%s [%s, %s]", c->brow->meaning,
 						facts_conf_name(c->brow->conf), c->brow->src);
@@ -196,10 +207,12 @@ static void identity(BcCtx *c, const Seen *seen)
 	} else {
 		static const BcSource rev_srcs[] = {BC_SRC_FILE_VERSION, BC_SRC_REGISTRY};
 		g_autofree char *why = bcesu_why_unknown(c, rev_srcs, G_N_ELEMENTS(rev_srcs));
-		buildcheck_verdict_note(v, BC_FACT_REVISION,
-					"only the ntoskrnl.exe file version and the registry "
-					"BuildLabEx give the revision (agent-osinfo, hyperv-kvp, ver, "
-					"systeminfo and wmi give the build only): %s", why);
+		buildcheck_verdict_note(
+		    v, BC_FACT_REVISION,
+		    "only the ntoskrnl.exe file version and the registry "
+		    "BuildLabEx give the revision (agent-osinfo, hyperv-kvp, ver, "
+		    "systeminfo and wmi give the build only): %s",
+		    why);
 	}
 	if (seen->arch.have) {
 		v->arch = (BcArch)seen->arch.value;
@@ -209,17 +222,19 @@ static void identity(BcCtx *c, const Seen *seen)
 	}
 	if (seen->ws.have)
 		buildcheck_verdict_set(v, BC_FACT_ROLE, "%s",
-				       seen->role ? bcutil_role_name(seen->role)
-						  : seen->ws.value ? "workstation" : "server");
+				       seen->role	? bcutil_role_name(seen->role)
+				       : seen->ws.value ? "workstation"
+							: "server");
 	else
 		unknown(c, BC_FACT_ROLE, "role (ProductType, EditionID or product name)");
 	if (c->brow && seen->revision.have &&
 	    ((c->brow->rev_min >= 0 && v->revision < c->brow->rev_min) ||
 	     (c->brow->rev_max >= 0 && v->revision > c->brow->rev_max)))
-		buildcheck_verdict_contradiction(v, "revision %d is outside the range of build %d "
-						    "kernels (%d-%d) [%s]", v->revision, v->build,
-						 MAX(c->brow->rev_min, 0), c->brow->rev_max,
-						 c->brow->src);
+		buildcheck_verdict_contradiction(v,
+						 "revision %d is outside the range of build %d "
+						 "kernels (%d-%d) [%s]",
+						 v->revision, v->build, MAX(c->brow->rev_min, 0),
+						 c->brow->rev_max, c->brow->src);
 }
 
 /* Edition, Server Core and ESU eligibility. */
@@ -227,22 +242,20 @@ static void edition(BcCtx *c, const Seen *seen)
 {
 	BcVerdict *v = c->v;
 	const FactsEdition *e = facts_edition_lookup(seen->edition_id, seen->product_name);
-	const BcItem *reg = &c->ev->items[BC_SRC_REGISTRY];
-	const char *itype = reg->present && !reg->unavailable ? reg->installation_type : NULL;
 
 	if (seen->edition_id || e)
 		buildcheck_verdict_set(v, BC_FACT_EDITION, "%s",
 				       seen->edition_id ? seen->edition_id : e->family);
 	else
 		unknown(c, BC_FACT_EDITION, "EditionID or product name");
-	if (itype) {
-		v->server_core = g_ascii_strcasecmp(itype, "Server Core") == 0;
-		buildcheck_verdict_cite(v, BC_FACT_SERVER_CORE, BC_SRC_REGISTRY,
-					"installation-type", "%s", itype);
+	if (seen->itype) {
+		v->server_core = g_ascii_strcasecmp(seen->itype, "Server Core") == 0;
+		buildcheck_verdict_cite(v, BC_FACT_SERVER_CORE, seen->itype_src,
+					"installation-type", "%s", seen->itype);
 	} else if (e && !e->by_name) {
 		v->server_core = e->core;
-		buildcheck_verdict_cite(v, BC_FACT_SERVER_CORE, BC_SRC_REGISTRY, "edition-id", "%s",
-					seen->edition_id);
+		buildcheck_verdict_cite(v, BC_FACT_SERVER_CORE, seen->edition_src, "edition-id",
+					"%s", seen->edition_id);
 	} else {
 		buildcheck_verdict_note(v, BC_FACT_SERVER_CORE,
 					"needs the EditionID (...Core) or InstallationType");
@@ -280,7 +293,8 @@ static void edition(BcCtx *c, const Seen *seen)
 	if (v->product == BC_PRODUCT_2008_RTM_6001 || v->product == BC_PRODUCT_2008R2_7600)
 		buildcheck_verdict_reason(v, BC_STATUS_CRITICAL,
 					  "%s has no service pack and gets no updates: install "
-					  "%s", buildcheck_product_name(v->product),
+					  "%s",
+					  buildcheck_product_name(v->product),
 					  v->product == BC_PRODUCT_2008R2_7600 ? "SP1" : "SP2");
 	else if (v->product == BC_PRODUCT_UNKNOWN)
 		buildcheck_verdict_reason(v, BC_STATUS_ATTENTION, "product unknown: %s",
@@ -299,7 +313,8 @@ static void collected(BcCtx *c)
 					"%" G_GINT64_FORMAT, it->collected_at);
 	}
 	if (!oldest) {
-		buildcheck_verdict_note(c->v, BC_FACT_COLLECTED, "no source gave a collection time");
+		buildcheck_verdict_note(c->v, BC_FACT_COLLECTED,
+					"no source gave a collection time");
 		return;
 	}
 	buildcheck_verdict_set(c->v, BC_FACT_COLLECTED, "%" G_GINT64_FORMAT, oldest);
@@ -329,6 +344,10 @@ int buildcheck_classify(const BcEvidence *ev, time_t now, BcVerdict *v, HfError 
 	product(&c, &seen);
 	identity(&c, &seen);
 	edition(&c, &seen);
+	static const BcFactId product_from[] = {BC_FACT_VERSION, BC_FACT_BUILD, BC_FACT_ROLE};
+	for (size_t i = 0; i < G_N_ELEMENTS(product_from); i++)
+		buildcheck_verdict_copy_cites(v, BC_FACT_PRODUCT, product_from[i]);
+	buildcheck_verdict_copy_cites(v, BC_FACT_ESU_ELIGIBLE, BC_FACT_EDITION);
 	bcesu_classify(&c);
 	collected(&c);
 	return 0;

@@ -6,12 +6,13 @@
  * ESU prerequisites, contradictions and an overall ok / attention / critical with reasons.
  * Every fact lists the evidence (source, field, value) it came from; what could not be learned
  * stays unknown with the reason. The facts themselves live in facts.c (one row per fact of
- * docs windows-builds.md, each with its source and confidence). No clock reads: the caller
+ * /work/shared/reference/windows-builds.md, each with its source and confidence). No clock reads: the caller
  * passes "now".
  *
  * What the collector runs in the guest (qemu-ga guest-exec: no shell, full paths, and never a
  * literal double quote in an argument: GLib's helper would turn it into \" which these tools do
- * not understand; an argument with a space is quoted by the helper itself). Pass the raw
+ * not understand; an argument with a space is quoted by the helper itself). Arguments below are
+ * literal text, not C escapes: the WQL name= value really has doubled backslashes. Pass the raw
  * out-data bytes (OEM code page, not NUL-terminated) and their length to the parser named:
  *
  *   source registry
@@ -59,9 +60,9 @@
 
 /* Limits: anything longer is rejected with HF_ERR_INVALID_PARAMS, never truncated silently. */
 #define BC_OUTPUT_MAX (16u * 1024 * 1024) /* qemu-ga's own cap on out-data */
-#define BC_STR_MAX 256                    /* one value (ProductName, BuildLabEx, ...) */
-#define BC_UPDATES_MAX 8192               /* installed updates per source */
-#define BC_LICENCES_MAX 16                /* licence states per source */
+#define BC_STR_MAX 256			  /* one value (ProductName, BuildLabEx, ...) */
+#define BC_UPDATES_MAX 8192		  /* installed updates per source */
+#define BC_LICENCES_MAX 16		  /* licence states per source */
 
 typedef enum {
 	BC_SRC_FILE_VERSION, /* listed in trust order: first = preferred when sources disagree */
@@ -91,17 +92,17 @@ typedef struct {
 
 /* What one source said. Numbers are -1 and strings NULL when the source did not say. */
 typedef struct {
-	bool present;        /* the source was asked */
-	char *unavailable;   /* why it could not be read; NULL when it was */
+	bool present;	      /* the source was asked */
+	char *unavailable;    /* why it could not be read; NULL when it was */
 	int64_t collected_at; /* unix seconds; 0 when not said */
 	int major, minor, build, revision, service_pack;
 	BcRole role;
 	BcArch arch;
 	char *product_name, *edition_id, *installation_type, *csd_version;
 	char *buildlab, *buildlabex; /* raw registry strings; the classifier parses them */
-	char *os_version_id;         /* guest-get-osinfo version-id: "2008", "2008r2", "vista" */
-	GPtrArray *updates;          /* char *: "KB4474419", or a GUID / bare number as listed */
-	GArray *licences;            /* BcLicence */
+	char *os_version_id;	     /* guest-get-osinfo version-id: "2008", "2008r2", "vista" */
+	GPtrArray *updates;	     /* char *: "KB4474419", or a GUID / bare number as listed */
+	GArray *licences;	     /* BcLicence */
 } BcItem;
 
 typedef struct {
@@ -165,16 +166,16 @@ typedef enum {
 
 typedef struct {
 	BcSource source;
-	char field[24];      /* evidence field: "build", "buildlabex", "updates", ... */
+	char field[24]; /* evidence field: "build", "buildlabex", "updates", ... */
 	char value[BC_STR_MAX];
 } BcCite;
 
 typedef struct {
-	char *value;      /* NULL = unknown */
-	char *note;       /* why unknown, or how the value was reached */
+	char *value;	  /* NULL = unknown */
+	char *note;	  /* why unknown, or how the value was reached */
 	bool approximate; /* from an L row, or between anchors */
-	bool conflict;    /* sources disagreed; all of them are in cites */
-	GArray *cites;    /* BcCite */
+	bool conflict;	  /* sources disagreed; all of them are in cites */
+	GArray *cites;	  /* BcCite */
 } BcFact;
 
 /* The outcome. Typed copies of the main facts for policy checks; -1 / "" when unknown. */
@@ -187,7 +188,7 @@ typedef struct {
 	char patch_month[8]; /* YYYY-MM */
 	int months_behind;   /* -1 unknown; a lower bound when the fact's note says "at least" */
 	BcStatus status;
-	GPtrArray *reasons;        /* char *: why the status is what it is */
+	GPtrArray *reasons;	   /* char *: why the status is what it is */
 	GPtrArray *contradictions; /* char *: evidence that cannot all be true */
 	BcFact facts[BC_FACT_COUNT];
 } BcVerdict;
@@ -204,9 +205,9 @@ void buildcheck_verdict_clear(BcVerdict *v);
 /* Fails only on invalid evidence (HF_ERR_INVALID_PARAMS); missing evidence is a verdict. */
 int buildcheck_classify(const BcEvidence *ev, time_t now, BcVerdict *v, HfError *err);
 cJSON *buildcheck_verdict_to_json(const BcVerdict *v);
-const char *buildcheck_product_name(BcProduct p); /* "server2008-sp2-6003", ... */
-const char *buildcheck_status_name(BcStatus s);   /* "ok", "attention", "critical" */
-const char *buildcheck_fact_name(BcFactId f);     /* "patch-month", ... */
+const char *buildcheck_product_name(BcProduct p);   /* "server2008-sp2-6003", ... */
+const char *buildcheck_status_name(BcStatus s);	    /* "ok", "attention", "critical" */
+const char *buildcheck_fact_name(BcFactId f);	    /* "patch-month", ... */
 const char *buildcheck_esu_activation_id(int year); /* years 1-3; NULL otherwise */
 
 /* Policy: {"require-build":6003,"min-esu-licence-year":1,"max-patch-age-months":3,
@@ -215,7 +216,7 @@ typedef struct {
 	int require_build;
 	int min_licence_year;
 	int max_patch_age; /* months; -1 = no limit */
-	int fail_on;       /* a BcStatus that fails; -1 = none */
+	int fail_on;	   /* a BcStatus that fails; -1 = none */
 } BcPolicy;
 void buildcheck_policy_init(BcPolicy *p);
 int buildcheck_policy_from_json(const cJSON *json, BcPolicy *p, HfError *err);
@@ -226,13 +227,15 @@ bool buildcheck_policy_check(const BcPolicy *p, const BcVerdict *v, GPtrArray *r
 /* Parsers (bcparse.c, bcwmic.c): raw guest output bytes, treated as bytes in the OEM code
  * page; each fills the item of its source and returns 0, or -1 with HF_ERR_INVALID_PARAMS
  * (malformed / hostile), HF_ERR_NOT_FOUND (the tool said the thing is not there) or
- * HF_ERR_UNSUPPORTED (a format this parser does not read). The exact formats are documented
- * at each function in the .c file. */
+ * HF_ERR_UNSUPPORTED (a format this parser does not read), HF_ERR_FAILED (the tool printed an
+ * error). The exact formats are documented at each function in the .c file. On failure the
+ * item may be partly filled: mark the source unavailable (the classifier ignores the values of
+ * an unavailable source). */
 typedef struct {
 	int build, revision; /* revision -1 for BuildLab */
 	BcArch arch;
-	char branch[64];  /* e.g. vistasp2_ldr_escrow */
-	char stamp[12];   /* yymmdd-hhmm */
+	char branch[64]; /* e.g. vistasp2_ldr_escrow */
+	char stamp[12];	 /* yymmdd-hhmm */
 } BcBuildLab;
 int bcparse_buildlabex(const char *s, size_t len, BcBuildLab *out, HfError *err);
 int bcparse_buildlab(const char *s, size_t len, BcBuildLab *out, HfError *err);

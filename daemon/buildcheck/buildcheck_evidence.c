@@ -3,16 +3,19 @@
 #include "bcutil.h"
 #include "timefmt.h"
 
-#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 static const char *const source_names[BC_SRC_COUNT] = {
-	[BC_SRC_FILE_VERSION] = "file-version", [BC_SRC_REGISTRY] = "registry",
-	[BC_SRC_WMI] = "wmi",                   [BC_SRC_SYSTEMINFO] = "systeminfo",
-	[BC_SRC_VER] = "ver",                   [BC_SRC_AGENT_OSINFO] = "agent-osinfo",
-	[BC_SRC_HYPERV_KVP] = "hyperv-kvp",     [BC_SRC_UPDATE_LIST] = "update-list",
-	[BC_SRC_LICENCE_QUERY] = "licence-query",
+    [BC_SRC_FILE_VERSION] = "file-version",
+    [BC_SRC_REGISTRY] = "registry",
+    [BC_SRC_WMI] = "wmi",
+    [BC_SRC_SYSTEMINFO] = "systeminfo",
+    [BC_SRC_VER] = "ver",
+    [BC_SRC_AGENT_OSINFO] = "agent-osinfo",
+    [BC_SRC_HYPERV_KVP] = "hyperv-kvp",
+    [BC_SRC_UPDATE_LIST] = "update-list",
+    [BC_SRC_LICENCE_QUERY] = "licence-query",
 };
 
 typedef enum { F_INT, F_STR, F_ROLE, F_ARCH } FieldType;
@@ -22,20 +25,20 @@ static const struct {
 	size_t off;
 	int max;
 } fields[] = {
-	{"major", F_INT, offsetof(BcItem, major), 255},
-	{"minor", F_INT, offsetof(BcItem, minor), 255},
-	{"build", F_INT, offsetof(BcItem, build), 65535},
-	{"revision", F_INT, offsetof(BcItem, revision), 65535},
-	{"service-pack", F_INT, offsetof(BcItem, service_pack), 99},
-	{"role", F_ROLE, offsetof(BcItem, role), 0},
-	{"arch", F_ARCH, offsetof(BcItem, arch), 0},
-	{"product-name", F_STR, offsetof(BcItem, product_name), 0},
-	{"edition-id", F_STR, offsetof(BcItem, edition_id), 0},
-	{"installation-type", F_STR, offsetof(BcItem, installation_type), 0},
-	{"csd-version", F_STR, offsetof(BcItem, csd_version), 0},
-	{"buildlab", F_STR, offsetof(BcItem, buildlab), 0},
-	{"buildlabex", F_STR, offsetof(BcItem, buildlabex), 0},
-	{"os-version-id", F_STR, offsetof(BcItem, os_version_id), 0},
+    {"major", F_INT, offsetof(BcItem, major), 255},
+    {"minor", F_INT, offsetof(BcItem, minor), 255},
+    {"build", F_INT, offsetof(BcItem, build), 65535},
+    {"revision", F_INT, offsetof(BcItem, revision), 65535},
+    {"service-pack", F_INT, offsetof(BcItem, service_pack), 99},
+    {"role", F_ROLE, offsetof(BcItem, role), 0},
+    {"arch", F_ARCH, offsetof(BcItem, arch), 0},
+    {"product-name", F_STR, offsetof(BcItem, product_name), 0},
+    {"edition-id", F_STR, offsetof(BcItem, edition_id), 0},
+    {"installation-type", F_STR, offsetof(BcItem, installation_type), 0},
+    {"csd-version", F_STR, offsetof(BcItem, csd_version), 0},
+    {"buildlab", F_STR, offsetof(BcItem, buildlab), 0},
+    {"buildlabex", F_STR, offsetof(BcItem, buildlabex), 0},
+    {"os-version-id", F_STR, offsetof(BcItem, os_version_id), 0},
 };
 #define FIELD(it, i, T) ((T *)((char *)(it) + fields[i].off))
 
@@ -106,8 +109,8 @@ static int json_str(const cJSON *j, int idx, const char *key, char **dst, HfErro
 static int json_int(const cJSON *j, int idx, const char *key, int min, int max, int *dst,
 		    HfError *err)
 {
-	if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
-	    j->valuedouble < min || j->valuedouble > max) {
+	if (!cJSON_IsNumber(j) || !(j->valuedouble >= min && j->valuedouble <= max) ||
+	    j->valuedouble != (int)j->valuedouble) {
 		g_autofree char *want = g_strdup_printf("an integer %d-%d", min, max);
 		return bad(err, idx, key, want);
 	}
@@ -163,7 +166,8 @@ static int json_lists(const cJSON *j, int idx, BcItem *it, HfError *err)
 			return bad(err, idx, "licences", "an array of {\"id\",\"status\"}");
 		if (json_int(cJSON_GetObjectItemCaseSensitive(e, "status"), idx, "licences.status",
 			     -1, 6, &status, err) < 0 ||
-		    bcutil_add_licence(it, id->valuestring, strlen(id->valuestring), status, err) < 0)
+		    bcutil_add_licence(it, id->valuestring, strlen(id->valuestring), status, err) <
+			0)
 			return -1;
 	}
 	return 0;
@@ -177,7 +181,8 @@ static int json_field(const cJSON *j, int idx, BcItem *it, HfError *err)
 			continue;
 		switch (fields[i].type) {
 		case F_INT:
-			return json_int(j, idx, j->string, 0, fields[i].max, FIELD(it, i, int), err);
+			return json_int(j, idx, j->string, 0, fields[i].max, FIELD(it, i, int),
+					err);
 		case F_ROLE:
 			return json_enum(j, idx, j->string, role_name,
 					 "workstation, domain-controller or server",
@@ -189,7 +194,8 @@ static int json_field(const cJSON *j, int idx, BcItem *it, HfError *err)
 			if (json_str(j, idx, j->string, FIELD(it, i, char *), err) < 0)
 				return -1;
 			if (strcmp(j->string, "buildlabex") == 0 &&
-			    bcparse_buildlabex(it->buildlabex, strlen(it->buildlabex), &lab, err) < 0)
+			    bcparse_buildlabex(it->buildlabex, strlen(it->buildlabex), &lab, err) <
+				0)
 				return -1;
 			if (strcmp(j->string, "buildlab") == 0 &&
 			    bcparse_buildlab(it->buildlab, strlen(it->buildlab), &lab, err) < 0)
@@ -212,22 +218,25 @@ static int json_source(const cJSON *o, int idx, BcEvidence *ev, HfError *err)
 				 idx);
 	while (cJSON_IsString(src) && s < BC_SRC_COUNT && strcmp(source_names[s], src->valuestring))
 		s++;
-	if (s == BC_SRC_COUNT)
+	if (!cJSON_IsString(src) || s == BC_SRC_COUNT)
 		return bad(err, idx, "source",
 			   "one of file-version, registry, wmi, systeminfo, ver, agent-osinfo, "
 			   "hyperv-kvp, update-list, licence-query");
 	BcItem *it = &ev->items[s];
 	if (it->present)
 		return error_set(err, HF_ERR_INVALID_PARAMS,
-				 "evidence sources[%d]: source '%s' given twice", idx, source_names[s]);
+				 "evidence sources[%d]: source '%s' given twice", idx,
+				 source_names[s]);
 	it->present = true;
 	cJSON_ArrayForEach(j, o)
 	{
 		if (strcmp(j->string, "source") == 0)
 			continue;
 		if (strcmp(j->string, "collected-at") == 0) {
-			if (!cJSON_IsString(j) || (it->collected_at = timefmt_parse(j->valuestring)) < 0)
-				return bad(err, idx, "collected-at", "a time like 2024-05-01T10:00:00Z");
+			if (!cJSON_IsString(j) ||
+			    (it->collected_at = timefmt_parse(j->valuestring)) < 0)
+				return bad(err, idx, "collected-at",
+					   "a time like 2024-05-01T10:00:00Z");
 		} else if (strcmp(j->string, "unavailable") == 0) {
 			if (json_str(j, idx, "unavailable", &it->unavailable, err) < 0)
 				return -1;

@@ -6,24 +6,24 @@
 #include <string.h>
 
 static const char *const fact_names[BC_FACT_COUNT] = {
-	[BC_FACT_PRODUCT] = "product",
-	[BC_FACT_VERSION] = "version",
-	[BC_FACT_ROLE] = "role",
-	[BC_FACT_EDITION] = "edition",
-	[BC_FACT_ARCH] = "arch",
-	[BC_FACT_SERVER_CORE] = "server-core",
-	[BC_FACT_ESU_ELIGIBLE] = "esu-eligible",
-	[BC_FACT_BUILD] = "build",
-	[BC_FACT_REVISION] = "revision",
-	[BC_FACT_PATCH_MONTH] = "patch-month",
-	[BC_FACT_MONTHS_BEHIND] = "months-behind",
-	[BC_FACT_ESU_ERA] = "esu-era-updates",
-	[BC_FACT_ESU_LICENCE] = "esu-licence-active",
-	[BC_FACT_PREREQ_SHA2] = "prereq-sha2-kb4474419",
-	[BC_FACT_PREREQ_SSU] = "prereq-servicing-stack",
-	[BC_FACT_PREREQ_LICPREP] = "prereq-licensing-package",
-	[BC_FACT_PREREQ_ROLLUP] = "prereq-rollup-2019-10",
-	[BC_FACT_COLLECTED] = "oldest-evidence",
+    [BC_FACT_PRODUCT] = "product",
+    [BC_FACT_VERSION] = "version",
+    [BC_FACT_ROLE] = "role",
+    [BC_FACT_EDITION] = "edition",
+    [BC_FACT_ARCH] = "arch",
+    [BC_FACT_SERVER_CORE] = "server-core",
+    [BC_FACT_ESU_ELIGIBLE] = "esu-eligible",
+    [BC_FACT_BUILD] = "build",
+    [BC_FACT_REVISION] = "revision",
+    [BC_FACT_PATCH_MONTH] = "patch-month",
+    [BC_FACT_MONTHS_BEHIND] = "months-behind",
+    [BC_FACT_ESU_ERA] = "esu-era-updates",
+    [BC_FACT_ESU_LICENCE] = "esu-licence-active",
+    [BC_FACT_PREREQ_SHA2] = "prereq-sha2-kb4474419",
+    [BC_FACT_PREREQ_SSU] = "prereq-servicing-stack",
+    [BC_FACT_PREREQ_LICPREP] = "prereq-licensing-package",
+    [BC_FACT_PREREQ_ROLLUP] = "prereq-rollup-2019-10",
+    [BC_FACT_COLLECTED] = "oldest-evidence",
 };
 
 const char *buildcheck_fact_name(BcFactId f)
@@ -34,9 +34,14 @@ const char *buildcheck_fact_name(BcFactId f)
 const char *buildcheck_product_name(BcProduct p)
 {
 	static const char *const names[] = {
-		"unknown",           "vista",          "server2008-rtm-6001",
-		"server2008-sp2-6002", "server2008-sp2-6003", "server2008r2-7600",
-		"server2008r2-7601", "other",
+	    "unknown",
+	    "vista",
+	    "server2008-rtm-6001",
+	    "server2008-sp2-6002",
+	    "server2008-sp2-6003",
+	    "server2008r2-7600",
+	    "server2008r2-7601",
+	    "other",
 	};
 	return p <= BC_PRODUCT_OTHER ? names[p] : "?";
 }
@@ -91,6 +96,15 @@ void buildcheck_verdict_cite(BcVerdict *v, BcFactId f, BcSource s, const char *f
 	g_array_append_val(cites, c);
 }
 
+void buildcheck_verdict_copy_cites(BcVerdict *v, BcFactId to, BcFactId from)
+{
+	const GArray *src = v->facts[from].cites;
+	for (guint i = 0; i < src->len; i++) {
+		const BcCite *c = &g_array_index(src, BcCite, i);
+		buildcheck_verdict_cite(v, to, c->source, c->field, "%s", c->value);
+	}
+}
+
 void buildcheck_verdict_set(BcVerdict *v, BcFactId f, const char *fmt, ...)
 {
 	va_list ap;
@@ -135,7 +149,10 @@ void buildcheck_verdict_contradiction(BcVerdict *v, const char *fmt, ...)
 
 void buildcheck_verdict_month(int index, char out[8])
 {
-	snprintf(out, 8, "%04d-%02d", CLAMP(index / 12, 0, 9999), index % 12 + 1);
+	char tmp[32];
+	snprintf(tmp, sizeof tmp, "%04d-%02d", CLAMP(index / 12, 0, 9999), index % 12 + 1);
+	memcpy(out, tmp, 7);
+	out[7] = '\0';
 }
 
 static void add_text(cJSON *o, const char *key, const char *s)

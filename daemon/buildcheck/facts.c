@@ -21,6 +21,7 @@
 #define SRC_ED "windows-builds.md 'Support timeline': eligible EditionIDs / not eligible"
 #define SRC_SSU "windows-builds.md 'Widely repeated claims': April 2019 SSU KB4493730"
 
+/* clang-format off */
 #define REV(mi, b, r, m, k, c, s) {mi, b, r, m, k, false, c, NULL, s}
 #define R03(r, m, k) REV(0, 6003, r, m, k, FACTS_H, SRC_R2019)
 #define R20(r, m, k) REV(0, 6003, r, m, k, FACTS_H, SRC_R2020)
@@ -150,6 +151,7 @@ const FactsEdition facts_editions[] = {
 	{"Standard", true, true, false, "standard", FACTS_M, SRC_ED},
 };
 const size_t facts_editions_len = G_N_ELEMENTS(facts_editions);
+/* clang-format on */
 
 const char *facts_conf_name(FactsConf c)
 {

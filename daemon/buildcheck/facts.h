@@ -21,7 +21,7 @@ typedef struct {
 	int build;
 	int revision;
 	const char *month; /* YYYY-MM */
-	const char *kb;    /* the monthly rollup; NULL when the reference names none */
+	const char *kb;	   /* the monthly rollup; NULL when the reference names none */
 	bool exact_only;
 	FactsConf conf;
 	const char *note;
@@ -45,7 +45,7 @@ typedef enum { FACTS_KB_SHA2, FACTS_KB_SSU, FACTS_KB_LICPREP, FACTS_KB_ROLLUP } 
 typedef struct {
 	const char *kb;
 	FactsKbKind kind;
-	int minor;         /* 0 = Server 2008, 1 = 2008 R2, -1 = both */
+	int minor;	   /* 0 = Server 2008, 1 = 2008 R2, -1 = both */
 	const char *month; /* release month */
 	bool esu_prereq;   /* satisfies the ESU prerequisite of its kind */
 	FactsConf conf;
@@ -103,7 +103,7 @@ extern const FactsEdition facts_editions[];
 extern const size_t facts_editions_len;
 
 const char *facts_conf_name(FactsConf c); /* "H", "M-H", "M", "L-M", "L" */
-bool facts_conf_weak(FactsConf c);        /* L or L-M: report as approximate */
+bool facts_conf_weak(FactsConf c);	  /* L or L-M: report as approximate */
 /* The row covering revision of minor.build, or NULL when below the first anchor. *next gets
  * the following non-preview row of the same build (NULL after the last). */
 const FactsRevision *facts_revision_lookup(int minor, int build, int revision,
