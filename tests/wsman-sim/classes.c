@@ -49,8 +49,7 @@ static void computer_systems(SimState *st, GPtrArray *out)
 		inst_set(in, "Name", vm->id);
 		inst_set(in, "NameFormat", NULL);
 		inst_set_int(in, "NumberOfNumaNodes", 1);
-		inst_set_int(in, "OnTimeInMilliseconds",
-			     on ? (now - vm->last_change) / 1000 : 0);
+		inst_set_int(in, "OnTimeInMilliseconds", on ? (now - vm->last_change) / 1000 : 0);
 		inst_add(in, "OperationalStatus", "2");
 		inst_set(in, "PrimaryOwnerName", NULL);
 		if (on)
@@ -68,9 +67,9 @@ static SimInst *vssd_common(SimState *st, SimVm *vm, const char *id, const char 
 	SimInst *in = inst_new(VSSD);
 	g_autofree char *iid = g_strdup_printf("Microsoft:%s", id);
 	g_autofree char *parent = parent_id ? sim_vssd_path(st, parent_id) : NULL;
-	inst_set(in, "Caption", g_str_has_prefix(st->lang, "de")
-					? "Einstellungen des virtuellen Computers"
-					: "Virtual Machine Settings");
+	inst_set(in, "Caption",
+		 g_str_has_prefix(st->lang, "de") ? "Einstellungen des virtuellen Computers"
+						  : "Virtual Machine Settings");
 	inst_set(in, "ConfigurationDataRoot", "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V");
 	inst_set(in, "ConfigurationID", id);
 	inst_set(in, "InstanceID", iid);
@@ -111,19 +110,19 @@ static void settings(SimState *st, GPtrArray *out)
 
 char *cls_kvp_item(const char *name, const char *data)
 {
-	g_autofree char *n = g_markup_escape_text(name, -1);
-	g_autofree char *d = g_markup_escape_text(data, -1);
+	g_autofree char *n = sim_xml_escape(name, false);
+	g_autofree char *d = sim_xml_escape(data, false);
 	return g_strdup_printf(
-		"<INSTANCE CLASSNAME=\"Msvm_KvpExchangeDataItem\">"
-		"<PROPERTY NAME=\"Caption\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
-		"<PROPERTY NAME=\"Data\" TYPE=\"string\"><VALUE>%s</VALUE></PROPERTY>"
-		"<PROPERTY NAME=\"Description\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
-		"<PROPERTY NAME=\"ElementName\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
-		"<PROPERTY NAME=\"InstanceID\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
-		"<PROPERTY NAME=\"Name\" TYPE=\"string\"><VALUE>%s</VALUE></PROPERTY>"
-		"<PROPERTY NAME=\"Source\" TYPE=\"uint16\"><VALUE>2</VALUE></PROPERTY>"
-		"</INSTANCE>",
-		d, n);
+	    "<INSTANCE CLASSNAME=\"Msvm_KvpExchangeDataItem\">"
+	    "<PROPERTY NAME=\"Caption\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
+	    "<PROPERTY NAME=\"Data\" TYPE=\"string\"><VALUE>%s</VALUE></PROPERTY>"
+	    "<PROPERTY NAME=\"Description\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
+	    "<PROPERTY NAME=\"ElementName\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
+	    "<PROPERTY NAME=\"InstanceID\" PROPAGATED=\"true\" TYPE=\"string\"></PROPERTY>"
+	    "<PROPERTY NAME=\"Name\" TYPE=\"string\"><VALUE>%s</VALUE></PROPERTY>"
+	    "<PROPERTY NAME=\"Source\" TYPE=\"uint16\"><VALUE>2</VALUE></PROPERTY>"
+	    "</INSTANCE>",
+	    d, n);
 }
 
 static void kvp_components(SimState *st, GPtrArray *out)
@@ -133,8 +132,8 @@ static void kvp_components(SimState *st, GPtrArray *out)
 		SimInst *in = inst_new("Msvm_KvpExchangeComponent");
 		/* The guest only reports intrinsic items while it runs integration services. */
 		bool live = (vm->state == 2 || vm->state == 9) && vm->kvp->len > 0;
-		g_autofree char *dev = g_strdup_printf(
-			"Microsoft:%s\\2A34B1C2-FD73-4043-8A5B-DD2159BC743F", vm->id);
+		g_autofree char *dev =
+		    g_strdup_printf("Microsoft:%s\\2A34B1C2-FD73-4043-8A5B-DD2159BC743F", vm->id);
 		inst_set(in, "Caption", "Key-Value Pair Exchange");
 		inst_set(in, "CreationClassName", "Msvm_KvpExchangeComponent");
 		inst_set(in, "Description", "Microsoft Key-Value Pair Exchange");
@@ -225,15 +224,18 @@ static void management_service(SimState *st, GPtrArray *out)
 				     "Microsoft Hyper-V Virtual System Management Service"));
 }
 
-#define SERVICE_KEYS {"CreationClassName", "Name", "SystemCreationClassName", "SystemName"}
+#define SERVICE_KEYS                                                                               \
+	{                                                                                          \
+		"CreationClassName", "Name", "SystemCreationClassName", "SystemName"               \
+	}
 static const ClsDef classes[] = {
-	{"Msvm_ComputerSystem", {"CreationClassName", "Name"}, computer_systems},
-	{VSSD, {"InstanceID"}, settings},
-	{"Msvm_KvpExchangeComponent", SERVICE_KEYS, kvp_components},
-	{"Msvm_ConcreteJob", {"InstanceID"}, concrete_jobs},
-	{"Msvm_AffectedJobElement", {NULL}, affected_elements},
-	{"Msvm_VirtualSystemSnapshotService", SERVICE_KEYS, snapshot_service},
-	{"Msvm_VirtualSystemManagementService", SERVICE_KEYS, management_service},
+    {"Msvm_ComputerSystem", {"CreationClassName", "Name"}, computer_systems},
+    {VSSD, {"InstanceID"}, settings},
+    {"Msvm_KvpExchangeComponent", SERVICE_KEYS, kvp_components},
+    {"Msvm_ConcreteJob", {"InstanceID"}, concrete_jobs},
+    {"Msvm_AffectedJobElement", {NULL}, affected_elements},
+    {"Msvm_VirtualSystemSnapshotService", SERVICE_KEYS, snapshot_service},
+    {"Msvm_VirtualSystemManagementService", SERVICE_KEYS, management_service},
 };
 
 const ClsDef *cls_find(const char *name)
@@ -294,31 +296,38 @@ typedef struct {
 } Assoc;
 
 static const Assoc assocs[] = {
-	{"Msvm_SystemDevice", "Msvm_ComputerSystem", "Msvm_KvpExchangeComponent", "SystemName",
-	 NULL},
-	{"Msvm_SettingsDefineState", "Msvm_ComputerSystem", VSSD, "VirtualSystemIdentifier",
-	 TYPE_REALIZED},
-	{"Msvm_SnapshotOfVirtualSystem", "Msvm_ComputerSystem", VSSD, "VirtualSystemIdentifier",
-	 "Microsoft:Hyper-V:Snapshot:"},
-	{"Msvm_AffectedJobElement", "Msvm_ConcreteJob", "Msvm_ComputerSystem", NULL, NULL},
-	{"Msvm_AffectedJobElement", "Msvm_ConcreteJob", VSSD, NULL, NULL},
+    {"Msvm_SystemDevice", "Msvm_ComputerSystem", "Msvm_KvpExchangeComponent", "SystemName", NULL},
+    {"Msvm_SettingsDefineState", "Msvm_ComputerSystem", VSSD, "VirtualSystemIdentifier",
+     TYPE_REALIZED},
+    {"Msvm_SnapshotOfVirtualSystem", "Msvm_ComputerSystem", VSSD, "VirtualSystemIdentifier",
+     "Microsoft:Hyper-V:Snapshot:"},
+    {"Msvm_AffectedJobElement", "Msvm_ConcreteJob", "Msvm_ComputerSystem", NULL, NULL},
+    {"Msvm_AffectedJobElement", "Msvm_ConcreteJob", VSSD, NULL, NULL},
 };
 
 /* Msvm_AffectedJobElement links a job to what its AffectedElement reference names. */
 static bool linked_job(SimState *st, const SimInst *job, const SimInst *other)
 {
 	g_autoptr(GPtrArray) links = cls_instances(st, cls_find("Msvm_AffectedJobElement"));
-	g_autoptr(GPtrArray) sel = cls_selectors(other);
 	for (guint i = 0; i < links->len; i++) {
 		SimInst *l = g_ptr_array_index(links, i);
 		InstProp *by = inst_prop(l, "AffectingElement");
 		InstProp *to = inst_prop(l, "AffectedElement");
 		if (g_ascii_strcasecmp(sim_pairs_get(by->ref_sel, "InstanceID"),
 				       inst_get(job, "InstanceID")) == 0 &&
-		    g_ascii_strcasecmp(to->ref_class, other->cls) == 0 && has_values(other, to->ref_sel))
+		    g_ascii_strcasecmp(to->ref_class, other->cls) == 0 &&
+		    has_values(other, to->ref_sel))
 			return true;
 	}
 	return false;
+}
+
+bool cls_known(const char *name)
+{
+	for (size_t i = 0; name && i < G_N_ELEMENTS(assocs); i++)
+		if (g_ascii_strcasecmp(assocs[i].assoc, name) == 0)
+			return true;
+	return cls_find(name) != NULL;
 }
 
 GPtrArray *cls_associators(SimState *st, const WqlQuery *q)
@@ -381,7 +390,8 @@ SimInst *cls_lookup(SimState *st, const char *cls, GPtrArray *sel, char **err)
 	}
 	if (matches != 1) {
 		*err = g_strdup_printf("%s selectors for %s match %s instance.",
-				       want->len ? "The" : "No", cls, matches ? "more than one" : "no");
+				       want->len ? "The" : "No", cls,
+				       matches ? "more than one" : "no");
 		return NULL;
 	}
 	return g_ptr_array_steal_index(all, found);

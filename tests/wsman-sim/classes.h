@@ -13,6 +13,8 @@ const char *cls_name(const ClsDef *c);
 GPtrArray *cls_instances(SimState *st, const ClsDef *c);
 /* The key selectors (SimPair) that address IN. */
 GPtrArray *cls_selectors(const SimInst *in);
+/* Is NAME a class: one with instances, or an association the simulator knows? */
+bool cls_known(const char *name);
 /* Run an ASSOCIATORS OF query: the instances related to the source object. */
 GPtrArray *cls_associators(SimState *st, const WqlQuery *q);
 /* The one instance of CLS that SEL addresses (names must be keys; a singleton service may be

@@ -1,6 +1,5 @@
 /* control.c - runtime switches: drop, malformed, quota, timeout, failing and slow jobs. */
 #include "control.h"
-#include "fleet.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +36,11 @@ static SimCountdown *countdown_named(SimKnobs *k, const char *name)
 		const char *name;
 		size_t off;
 	} names[] = {
-		{"drop", G_STRUCT_OFFSET(SimKnobs, drop)},
-		{"malformed", G_STRUCT_OFFSET(SimKnobs, malformed)},
-		{"quota", G_STRUCT_OFFSET(SimKnobs, quota)},
-		{"timeout", G_STRUCT_OFFSET(SimKnobs, timeout)},
-		{"fail-jobs", G_STRUCT_OFFSET(SimKnobs, fail_jobs)},
+	    {"drop", G_STRUCT_OFFSET(SimKnobs, drop)},
+	    {"malformed", G_STRUCT_OFFSET(SimKnobs, malformed)},
+	    {"quota", G_STRUCT_OFFSET(SimKnobs, quota)},
+	    {"timeout", G_STRUCT_OFFSET(SimKnobs, timeout)},
+	    {"fail-jobs", G_STRUCT_OFFSET(SimKnobs, fail_jobs)},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
 		if (strcmp(names[i].name, name) == 0)
@@ -67,16 +66,16 @@ static void stats(SimState *st, GString *reply)
 	g_autoptr(GList) ops = g_hash_table_get_keys(st->op_counts);
 	ops = g_list_sort(ops, (GCompareFunc)g_strcmp0);
 	for (GList *l = ops; l; l = l->next)
-		g_string_append_printf(reply, "op %s %u\n", (char *)l->data,
-				       GPOINTER_TO_UINT(g_hash_table_lookup(st->op_counts, l->data)));
+		g_string_append_printf(
+		    reply, "op %s %u\n", (char *)l->data,
+		    GPOINTER_TO_UINT(g_hash_table_lookup(st->op_counts, l->data)));
 }
 
-static const char help[] =
-	"drop|malformed|quota|timeout|fail-jobs N|always|off [OPERATION]\n"
-	"job-ms MS | delay-ms MS | enum-expiry-ms MS\n"
-	"epr-wrapper on|off\n"
-	"vm-state VMNAME running|off|saved|paused\n"
-	"reset | stats | reset-stats | help\n";
+static const char help[] = "drop|malformed|quota|timeout|fail-jobs N|always|off [OPERATION]\n"
+			   "job-ms MS | delay-ms MS | enum-expiry-ms MS\n"
+			   "epr-wrapper on|off\n"
+			   "vm-state VMNAME running|off|saved|paused\n"
+			   "reset | stats | reset-stats | help\n";
 
 static int vm_state(SimState *st, char **argv, GString *reply)
 {

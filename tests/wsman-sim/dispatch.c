@@ -16,10 +16,10 @@ static const struct {
 	const char *action;
 	Handler fn;
 } handlers[] = {
-	{ACT_ENUM "Enumerate", enum_enumerate},
-	{ACT_ENUM "Pull", enum_pull},
-	{ACT_ENUM "Release", enum_release},
-	{ACT_GET, enum_get},
+    {ACT_ENUM "Enumerate", enum_enumerate},
+    {ACT_ENUM "Pull", enum_pull},
+    {ACT_ENUM "Release", enum_release},
+    {ACT_GET, enum_get},
 };
 
 static int route(SimState *st, SoapReq *rq, GString **out, GString *log)
@@ -57,6 +57,17 @@ void dispatch_log(SimState *st, const char *what, int status)
 	g_mutex_unlock(&st->lock);
 }
 
+/* " fault=w:QuotaLimit" for the request log. */
+static void log_fault(GString *log, const GString *body)
+{
+	const char *tag = "<s:Subcode><s:Value>";
+	const char *at = strstr(body->str, tag);
+	if (at) {
+		at += strlen(tag);
+		g_string_append_printf(log, " fault=%.*s", (int)strcspn(at, "<"), at);
+	}
+}
+
 void dispatch_wsman(SimState *st, const char *buf, size_t len, DispatchOut *out)
 {
 	SoapReq rq;
@@ -89,12 +100,14 @@ void dispatch_wsman(SimState *st, const char *buf, size_t len, DispatchOut *out)
 	} else {
 		out->status = route(st, &rq, &out->body, log);
 	}
+	if (out->body && out->status == 500)
+		log_fault(log, out->body);
 	if (out->body && ctl_fire(&st->knobs.malformed, op)) {
 		mangle(out->body);
 		g_string_append(log, " malformed");
 	}
-	g_autofree char *line = g_strdup_printf("wsman op=%s%s status=%d", op, log->str,
-						out->drop ? 0 : out->status);
+	g_autofree char *line =
+	    g_strdup_printf("wsman op=%s%s status=%d", op, log->str, out->drop ? 0 : out->status);
 	log_line(st, line);
 	g_mutex_unlock(&st->lock);
 	soapreq_clear(&rq);

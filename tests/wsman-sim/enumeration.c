@@ -50,23 +50,28 @@ static GPtrArray *run_wql(SimState *st, SoapReq *rq, GString **out)
 	}
 	const char *names[] = {q->cls, q->assoc_class, q->result_class};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-		if (names[i] && !cls_find(names[i])) {
+		if (names[i] && !cls_known(names[i])) {
 			g_autofree char *d = g_strdup_printf(
-				"The class %s does not exist in the " SIM_NAMESPACE " namespace.",
-				names[i]);
+			    "The class %s does not exist in the " SIM_NAMESPACE " namespace.",
+			    names[i]);
 			fault(st, rq, out, FAULT_CANNOT_PROCESS_FILTER, d);
 			return NULL;
 		}
 	}
 	if (q->kind == WQL_ASSOCIATORS)
 		return cls_associators(st, q);
+	if (!cls_find(q->cls)) {
+		fault(st, rq, out, FAULT_CANNOT_PROCESS_FILTER,
+		      "Select from an association class.");
+		return NULL;
+	}
 	GPtrArray *all = cls_instances(st, cls_find(q->cls));
 	for (guint i = 0; i < all->len; i++) {
 		const char *bad = NULL;
 		int m = wql_match(q, g_ptr_array_index(all, i), &bad);
 		if (m < 0) {
 			g_autofree char *d =
-				g_strdup_printf("The class %s has no property %s.", q->cls, bad);
+			    g_strdup_printf("The class %s has no property %s.", q->cls, bad);
 			fault(st, rq, out, FAULT_CANNOT_PROCESS_FILTER, d);
 			g_ptr_array_unref(all);
 			return NULL;
@@ -132,7 +137,7 @@ int enum_enumerate(SimState *st, SoapReq *rq, GString **out, GString *log)
 			return 500;
 	} else if (!cls_find(cls)) {
 		g_autofree char *d = g_strdup_printf(
-			"The class %s does not exist in the " SIM_NAMESPACE " namespace.", cls);
+		    "The class %s does not exist in the " SIM_NAMESPACE " namespace.", cls);
 		return fault(st, rq, out, FAULT_DEST_UNREACHABLE, d);
 	} else if (rq->filter) {
 		return fault(st, rq, out, FAULT_CANNOT_PROCESS_FILTER,
@@ -153,14 +158,14 @@ int enum_enumerate(SimState *st, SoapReq *rq, GString **out, GString *log)
 	g_hash_table_insert(st->enums, ctx, e);
 
 	g_autoptr(GString) items_xml = g_string_new(NULL);
-	guint n = rq->optimize ? write_items(st, e, items_xml, rq->max_elements,
-					     envelope_limit(rq))
-			       : 0;
+	guint n =
+	    rq->optimize ? write_items(st, e, items_xml, rq->max_elements, envelope_limit(rq)) : 0;
 	bool done = rq->optimize && e->pos >= e->items->len;
 	*out = reply_begin(st, ACT_ENUM "EnumerateResponse", rq->message_id);
 	g_string_append(*out, "<n:EnumerateResponse>");
 	if (!done)
-		g_string_append_printf(*out, "<n:EnumerationContext>%s</n:EnumerationContext>", ctx);
+		g_string_append_printf(*out, "<n:EnumerationContext>%s</n:EnumerationContext>",
+				       ctx);
 	if (rq->optimize)
 		g_string_append_printf(*out, "<w:Items>%s</w:Items>", items_xml->str);
 	if (done)

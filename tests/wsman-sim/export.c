@@ -19,8 +19,8 @@ char *export_map_dir(const SimState *st, const char *path, char **err)
 		*err = g_strdup("this host has no export root (--export-root)");
 		return NULL;
 	}
-	g_autofree char *base = slashes(st->export_host_path ? st->export_host_path
-							    : st->export_root);
+	g_autofree char *base =
+	    slashes(st->export_host_path ? st->export_host_path : st->export_root);
 	g_autofree char *want = slashes(path ? path : "");
 	size_t n = strlen(base);
 	if (g_ascii_strncasecmp(want, base, n) != 0 || (want[n] != '/' && want[n] != '\0')) {
@@ -88,8 +88,8 @@ char *export_write(SimState *st, const SimJob *j, const SimVm *vm)
 	int snaps_mode = copy ? atoi(copy) : 0; /* 0 all, 1 none, 2/3 one */
 
 	g_autofree char *top = setting_true(j, "CreateVmExportSubdirectory", true)
-				       ? g_build_filename(j->export_dir, vm->name, NULL)
-				       : g_strdup(j->export_dir);
+				   ? g_build_filename(j->export_dir, vm->name, NULL)
+				   : g_strdup(j->export_dir);
 	g_autofree char *vmdir = g_build_filename(top, "Virtual Machines", NULL);
 	g_autofree char *cfg_name = g_strdup_printf("%s.vmcx", vm->id);
 	g_autofree char *cfg_path = g_build_filename(vmdir, cfg_name, NULL);
@@ -103,7 +103,8 @@ char *export_write(SimState *st, const SimJob *j, const SimVm *vm)
 	int state = one ? one->vm_state : vm->state;
 	if (!err && setting_true(j, "CopyVmRuntimeInformation", true) && state != 3) {
 		g_autofree char *rs_name = g_strdup_printf("%s.vmrs", vm->id);
-		g_autofree char *rs = g_strdup_printf("holdfast-sim vmrs 1\nid=%s\nat=%s\n", vm->id, at);
+		g_autofree char *rs =
+		    g_strdup_printf("holdfast-sim vmrs 1\nid=%s\nat=%s\n", vm->id, at);
 		err = put(vmdir, rs_name, rs, strlen(rs));
 	}
 	g_autofree char *snapdir = g_build_filename(top, "Snapshots", NULL);
@@ -113,9 +114,10 @@ char *export_write(SimState *st, const SimJob *j, const SimVm *vm)
 		    (snaps_mode == 0 && s->type == SIM_SNAP_RECOVERY && s != one))
 			continue;
 		g_autofree char *name = g_strdup_printf("%s.vmcx", s->id);
-		g_autofree char *text = g_strdup_printf("holdfast-sim checkpoint 1\nid=%s\nname=%s\n"
-							"parent=%s\n",
-							s->id, s->name, s->parent_id ? s->parent_id : "");
+		g_autofree char *text =
+		    g_strdup_printf("holdfast-sim checkpoint 1\nid=%s\nname=%s\n"
+				    "parent=%s\n",
+				    s->id, s->name, s->parent_id ? s->parent_id : "");
 		err = put(snapdir, name, text, strlen(text));
 	}
 	if (!err && setting_true(j, "CopyVmStorage", true)) {

@@ -9,25 +9,24 @@ typedef struct {
 	const char *csd, *sp_major;
 	const char *product_type;
 	const char *os_name; /* printf format, %s = edition */
-	bool r2;	     /* R2+ only items (OSEditionId, IntegrationServicesVersion, addresses) */
+	bool r2; /* R2+ only items (OSEditionId, IntegrationServicesVersion, addresses) */
 } OsPreset;
 
 static const OsPreset presets[] = {
-	{"2008-sp2", "6", "0", "6003", "Service Pack 2", "2", "3", "Windows Server (R) 2008 %s", false},
-	{"2008-sp2-6002", "6", "0", "6002", "Service Pack 2", "2", "3", "Windows Server (R) 2008 %s",
-	 false},
-	{"2008-rtm", "6", "0", "6001", "", "0", "3", "Windows Server (R) 2008 %s", false},
-	{"2008r2-sp1", "6", "1", "7601", "Service Pack 1", "1", "3", "Windows Server 2008 R2 %s",
-	 true},
-	{"vista-6003", "6", "0", "6003", "Service Pack 2", "2", "1", "Windows Vista (TM) %s", false},
+    {"2008-sp2", "6", "0", "6003", "Service Pack 2", "2", "3", "Windows Server (R) 2008 %s", false},
+    {"2008-sp2-6002", "6", "0", "6002", "Service Pack 2", "2", "3", "Windows Server (R) 2008 %s",
+     false},
+    {"2008-rtm", "6", "0", "6001", "", "0", "3", "Windows Server (R) 2008 %s", false},
+    {"2008r2-sp1", "6", "1", "7601", "Service Pack 1", "1", "3", "Windows Server 2008 R2 %s", true},
+    {"vista-6003", "6", "0", "6003", "Service Pack 2", "2", "1", "Windows Vista (TM) %s", false},
 };
 
 static const struct {
 	const char *edition;
 	const char *suite_mask;
 } editions[] = {
-	{"Standard", "272"}, {"Enterprise", "274"}, {"Datacenter", "400"}, {"Web", "1296"},
-	{"Business", "256"},
+    {"Standard", "272"}, {"Enterprise", "274"}, {"Datacenter", "400"},
+    {"Web", "1296"},	 {"Business", "256"},
 };
 
 static const OsPreset *preset_find(const char *name)
@@ -79,8 +78,8 @@ static char *guid_from(const char *kind, const char *seed)
 {
 	g_autofree char *in = g_strdup_printf("%s:%s", kind, seed);
 	g_autofree char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA1, in, -1);
-	g_autofree char *g = g_strdup_printf("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12,
-					     h + 15, h + 18);
+	g_autofree char *g =
+	    g_strdup_printf("%.8s-%.4s-4%.3s-8%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
 	return g_ascii_strup(g, -1);
 }
 
@@ -131,10 +130,10 @@ static SimSnap *snap_add(SimState *st, SimVm *vm, const char *name, const char *
 	return s;
 }
 
-#define FLEET_FAIL(err, ...)                                                                     \
-	do {                                                                                     \
-		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, __VA_ARGS__); \
-		return -1;                                                                       \
+#define FLEET_FAIL(err, ...)                                                                       \
+	do {                                                                                       \
+		g_set_error(err, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, __VA_ARGS__);   \
+		return -1;                                                                         \
 	} while (0)
 
 static void host_load(SimState *st, GKeyFile *kf)
@@ -143,11 +142,11 @@ static void host_load(SimState *st, GKeyFile *kf)
 		const char *key;
 		size_t off;
 	} keys[] = {
-		{"name", G_STRUCT_OFFSET(SimState, host_name)},
-		{"language", G_STRUCT_OFFSET(SimState, lang)},
-		{"caption", G_STRUCT_OFFSET(SimState, host_caption)},
-		{"description", G_STRUCT_OFFSET(SimState, host_description)},
-		{"vm-caption", G_STRUCT_OFFSET(SimState, vm_caption)},
+	    {"name", G_STRUCT_OFFSET(SimState, host_name)},
+	    {"language", G_STRUCT_OFFSET(SimState, lang)},
+	    {"caption", G_STRUCT_OFFSET(SimState, host_caption)},
+	    {"description", G_STRUCT_OFFSET(SimState, host_description)},
+	    {"vm-caption", G_STRUCT_OFFSET(SimState, vm_caption)},
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
 		char *v = g_key_file_get_string(kf, "host", keys[i].key, NULL);
@@ -159,8 +158,7 @@ static void host_load(SimState *st, GKeyFile *kf)
 	}
 }
 
-static int vm_load(SimState *st, GKeyFile *kf, const char *group, const char *path,
-		   GError **err)
+static int vm_load(SimState *st, GKeyFile *kf, const char *group, const char *path, GError **err)
 {
 	const char *name = group + strlen("vm ");
 	g_autofree char *id = g_key_file_get_string(kf, group, "id", NULL);
@@ -169,8 +167,8 @@ static int vm_load(SimState *st, GKeyFile *kf, const char *group, const char *pa
 	if (!*name || sim_vm_find_name(st, name))
 		FLEET_FAIL(err, "%s: [%s]: missing or duplicate VM name", path, group);
 	if (state < 0)
-		FLEET_FAIL(err, "%s: [%s] state=%s: use running, off, saved or paused", path,
-			   group, state_s);
+		FLEET_FAIL(err, "%s: [%s] state=%s: use running, off, saved or paused", path, group,
+			   state_s);
 	SimVm *vm = vm_new(name, id, state);
 	g_ptr_array_add(st->vms, vm);
 
@@ -192,7 +190,7 @@ static int vm_load(SimState *st, GKeyFile *kf, const char *group, const char *pa
 	vm->last_change = vm->created;
 	if (g_key_file_has_key(kf, group, "user-snapshot-type", NULL))
 		vm->user_snapshot_type =
-			g_key_file_get_integer(kf, group, "user-snapshot-type", NULL);
+		    g_key_file_get_integer(kf, group, "user-snapshot-type", NULL);
 	vm->vss = g_key_file_get_boolean(kf, group, "vss", NULL);
 
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
@@ -216,8 +214,7 @@ static int vm_load(SimState *st, GKeyFile *kf, const char *group, const char *pa
 	return 0;
 }
 
-static int snap_load(SimState *st, GKeyFile *kf, const char *group, const char *path,
-		     GError **err)
+static int snap_load(SimState *st, GKeyFile *kf, const char *group, const char *path, GError **err)
 {
 	const char *ref = group + strlen("checkpoint ");
 	const char *slash = strchr(ref, '/');
@@ -237,7 +234,8 @@ static int snap_load(SimState *st, GKeyFile *kf, const char *group, const char *
 		g_clear_pointer(&parent_id, g_free);
 		for (guint i = 0; *parent && i < st->snaps->len; i++) {
 			SimSnap *s = g_ptr_array_index(st->snaps, i);
-			if (g_ascii_strcasecmp(s->vm_id, vm->id) == 0 && strcmp(s->name, parent) == 0)
+			if (g_ascii_strcasecmp(s->vm_id, vm->id) == 0 &&
+			    strcmp(s->name, parent) == 0)
 				parent_id = g_strdup(s->id);
 		}
 		if (*parent && !parent_id)
@@ -284,7 +282,8 @@ int fleet_load(SimState *st, const char *path, GError **err)
 		else if (g_str_has_prefix(g, "checkpoint "))
 			rc = snap_load(st, kf, g, path, err);
 		else
-			FLEET_FAIL(err, "%s: [%s]: unknown section (host, vm NAME, checkpoint VM/NAME)",
+			FLEET_FAIL(err,
+				   "%s: [%s]: unknown section (host, vm NAME, checkpoint VM/NAME)",
 				   path, g);
 		if (rc < 0)
 			return rc;
@@ -294,7 +293,7 @@ int fleet_load(SimState *st, const char *path, GError **err)
 
 void fleet_generate(SimState *st, guint n)
 {
-	static const char *const os_cycle[] = {"2008-sp2", "2008-sp2", "2008-sp2-6002",
+	static const char *const os_cycle[] = {"2008-sp2",   "2008-sp2", "2008-sp2-6002",
 					       "2008r2-sp1", "2008-rtm", NULL};
 	static const int state_cycle[] = {2, 2, 2, 3, 6, 9};
 	for (guint i = 1; i <= n; i++) {
@@ -317,6 +316,11 @@ void fleet_generate(SimState *st, guint n)
 
 void fleet_finish(SimState *st)
 {
+	/* Running VMs were started an hour before the simulator. */
+	for (guint i = 0; i < st->vms->len; i++) {
+		SimVm *vm = g_ptr_array_index(st->vms, i);
+		vm->last_change = MAX(vm->created, sim_now() - (gint64)3600 * G_USEC_PER_SEC);
+	}
 	bool de = g_str_has_prefix(st->lang, "de");
 	if (!st->host_caption)
 		st->host_caption = g_strdup(de ? "Hostcomputersystem" : "Hosting Computer System");

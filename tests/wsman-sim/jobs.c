@@ -9,16 +9,16 @@ static const struct {
 	const char *caption;
 	const char *failure; /* printf: VM name, VM GUID */
 } kinds[] = {
-	[SIM_JOB_STATE_CHANGE] = {"Changing the state of the virtual machine",
-				  "'%s' failed to change state. (Virtual machine ID %s)"},
-	[SIM_JOB_CREATE_SNAPSHOT] = {"Creating a checkpoint",
-				     "'%s' could not create a checkpoint. (Virtual machine ID %s)"},
-	[SIM_JOB_APPLY_SNAPSHOT] = {"Applying a checkpoint",
-				    "'%s' failed to apply the checkpoint. (Virtual machine ID %s)"},
-	[SIM_JOB_DESTROY_SNAPSHOT] = {"Deleting a checkpoint",
-				      "'%s' failed to delete the checkpoint. (Virtual machine ID %s)"},
-	[SIM_JOB_EXPORT] = {"Exporting the virtual machine",
-			    "'%s' failed to export. (Virtual machine ID %s)"},
+    [SIM_JOB_STATE_CHANGE] = {"Changing the state of the virtual machine",
+			      "'%s' failed to change state. (Virtual machine ID %s)"},
+    [SIM_JOB_CREATE_SNAPSHOT] = {"Creating a checkpoint",
+				 "'%s' could not create a checkpoint. (Virtual machine ID %s)"},
+    [SIM_JOB_APPLY_SNAPSHOT] = {"Applying a checkpoint",
+				"'%s' failed to apply the checkpoint. (Virtual machine ID %s)"},
+    [SIM_JOB_DESTROY_SNAPSHOT] = {"Deleting a checkpoint",
+				  "'%s' failed to delete the checkpoint. (Virtual machine ID %s)"},
+    [SIM_JOB_EXPORT] = {"Exporting the virtual machine",
+			"'%s' failed to export. (Virtual machine ID %s)"},
 };
 
 SimJob *job_start(SimState *st, SimJobKind kind, const char *method, const char *vm_id)
@@ -67,9 +67,8 @@ static char *job_apply(SimState *st, SimJob *j, SimVm *vm, gint64 now)
 	SimSnap *s = sim_snap_find(st, j->snap_id);
 	switch (j->kind) {
 	case SIM_JOB_STATE_CHANGE:
-		vm->state = j->requested_state == 10 || j->requested_state == 11
-				    ? 2
-				    : j->requested_state;
+		vm->state =
+		    j->requested_state == 10 || j->requested_state == 11 ? 2 : j->requested_state;
 		vm->last_change = now;
 		return NULL;
 	case SIM_JOB_CREATE_SNAPSHOT:
@@ -152,9 +151,8 @@ SimInst *job_instance(SimState *st, const SimJob *j)
 	static const struct {
 		int state;
 		const char *status;
-	} statuses[] = {{4, "Job is running"},
-			{7, "Job completed successfully"},
-			{10, "Job failed"}};
+	} statuses[] = {
+	    {4, "Job is running"}, {7, "Job completed successfully"}, {10, "Job failed"}};
 	const char *status = "";
 	for (size_t i = 0; i < G_N_ELEMENTS(statuses); i++)
 		if (statuses[i].state == j->job_state)

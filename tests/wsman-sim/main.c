@@ -66,8 +66,8 @@ static int load_credentials(Opts *o, GError **err)
 		g_strstrip(text);
 		char *colon = strchr(text, ':');
 		if (!colon || strchr(text, '\n')) {
-			g_set_error(err, SIM_ERROR, 1,
-				    "%s: expected one line USER:PASSWORD", o->credentials_file);
+			g_set_error(err, SIM_ERROR, 1, "%s: expected one line USER:PASSWORD",
+				    o->credentials_file);
 			return -1;
 		}
 		*colon = '\0';
@@ -75,8 +75,7 @@ static int load_credentials(Opts *o, GError **err)
 		o->password = g_strdup(colon + 1);
 	}
 	if (!o->user || !o->password) {
-		g_set_error(err, SIM_ERROR, 1,
-			    "give --user and --password, or --credentials-file");
+		g_set_error(err, SIM_ERROR, 1, "give --user and --password, or --credentials-file");
 		return -1;
 	}
 	return 0;
@@ -103,8 +102,7 @@ static int setup_state(SimState *st, Opts *o, GError **err)
 	for (guint i = 0; o->control && o->control[i]; i++) {
 		g_autoptr(GString) reply = g_string_new(NULL);
 		if (ctl_apply(st, o->control[i], reply) < 0) {
-			g_set_error(err, SIM_ERROR, 1, "--control: %s",
-				    reply->str);
+			g_set_error(err, SIM_ERROR, 1, "--control: %s", reply->str);
 			return -1;
 		}
 	}
@@ -134,10 +132,10 @@ static Server *listen_one(SimState *st, const Opts *o, bool tls, GString *ports,
 
 static void opts_clear(Opts *o)
 {
-	char **strs[] = {&o->fleet,	       &o->tls_cert,	     &o->tls_key,
-			 &o->port_file,	       &o->user,	     &o->password,
-			 &o->credentials_file, &o->export_root,	     &o->export_host_path,
-			 &o->log,	       &o->control_file};
+	char **strs[] = {
+	    &o->fleet,	     &o->tls_cert,	   &o->tls_key,	    &o->port_file,	  &o->user,
+	    &o->password,    &o->credentials_file, &o->export_root, &o->export_host_path, &o->log,
+	    &o->control_file};
 	for (size_t i = 0; i < G_N_ELEMENTS(strs); i++)
 		g_clear_pointer(strs[i], g_free);
 	g_strfreev(o->control);
@@ -147,8 +145,7 @@ static void opts_clear(Opts *o)
 static int run(SimState *st, Opts *o, GError **err)
 {
 	if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
-		g_set_error(err, SIM_ERROR, 1,
-			    "--tls-cert and --tls-key go together");
+		g_set_error(err, SIM_ERROR, 1, "--tls-cert and --tls-key go together");
 		return -1;
 	}
 	if (o->tls_cert && o->tls_port < 0)
@@ -183,33 +180,32 @@ int main(int argc, char **argv)
 {
 	Opts o = {.port = -1, .tls_port = -1, .job_ms = -1};
 	GOptionEntry entries[] = {
-		{"fleet", 'f', 0, G_OPTION_ARG_FILENAME, &o.fleet, "Fleet file (INI)", "FILE"},
-		{"generate", 'g', 0, G_OPTION_ARG_INT, &o.generate, "Add N generated VMs", "N"},
-		{"port", 'p', 0, G_OPTION_ARG_INT, &o.port, "HTTP port (0 = any)", "PORT"},
-		{"tls-port", 0, 0, G_OPTION_ARG_INT, &o.tls_port, "HTTPS port (0 = any)", "PORT"},
-		{"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_cert, "PEM certificate", "FILE"},
-		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key, "PEM private key", "FILE"},
-		{"port-file", 0, 0, G_OPTION_ARG_FILENAME, &o.port_file,
-		 "Write http=PORT / https=PORT here once listening", "FILE"},
-		{"user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "Basic auth user", "USER"},
-		{"password", 0, 0, G_OPTION_ARG_STRING, &o.password, "Basic auth password", "PW"},
-		{"credentials-file", 0, 0, G_OPTION_ARG_FILENAME, &o.credentials_file,
-		 "File with one line USER:PASSWORD", "FILE"},
-		{"export-root", 0, 0, G_OPTION_ARG_FILENAME, &o.export_root,
-		 "Local directory exports are written under", "DIR"},
-		{"export-host-path", 0, 0, G_OPTION_ARG_STRING, &o.export_host_path,
-		 "Host path (e.g. D:\\Export) that maps onto --export-root", "PATH"},
-		{"vhdx-kib", 0, 0, G_OPTION_ARG_INT, &o.vhdx_kib, "Size of exported disks", "KIB"},
-		{"log", 'l', 0, G_OPTION_ARG_FILENAME, &o.log, "Request log (default stderr)",
-		 "FILE"},
-		{"job-ms", 0, 0, G_OPTION_ARG_INT, &o.job_ms, "Job duration (default 1500)", "MS"},
-		{"epr-wrapper", 0, 0, G_OPTION_ARG_NONE, &o.epr_wrapper,
-		 "Wrap references in a:EndpointReference", NULL},
-		{"control", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o.control,
-		 "A control command to apply at start (repeatable)", "CMD"},
-		{"control-file", 0, 0, G_OPTION_ARG_FILENAME, &o.control_file,
-		 "Commands applied on SIGUSR1", "FILE"},
-		G_OPTION_ENTRY_NULL};
+	    {"fleet", 'f', 0, G_OPTION_ARG_FILENAME, &o.fleet, "Fleet file (INI)", "FILE"},
+	    {"generate", 'g', 0, G_OPTION_ARG_INT, &o.generate, "Add N generated VMs", "N"},
+	    {"port", 'p', 0, G_OPTION_ARG_INT, &o.port, "HTTP port (0 = any)", "PORT"},
+	    {"tls-port", 0, 0, G_OPTION_ARG_INT, &o.tls_port, "HTTPS port (0 = any)", "PORT"},
+	    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_cert, "PEM certificate", "FILE"},
+	    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o.tls_key, "PEM private key", "FILE"},
+	    {"port-file", 0, 0, G_OPTION_ARG_FILENAME, &o.port_file,
+	     "Write http=PORT / https=PORT here once listening", "FILE"},
+	    {"user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "Basic auth user", "USER"},
+	    {"password", 0, 0, G_OPTION_ARG_STRING, &o.password, "Basic auth password", "PW"},
+	    {"credentials-file", 0, 0, G_OPTION_ARG_FILENAME, &o.credentials_file,
+	     "File with one line USER:PASSWORD", "FILE"},
+	    {"export-root", 0, 0, G_OPTION_ARG_FILENAME, &o.export_root,
+	     "Local directory exports are written under", "DIR"},
+	    {"export-host-path", 0, 0, G_OPTION_ARG_STRING, &o.export_host_path,
+	     "Host path (e.g. D:\\Export) that maps onto --export-root", "PATH"},
+	    {"vhdx-kib", 0, 0, G_OPTION_ARG_INT, &o.vhdx_kib, "Size of exported disks", "KIB"},
+	    {"log", 'l', 0, G_OPTION_ARG_FILENAME, &o.log, "Request log (default stderr)", "FILE"},
+	    {"job-ms", 0, 0, G_OPTION_ARG_INT, &o.job_ms, "Job duration (default 1500)", "MS"},
+	    {"epr-wrapper", 0, 0, G_OPTION_ARG_NONE, &o.epr_wrapper,
+	     "Wrap references in a:EndpointReference", NULL},
+	    {"control", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &o.control,
+	     "A control command to apply at start (repeatable)", "CMD"},
+	    {"control-file", 0, 0, G_OPTION_ARG_FILENAME, &o.control_file,
+	     "Commands applied on SIGUSR1", "FILE"},
+	    G_OPTION_ENTRY_NULL};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- simulated Hyper-V WS-Man host");
 	g_autoptr(GError) err = NULL;
 	SimState st;
@@ -217,10 +213,11 @@ int main(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	xmlInitParser();
 	sim_state_init(&st);
-	int rc = g_option_context_parse(ctx, &argc, &argv, &err) && load_credentials(&o, &err) == 0 &&
-			 setup_state(&st, &o, &err) == 0 && run(&st, &o, &err) == 0
-		 ? 0
-		 : 1;
+	int rc = g_option_context_parse(ctx, &argc, &argv, &err) &&
+			 load_credentials(&o, &err) == 0 && setup_state(&st, &o, &err) == 0 &&
+			 run(&st, &o, &err) == 0
+		     ? 0
+		     : 1;
 	if (err)
 		fprintf(stderr, "hf-wsman-sim: %s\n", err->message);
 	if (st.log)

@@ -17,8 +17,7 @@ enum {
 	RV_INVALID_STATE = 32775,
 };
 
-typedef int (*MethodFn)(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp,
-			GString *log);
+typedef int (*MethodFn)(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp, GString *log);
 
 static GPtrArray *job_sel(const SimJob *j)
 {
@@ -101,7 +100,7 @@ static int request_state_change(SimState *st, SoapReq *rq, SimInst *target, SimI
 		int want;
 		const char *from; /* states allowed before, as ",2,3," */
 	} moves[] = {{2, ",3,6,9,"}, {3, ",2,6,9,"}, {4, ",2,"}, {6, ",2,9,"},
-		     {9, ",2,"},     {10, ",2,"},     {11, ",2,"}};
+		     {9, ",2,"},     {10, ",2,"},    {11, ",2,"}};
 	g_autofree char *from = g_strdup_printf(",%d,", vm->state);
 	for (size_t i = 0; i < G_N_ELEMENTS(moves); i++) {
 		if (moves[i].want != want)
@@ -120,8 +119,7 @@ static int request_state_change(SimState *st, SoapReq *rq, SimInst *target, SimI
 	return RV_INVALID_PARAMETER;
 }
 
-static int create_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp,
-			   GString *log)
+static int create_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp, GString *log)
 {
 	SimVm *vm = ref_vm(st, rq, "AffectedSystem");
 	int type = SIM_SNAP_STANDARD;
@@ -129,11 +127,11 @@ static int create_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *
 	inst_set(outp, "ResultingSnapshot", NULL);
 	if (!vm)
 		return RV_INVALID_PARAMETER;
-	g_autoptr(GPtrArray) settings = embedded_param(
-		rq, "SnapshotSettings", "Msvm_VirtualSystemSnapshotSettingData", &bad);
+	g_autoptr(GPtrArray) settings =
+	    embedded_param(rq, "SnapshotSettings", "Msvm_VirtualSystemSnapshotSettingData", &bad);
 	const char *level = settings ? sim_pairs_get(settings, "ConsistencyLevel") : NULL;
-	bool present;
-	g_autofree char *type_s = soapreq_param(rq, "SnapshotType", &present);
+	bool present = false;
+	g_free(soapreq_param(rq, "SnapshotType", &present));
 	if (bad || (level && strcmp(level, "1") != 0 && strcmp(level, "2") != 0) ||
 	    (present && !int_param(rq, "SnapshotType", &type)) ||
 	    (type != SIM_SNAP_STANDARD && type != SIM_SNAP_RECOVERY))
@@ -147,8 +145,7 @@ static int create_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *
 	return started(outp, j, log);
 }
 
-static int apply_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp,
-			  GString *log)
+static int apply_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp, GString *log)
 {
 	SimSnap *s = ref_snap(st, rq, "Snapshot");
 	SimVm *vm = s ? sim_vm_find(st, s->vm_id) : NULL;
@@ -162,8 +159,7 @@ static int apply_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *o
 	return started(outp, j, log);
 }
 
-static int destroy_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp,
-			    GString *log)
+static int destroy_snapshot(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp, GString *log)
 {
 	SimSnap *s = ref_snap(st, rq, "AffectedSnapshot");
 	if (!s)
@@ -180,7 +176,7 @@ static int modify_system_settings(SimState *st, SoapReq *rq, SimInst *target, Si
 	bool bad;
 	inst_set(outp, "Job", NULL);
 	g_autoptr(GPtrArray) p =
-		embedded_param(rq, "SystemSettings", "Msvm_VirtualSystemSettingData", &bad);
+	    embedded_param(rq, "SystemSettings", "Msvm_VirtualSystemSettingData", &bad);
 	g_autofree char *guid = p ? sim_vssd_path_guid(sim_pairs_get(p, "InstanceID")) : NULL;
 	SimVm *vm = sim_vm_find(st, guid);
 	SimSnap *s = vm ? NULL : sim_snap_find(st, guid);
@@ -208,8 +204,8 @@ static int export_system_definition(SimState *st, SoapReq *rq, SimInst *target, 
 	SimVm *vm = ref_vm(st, rq, "ComputerSystem");
 	bool bad, present;
 	g_autofree char *dir = soapreq_param(rq, "ExportDirectory", &present);
-	g_autoptr(GPtrArray) settings = embedded_param(
-		rq, "ExportSettingData", "Msvm_VirtualSystemExportSettingData", &bad);
+	g_autoptr(GPtrArray) settings =
+	    embedded_param(rq, "ExportSettingData", "Msvm_VirtualSystemExportSettingData", &bad);
 	if (!vm || !dir || bad)
 		return RV_INVALID_PARAMETER;
 	g_autofree char *err = NULL;
@@ -238,13 +234,12 @@ static const struct {
 	const char *method;
 	MethodFn fn;
 } methods[] = {
-	{"Msvm_ComputerSystem", "RequestStateChange", request_state_change},
-	{"Msvm_VirtualSystemSnapshotService", "CreateSnapshot", create_snapshot},
-	{"Msvm_VirtualSystemSnapshotService", "ApplySnapshot", apply_snapshot},
-	{"Msvm_VirtualSystemSnapshotService", "DestroySnapshot", destroy_snapshot},
-	{"Msvm_VirtualSystemManagementService", "ModifySystemSettings", modify_system_settings},
-	{"Msvm_VirtualSystemManagementService", "ExportSystemDefinition",
-	 export_system_definition},
+    {"Msvm_ComputerSystem", "RequestStateChange", request_state_change},
+    {"Msvm_VirtualSystemSnapshotService", "CreateSnapshot", create_snapshot},
+    {"Msvm_VirtualSystemSnapshotService", "ApplySnapshot", apply_snapshot},
+    {"Msvm_VirtualSystemSnapshotService", "DestroySnapshot", destroy_snapshot},
+    {"Msvm_VirtualSystemManagementService", "ModifySystemSettings", modify_system_settings},
+    {"Msvm_VirtualSystemManagementService", "ExportSystemDefinition", export_system_definition},
 };
 
 int methods_invoke(SimState *st, SoapReq *rq, GString **out, GString *log)
@@ -265,8 +260,9 @@ int methods_invoke(SimState *st, SoapReq *rq, GString **out, GString *log)
 			fn = methods[i].fn;
 	g_autofree char *input = g_strdup_printf("%s_INPUT", method);
 	if (!fn || !rq->body || strcmp((const char *)rq->body->name, input) != 0) {
-		*out = reply_fault(st, rq->message_id, fn ? FAULT_SCHEMA : FAULT_ACTION_NOT_SUPPORTED,
-				   fn ? "The body must be the method's _INPUT element." : NULL);
+		*out =
+		    reply_fault(st, rq->message_id, fn ? FAULT_SCHEMA : FAULT_ACTION_NOT_SUPPORTED,
+				fn ? "The body must be the method's _INPUT element." : NULL);
 		return 500;
 	}
 	g_autofree char *err = NULL;

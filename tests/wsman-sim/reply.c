@@ -12,7 +12,13 @@
 
 static void text(GString *out, const char *s)
 {
-	g_autofree char *e = g_markup_escape_text(s, -1);
+	g_autofree char *e = sim_xml_escape(s, false);
+	g_string_append(out, e);
+}
+
+static void attr(GString *out, const char *s)
+{
+	g_autofree char *e = sim_xml_escape(s, true);
 	g_string_append(out, e);
 }
 
@@ -42,7 +48,7 @@ void reply_finish(GString *out)
 	g_string_append(out, "</s:Body></s:Envelope>");
 }
 
-static void epr_body(GString *out, const char *cls, GPtrArray *sel, bool wrap)
+static void epr_body(GString *out, const char *cls, GPtrArray *sel)
 {
 	g_string_append(out, "<a:Address>" REPLY_ANONYMOUS "</a:Address><a:ReferenceParameters>"
 			     "<w:ResourceURI>" SIM_V2);
@@ -51,7 +57,7 @@ static void epr_body(GString *out, const char *cls, GPtrArray *sel, bool wrap)
 	for (guint i = 0; sel && i < sel->len; i++) {
 		SimPair *p = g_ptr_array_index(sel, i);
 		g_string_append(out, "<w:Selector Name=\"");
-		text(out, p->name);
+		attr(out, p->name);
 		g_string_append(out, "\">");
 		text(out, p->value);
 		g_string_append(out, "</w:Selector>");
@@ -66,7 +72,7 @@ void reply_ref(GString *out, const char *elem, const char *cls, GPtrArray *sel, 
 		g_string_append_printf(out, "<%s>", elem);
 	if (wrap || !elem)
 		g_string_append(out, "<a:EndpointReference>");
-	epr_body(out, cls, sel, wrap);
+	epr_body(out, cls, sel);
 	if (wrap || !elem)
 		g_string_append(out, "</a:EndpointReference>");
 	if (elem)
@@ -115,33 +121,33 @@ static const struct {
 	guint32 wsman_code;
 	const char *reason;
 } faults[] = {
-	[FAULT_CANNOT_PROCESS_FILTER] = {"s:Sender", "n:CannotProcessFilter", 2150858778u,
-					 "The data source could not process the filter. The filter "
-					 "might be missing or it might be invalid. Change the filter "
-					 "and try the request again. "},
-	[FAULT_INVALID_CONTEXT] = {"s:Receiver", "n:InvalidEnumerationContext", 2150858779u,
-				   "The WS-Management service cannot process the request because "
-				   "the enumeration context is not valid. "},
-	[FAULT_INVALID_SELECTORS] = {"s:Sender", "w:InvalidSelectors", 2150858843u,
-				     "The WS-Management service cannot process the request because "
-				     "the request contained invalid selectors for the resource. "},
-	[FAULT_TIMED_OUT] = {"s:Receiver", "w:TimedOut", 2150858793u,
-			     "The WS-Management service cannot complete the operation within the "
-			     "time specified in OperationTimeout. "},
-	[FAULT_QUOTA] = {"s:Sender", "w:QuotaLimit", 2150859173u,
-			 "The WS-Management service cannot process the request. This user is "
-			 "allowed a maximum number of 1500 concurrent operations, which has been "
-			 "exceeded. Close existing operations for this user, or raise the quota for "
-			 "this user. "},
-	[FAULT_DEST_UNREACHABLE] = {"s:Sender", "a:DestinationUnreachable", 2150858770u,
-				    "The WS-Management service cannot process the request. The "
-				    "resource URI is not valid or the resource does not exist. "},
-	[FAULT_ACTION_NOT_SUPPORTED] = {"s:Sender", "a:ActionNotSupported", 2150858771u,
-					"The WS-Management service does not support the action "
-					"specified in the request. "},
-	[FAULT_SCHEMA] = {"s:Sender", "w:SchemaValidationError", 2150858817u,
-			  "The SOAP XML in the message does not match the corresponding XML "
-			  "schema definition. Change the XML and retry. "},
+    [FAULT_CANNOT_PROCESS_FILTER] = {"s:Sender", "n:CannotProcessFilter", 2150858778u,
+				     "The data source could not process the filter. The filter "
+				     "might be missing or it might be invalid. Change the filter "
+				     "and try the request again. "},
+    [FAULT_INVALID_CONTEXT] = {"s:Receiver", "n:InvalidEnumerationContext", 2150858779u,
+			       "The WS-Management service cannot process the request because "
+			       "the enumeration context is not valid. "},
+    [FAULT_INVALID_SELECTORS] = {"s:Sender", "w:InvalidSelectors", 2150858843u,
+				 "The WS-Management service cannot process the request because "
+				 "the request contained invalid selectors for the resource. "},
+    [FAULT_TIMED_OUT] = {"s:Receiver", "w:TimedOut", 2150858793u,
+			 "The WS-Management service cannot complete the operation within the "
+			 "time specified in OperationTimeout. "},
+    [FAULT_QUOTA] = {"s:Sender", "w:QuotaLimit", 2150859173u,
+		     "The WS-Management service cannot process the request. This user is "
+		     "allowed a maximum number of 1500 concurrent operations, which has been "
+		     "exceeded. Close existing operations for this user, or raise the quota for "
+		     "this user. "},
+    [FAULT_DEST_UNREACHABLE] = {"s:Sender", "a:DestinationUnreachable", 2150858770u,
+				"The WS-Management service cannot process the request. The "
+				"resource URI is not valid or the resource does not exist. "},
+    [FAULT_ACTION_NOT_SUPPORTED] = {"s:Sender", "a:ActionNotSupported", 2150858771u,
+				    "The WS-Management service does not support the action "
+				    "specified in the request. "},
+    [FAULT_SCHEMA] = {"s:Sender", "w:SchemaValidationError", 2150858817u,
+		      "The SOAP XML in the message does not match the corresponding XML "
+		      "schema definition. Change the XML and retry. "},
 };
 
 GString *reply_fault(const SimState *st, const char *relates_to, ReplyFault kind,
@@ -157,7 +163,7 @@ GString *reply_fault(const SimState *st, const char *relates_to, ReplyFault kind
 			       "</s:Text></s:Reason><s:Detail><f:WSManFault xmlns:f=\"" NS_F
 			       "\" Code=\"%u\" Machine=\"",
 			       faults[kind].wsman_code);
-	text(out, st->host_name);
+	attr(out, st->host_name);
 	g_string_append(out, "\"><f:Message>");
 	text(out, detail ? detail : faults[kind].reason);
 	g_string_append(out, "</f:Message></f:WSManFault></s:Detail></s:Fault>");

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_BODY (4 * 1024 * 1024)
@@ -34,11 +36,17 @@ static void upload_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+	fprintf(stderr, "hf-wsman-sim: libmicrohttpd: %s", msg);
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, unsigned status, const char *type,
 				  const char *body, size_t len)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(r, "Server", "Microsoft-HTTPAPI/2.0");
 	if (type)
 		MHD_add_response_header(r, "Content-Type", type);
@@ -89,8 +97,9 @@ static enum MHD_Result handle_wsman(Server *s, struct MHD_Connection *c, const c
 	dispatch_wsman(s->st, u->body->str, u->body->len, &out);
 	if (out.drop)
 		return MHD_NO; /* libmicrohttpd closes the connection without a reply */
-	enum MHD_Result ret = send_reply(c, (unsigned)out.status, SOAP_TYPE,
-					 out.body ? out.body->str : "", out.body ? out.body->len : 0);
+	enum MHD_Result ret =
+	    send_reply(c, (unsigned)out.status, SOAP_TYPE, out.body ? out.body->str : "",
+		       out.body ? out.body->len : 0);
 	if (out.body)
 		g_string_free(out.body, TRUE);
 	return ret;
@@ -105,8 +114,8 @@ static enum MHD_Result handle_control(Server *s, struct MHD_Connection *c, const
 	g_mutex_lock(&s->st->lock);
 	int rc = ctl_apply(s->st, u->body->str, reply);
 	g_mutex_unlock(&s->st->lock);
-	return send_reply(c, rc < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK, "text/plain",
-			  reply->str, reply->len);
+	return send_reply(c, rc < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK, "text/plain", reply->str,
+			  reply->len);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -145,19 +154,19 @@ Server *server_start(SimState *st, const ServerOpts *o, GError **err)
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)o->port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	bool tls = o->cert_pem && o->key_pem;
 	if (tls)
 		flags |= MHD_USE_TLS;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, upload_done, NULL,
-				MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-				tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, o->key_pem,
-				MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_END);
+	s->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, upload_done, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 60u, tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END,
+	    o->key_pem, MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem, MHD_OPTION_END);
 	if (!s->d) {
-		g_set_error(err, SIM_ERROR, 1,
-			    "cannot listen on 127.0.0.1:%d (%s)", o->port, tls ? "https" : "http");
+		g_set_error(err, SIM_ERROR, 1, "cannot listen on 127.0.0.1:%d (%s)", o->port,
+			    tls ? "https" : "http");
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);

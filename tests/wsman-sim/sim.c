@@ -32,7 +32,31 @@ const char *sim_pairs_get(GPtrArray *pairs, const char *name)
 	return NULL;
 }
 
-G_DEFINE_QUARK(hf-wsman-sim-error, sim_error)
+G_DEFINE_QUARK(hf - wsman - sim - error, sim_error)
+
+char *sim_xml_escape(const char *s, bool attr)
+{
+	GString *out = g_string_sized_new(strlen(s) + 16);
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			g_string_append(out, "&amp;");
+			break;
+		case '<':
+			g_string_append(out, "&lt;");
+			break;
+		case '>':
+			g_string_append(out, "&gt;");
+			break;
+		case '"':
+			g_string_append(out, attr ? "&quot;" : "\"");
+			break;
+		default:
+			g_string_append_c(out, *s);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
 
 gint64 sim_now(void)
 {

@@ -35,15 +35,16 @@ typedef struct {
 } SimSnap;
 
 typedef struct {
-	char *id;	     /* GUID: Msvm_ComputerSystem.Name */
-	char *name;	     /* ElementName */
-	int state;	     /* EnabledState (2 running, 3 off, 6 saved, 9 paused, 10 starting, 4 stopping) */
+	char *id;   /* GUID: Msvm_ComputerSystem.Name */
+	char *name; /* ElementName */
+	int state; /* EnabledState (2 running, 3 off, 6 saved, 9 paused, 10 starting, 4 stopping) */
 	int user_snapshot_type; /* 2 production, 3 production with fallback, 5 standard */
-	bool vss;	     /* guest can take production checkpoints */
-	char *current_snap;  /* GUID of the checkpoint the VM runs from, or NULL */
+	bool vss;		/* guest can take production checkpoints */
+	char *current_snap;	/* GUID of the checkpoint the VM runs from, or NULL */
 	gint64 created;
 	gint64 last_change;
-	GPtrArray *kvp; /* SimPair: GuestIntrinsicExchangeItems, empty without integration services */
+	GPtrArray
+	    *kvp; /* SimPair: GuestIntrinsicExchangeItems, empty without integration services */
 } SimVm;
 
 typedef enum {
@@ -67,11 +68,11 @@ typedef struct {
 	bool will_fail;
 	/* what it works on */
 	char *vm_id;
-	char *snap_id;	     /* applied/destroyed snapshot, or the one created once done */
-	int requested_state; /* state change target */
-	int prev_state;	     /* the VM's state before a state change, restored on failure */
-	int snap_type;	     /* CreateSnapshot's SnapshotType */
-	char *export_dir;    /* local directory (already mapped from the host path) */
+	char *snap_id;		    /* applied/destroyed snapshot, or the one created once done */
+	int requested_state;	    /* state change target */
+	int prev_state;		    /* the VM's state before a state change, restored on failure */
+	int snap_type;		    /* CreateSnapshot's SnapshotType */
+	char *export_dir;	    /* local directory (already mapped from the host path) */
 	GPtrArray *export_settings; /* SimPair from Msvm_VirtualSystemExportSettingData */
 	gint64 finished;
 } SimJob;
@@ -117,6 +118,9 @@ typedef struct {
 /* Errors of the simulator's own setup (options, fleet, listening). */
 #define SIM_ERROR sim_error_quark()
 GQuark sim_error_quark(void);
+
+/* Escape S for XML text (& < >) or, with ATTR, for an attribute value (also "). */
+char *sim_xml_escape(const char *s, bool attr);
 
 gint64 sim_now(void);
 /* "2025-12-17T09:55:22.702341Z" */

@@ -134,7 +134,8 @@ const char *soapreq_op(const SoapReq *rq)
 static xmlNode *param_node(const SoapReq *rq, const char *name)
 {
 	for (xmlNode *c = rq->body ? rq->body->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && g_ascii_strcasecmp((const char *)c->name, name) == 0)
+		if (c->type == XML_ELEMENT_NODE &&
+		    g_ascii_strcasecmp((const char *)c->name, name) == 0)
 			return c;
 	return NULL;
 }
@@ -178,8 +179,8 @@ GPtrArray *soapreq_embedded(const char *text, char **classname, char **err)
 	*classname = attr(root, "CLASSNAME");
 	GPtrArray *props = g_ptr_array_new_with_free_func(sim_pair_free);
 	for (xmlNode *c = root->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || g_ascii_strncasecmp((const char *)c->name,
-								       "PROPERTY", 8) != 0)
+		if (c->type != XML_ELEMENT_NODE ||
+		    g_ascii_strncasecmp((const char *)c->name, "PROPERTY", 8) != 0)
 			continue;
 		g_autofree char *pname = attr(c, "NAME");
 		xmlNode *v = child(c, NULL, "VALUE");

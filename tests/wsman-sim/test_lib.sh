@@ -9,6 +9,8 @@ command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 V2=http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2
 T=$(mktemp -d /tmp/hfsim.XXXXXX)
 SIM_PID=
+CTX=
+CODE=
 FAILED=0
 SIM_USER=hfadmin
 SIM_PASS='s3cret:with colon'
@@ -29,10 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# sim_start [extra simulator options...]: fixture fleet, Basic auth, HTTP on a free port.
+# sim_start [extra simulator options...]: fixture fleet (or $SIM_FLEET), Basic auth, HTTP on a
+# free port.
 sim_start() {
 	printf '%s:%s\n' "$SIM_USER" "$SIM_PASS" >"$T/creds"
-	$SIM_WRAPPER "$WSMAN_SIM" --fleet "$WSMAN_SIM_SRC/fixtures/fleet.ini" \
+	$SIM_WRAPPER "$WSMAN_SIM" --fleet "${SIM_FLEET:-$WSMAN_SIM_SRC/fixtures/fleet.ini}" \
 		--credentials-file "$T/creds" --port-file "$T/ports" --log "$T/requests.log" \
 		--export-root "$T/export" --vhdx-kib 64 "$@" >"$T/sim.out" 2>&1 &
 	SIM_PID=$!
@@ -62,9 +65,11 @@ check() {
 has() { grep -qF -- "$1" "$T/resp"; }
 lacks() { ! grep -qF -- "$1" "$T/resp"; }
 # count PATTERN: occurrences of PATTERN in the last reply.
-count() { grep -oF -- "$1" "$T/resp" | wc -l; }
+count() { { grep -oF -- "$1" "$T/resp" || true; } | wc -l; }
 # value ELEMENT: text of the first <ELEMENT>...</ELEMENT> (prefix included) in the last reply.
-value() { grep -oE "<$1>[^<]*</$1>" "$T/resp" | head -n1 | sed -E "s/<[^>]*>//g"; }
+value() { { grep -oE "<$1>[^<]*</$1>" "$T/resp" || true; } | head -n1 | sed -E "s/<[^>]*>//g"; }
+# values ELEMENT: the texts of every <ELEMENT>, one a line.
+values() { { grep -oE "<$1>[^<]*</$1>" "$T/resp" || true; } | sed -E "s/<[^>]*>//g"; }
 well_formed() { ! command -v xmllint >/dev/null || xmllint --noout "$T/resp" 2>/dev/null; }
 
 control() { curl -sS -X POST --data-binary "$1" "$CONTROL"; }
@@ -84,20 +89,17 @@ XML
 
 EN=http://schemas.xmlsoap.org/ws/2004/09/enumeration
 WQL_FILTER='<w:Filter Dialect="http://schemas.microsoft.com/wbem/wsman/1/WQL">'
-# enumerate WQL [EXTRA_BODY]: Enumerate on V2/* with a WQL filter; sets CTX.
+# enumerate WQL [EXTRA_BODY]: Enumerate on V2/* with a WQL filter; sets CODE and CTX.
 enumerate() {
-	local code
-	code=$(soap "$EN/Enumerate" "$V2/*" "<n:Enumerate>${2:-}$WQL_FILTER$1</w:Filter></n:Enumerate>")
+	CODE=$(soap "$EN/Enumerate" "$V2/*" "<n:Enumerate>${2:-}$WQL_FILTER$1</w:Filter></n:Enumerate>")
 	CTX=$(value n:EnumerationContext)
-	echo "$code"
 }
-# pull [MAX]: one Pull on CTX; updates CTX (empty at the end).
+# pull [MAX]: one Pull on CTX; sets CODE and CTX (empty at the end).
 pull() {
-	local code max=
+	local max=
 	[ -n "${1:-}" ] && max="<n:MaxElements>$1</n:MaxElements>"
-	code=$(soap "$EN/Pull" "$V2/*" "<n:Pull><n:EnumerationContext>$CTX</n:EnumerationContext>$max</n:Pull>")
+	CODE=$(soap "$EN/Pull" "$V2/*" "<n:Pull><n:EnumerationContext>$CTX</n:EnumerationContext>$max</n:Pull>")
 	CTX=$(value n:EnumerationContext)
-	echo "$code"
 }
 # selector_set NAME=VALUE...: a w:SelectorSet header.
 selector_set() {
@@ -111,12 +113,14 @@ epr() {
 	shift
 	echo "<a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address><a:ReferenceParameters><w:ResourceURI>$V2/$cls</w:ResourceURI>$(selector_set "$@")</a:ReferenceParameters>"
 }
+# job_id: the InstanceID selector of the first reference (p:Job) in the last reply.
+job_id() { { grep -oE '<w:Selector Name="InstanceID">[^<]*' "$T/resp" || true; } | head -n1 | sed 's/.*>//'; }
 # wait_job ID: poll Msvm_ConcreteJob until JobState leaves 4; prints the final JobState.
 wait_job() {
 	local state=4
 	for _ in $(seq 100); do
-		enumerate "SELECT * FROM Msvm_ConcreteJob WHERE InstanceID='$1'" >/dev/null
-		pull >/dev/null
+		enumerate "SELECT * FROM Msvm_ConcreteJob WHERE InstanceID='$1'"
+		pull
 		state=$(value p:JobState)
 		[ "$state" != 4 ] && break
 		sleep 0.1

@@ -93,7 +93,8 @@ static bool is_sym(const Lexer *lx, const char *sym)
 static bool fail(Lexer *lx, const char *what)
 {
 	if (!lx->err)
-		lx->err = g_strdup_printf("expected %s near '%s'", what, lx->text ? lx->text : "end");
+		lx->err =
+		    g_strdup_printf("expected %s near '%s'", what, lx->text ? lx->text : "end");
 	return false;
 }
 
