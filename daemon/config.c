@@ -62,6 +62,35 @@ static int parse_group(Ctx *c, const char *key, const char *v, char **name, gid_
 	return 0;
 }
 
+/* The build check's keys (daemon/checks.c) and its default policy. */
+static int check_key(Ctx *c, HfConfig *cfg, const char *key, const char *v)
+{
+	if (!strcmp(key, "check-interval"))
+		return parse_int(c, key, v, 0, 30 * 86400, &cfg->check_interval);
+	if (!strcmp(key, "check-timeout"))
+		return parse_int(c, key, v, 1, 600, &cfg->check_timeout);
+	if (!strcmp(key, "check-parallel"))
+		return parse_int(c, key, v, 1, 64, &cfg->check_parallel);
+	if (!strcmp(key, "check-require-build"))
+		return parse_int(c, key, v, 0, 65535, &cfg->check_require_build);
+	if (!strcmp(key, "check-min-esu-year"))
+		return parse_int(c, key, v, 0, 3, &cfg->check_min_esu_year);
+	if (!strcmp(key, "check-max-patch-age"))
+		return parse_int(c, key, v, -1, 1200, &cfg->check_max_patch_age);
+	if (!strcmp(key, "check-fail-on")) {
+		static const char *const names[] = {"none", "attention", "critical"};
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(v, names[i])) {
+				cfg->check_fail_on = i == 0 ? -1 : i; /* BcStatus 1, 2 */
+				return 0;
+			}
+		return fail(c, key, "'%s' is not one of none, attention, critical", v);
+	}
+	return fail(c, key, "unknown key (known: ..., check-interval, check-timeout, "
+			    "check-parallel, check-require-build, check-min-esu-year, "
+			    "check-max-patch-age, check-fail-on)");
+}
+
 static int daemon_key(Ctx *c, HfConfig *cfg, const char *key, const char *v)
 {
 	if (!strcmp(key, "socket") || !strcmp(key, "state-dir")) {
@@ -88,8 +117,12 @@ static int daemon_key(Ctx *c, HfConfig *cfg, const char *key, const char *v)
 		return parse_int(c, key, v, 0, 3600, &cfg->shutdown_timeout);
 	if (!strcmp(key, "agent-timeout"))
 		return parse_int(c, key, v, 1, 600, &cfg->agent_timeout);
+	if (g_str_has_prefix(key, "check-"))
+		return check_key(c, cfg, key, v);
 	return fail(c, key, "unknown key (known: socket, state-dir, log-level, admin-group, "
-			    "readonly-group, max-jobs-per-host, shutdown-timeout, agent-timeout)");
+			    "readonly-group, max-jobs-per-host, shutdown-timeout, agent-timeout, "
+			    "check-interval, check-timeout, check-parallel, check-require-build, "
+			    "check-min-esu-year, check-max-patch-age, check-fail-on)");
 }
 
 static int host_key(Ctx *c, CfgHost *h, const char *key, const char *v)
@@ -131,7 +164,30 @@ static int host_key(Ctx *c, CfgHost *h, const char *key, const char *v)
 	}
 	if (!strcmp(key, "max-jobs"))
 		return parse_int(c, key, v, 1, 64, &h->max_jobs);
-	return fail(c, key, "unknown key (known: uri, guests, max-jobs)");
+	/* Anything else belongs to the driver; checked once the uri is known. */
+	g_hash_table_replace(h->options, g_strdup(key), g_strdup(v));
+	g_ptr_array_add(h->option_keys, g_strdup(key));
+	g_array_append_val(h->option_lines, c->line);
+	return 0;
+}
+
+static int host_check_options(const char *path, CfgHost *h, HfError *err)
+{
+	const DrvDriver *d = drv_for_uri(h->uri);
+	for (guint i = 0; i < h->option_keys->len; i++) {
+		const char *k = h->option_keys->pdata[i];
+		int line = g_array_index(h->option_lines, int, i);
+		HfError e = {0};
+		if (!d->config_key)
+			return error_set(err, HF_ERR_CONFIG,
+					 "%s:%d: [host %s] %s: unknown key (known: uri, guests, "
+					 "max-jobs)",
+					 path, line, h->name, k);
+		if (d->config_key(k, g_hash_table_lookup(h->options, k), &e) < 0)
+			return error_set(err, HF_ERR_CONFIG, "%s:%d: [host %s] %s: %s", path, line,
+					 h->name, k, e.message);
+	}
+	return 0;
 }
 
 static void host_free(CfgHost *h)
@@ -140,6 +196,9 @@ static void host_free(CfgHost *h)
 	g_free(h->uri);
 	g_strfreev(h->globs);
 	g_free(h->tag);
+	g_hash_table_unref(h->options);
+	g_array_unref(h->option_lines);
+	g_ptr_array_unref(h->option_keys);
 	g_free(h);
 }
 
@@ -189,6 +248,9 @@ static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char 
 		CfgHost *h = g_new0(CfgHost, 1);
 		h->name = g_strdup(name);
 		h->line = c->line;
+		h->options = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		h->option_lines = g_array_new(FALSE, FALSE, sizeof(int));
+		h->option_keys = g_ptr_array_new_with_free_func(g_free);
 		g_ptr_array_add(cfg->hosts, h);
 		*host = h;
 		return 0;
@@ -250,6 +312,11 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 	cfg->max_jobs_per_host = 2;
 	cfg->shutdown_timeout = 30;
 	cfg->agent_timeout = 10;
+	cfg->check_interval = 21600;
+	cfg->check_timeout = 10;
+	cfg->check_parallel = 8;
+	cfg->check_max_patch_age = -1;
+	cfg->check_fail_on = -1;
 	cfg->hosts = g_ptr_array_new_with_free_func((GDestroyNotify)host_free);
 
 	if (!g_file_get_contents(path, &text, &len, &gerr))
@@ -270,6 +337,8 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 		}
 		if (!h->max_jobs)
 			h->max_jobs = cfg->max_jobs_per_host;
+		if (host_check_options(path, h, err) < 0)
+			return -1;
 	}
 	*out = g_steal_pointer(&cfg);
 	return 0;

@@ -22,6 +22,11 @@ typedef struct {
 	char *tag;    /* guests=tag:NAME; NULL = no tag filter */
 	int max_jobs; /* concurrent jobs on this host */
 	int line;
+	/* Driver-specific keys (e.g. the Hyper-V driver's auth=, credentials=), validated by the
+	 * driver that the uri selects; string -> string. */
+	GHashTable *options;
+	GArray *option_lines; /* int line per key, in the order given (config-time messages) */
+	GPtrArray *option_keys;
 } CfgHost;
 
 typedef struct {
@@ -34,6 +39,14 @@ typedef struct {
 	int max_jobs_per_host; /* default for hosts without max-jobs= */
 	int shutdown_timeout;  /* seconds SIGTERM waits for running jobs */
 	int agent_timeout;     /* default bound of one guest-agent call, seconds */
+	/* build checks (daemon/checks.c) */
+	int check_interval;	 /* seconds between background refreshes; 0 = only on demand */
+	int check_timeout;	 /* bound of each agent call / guest program of a check, seconds */
+	int check_parallel;	 /* concurrent guest checks per host */
+	int check_require_build; /* default policy: 0 = no requirement */
+	int check_min_esu_year;	 /* default policy: 0 = no requirement */
+	int check_max_patch_age; /* default policy: months; -1 = no limit */
+	int check_fail_on;	 /* default policy: a BcStatus that fails; -1 = none */
 	GPtrArray *hosts;      /* CfgHost* */
 } HfConfig;
 

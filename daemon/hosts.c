@@ -20,6 +20,7 @@ struct Host {
 	gint ref;
 	char *name, *uri;
 	CfgHost filter; /* name, uri unused; globs, tag, max_jobs */
+	GHashTable *options; /* driver-specific [host] keys */
 	GMutex lock;    /* protects state, error, conn, guests */
 	HostState state;
 	char *error;
@@ -51,6 +52,8 @@ void host_unref(Host *h)
 	g_free(h->uri);
 	g_strfreev(h->filter.globs);
 	g_free(h->filter.tag);
+	if (h->options)
+		g_hash_table_unref(h->options);
 	g_free(h->error);
 	g_hash_table_unref(h->guests);
 	g_hash_table_unref(h->dirty);
@@ -253,7 +256,7 @@ static void connect_thread(GTask *t, gpointer src, gpointer data, GCancellable *
 {
 	Op *op = data;
 	DrvConn *conn = NULL;
-	op->rc = drv_open(op->hc->host->uri, &op->hc->cb, 0, &conn, &op->err);
+	op->rc = drv_open(op->hc->host->uri, op->hc->host->options, &op->hc->cb, 0, &conn, &op->err);
 	op->hc->drv = conn;
 	if (op->rc == 0)
 		op->rc = drv_guest_list(conn, 0, &op->guests, &op->err);
@@ -478,12 +481,36 @@ static void set_filter(Host *h, const CfgHost *c)
 	h->full_refresh = true;
 }
 
+static bool same_options(GHashTable *a, GHashTable *b)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	if (g_hash_table_size(a) != g_hash_table_size(b))
+		return false;
+	g_hash_table_iter_init(&it, a);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (g_strcmp0(v, g_hash_table_lookup(b, k)))
+			return false;
+	return true;
+}
+
+static GHashTable *copy_options(GHashTable *o)
+{
+	GHashTable *c = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, o);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_insert(c, g_strdup(k), g_strdup(v));
+	return c;
+}
+
 void hosts_apply(Hosts *hs, const HfConfig *cfg)
 {
 	for (guint i = 0; i < hs->list->len;) {
 		Host *h = hs->list->pdata[i];
 		const CfgHost *c = config_host(cfg, h->name);
-		if (c && !strcmp(c->uri, h->uri)) {
+		if (c && !strcmp(c->uri, h->uri) && same_options(c->options, h->options)) {
 			set_filter(h, c);
 			refresh(h);
 			i++;
@@ -501,6 +528,7 @@ void hosts_apply(Hosts *hs, const HfConfig *cfg)
 		h->ref = 1;
 		h->name = g_strdup(c->name);
 		h->uri = g_strdup(c->uri);
+		h->options = copy_options(c->options);
 		set_filter(h, c);
 		h->full_refresh = false;
 		g_mutex_init(&h->lock);

@@ -19,13 +19,21 @@ const char *drv_state_name(DrvGuestState s)
 	return (unsigned)s < G_N_ELEMENTS(n) ? n[s] : "unknown";
 }
 
-int drv_open(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
-	     HfError *err)
+const DrvDriver *drv_for_uri(const char *uri)
 {
 	for (size_t i = 0; drv_all[i]; i++)
 		if (drv_all[i]->probe(uri))
-			return drv_all[i]->open(uri, cb, flags, out, err);
-	return error_set(err, HF_ERR_CONFIG, "no driver accepts URI '%s'", uri);
+			return drv_all[i];
+	return NULL;
+}
+
+int drv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb, unsigned flags,
+	     DrvConn **out, HfError *err)
+{
+	const DrvDriver *d = drv_for_uri(uri);
+	if (!d)
+		return error_set(err, HF_ERR_CONFIG, "no driver accepts URI '%s'", uri);
+	return d->open(uri, options, cb, flags, out, err);
 }
 
 void drv_close(DrvConn *c)

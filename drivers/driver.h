@@ -99,8 +99,12 @@ struct DrvDriver {
 	const char *name;
 	/* May this driver open uri? (scheme check only, no I/O) */
 	bool (*probe)(const char *uri);
-	int (*open)(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
-		    HfError *err);
+	/* options: the [host] section's driver-specific keys (string -> string), may be NULL. */
+	int (*open)(const char *uri, GHashTable *options, const DrvCallbacks *cb, unsigned flags,
+		    DrvConn **out, HfError *err);
+	/* Validate one driver-specific [host] key at config time (no I/O). NULL: the driver takes
+	 * no keys besides uri, guests and max-jobs. */
+	int (*config_key)(const char *key, const char *value, HfError *err);
 	void (*close)(DrvConn *conn);
 
 	bool (*alive)(DrvConn *conn);
@@ -133,8 +137,10 @@ struct DrvDriver {
 extern const DrvDriver *const drv_all[];
 
 /* Open uri with the first driver whose probe accepts it. */
-int drv_open(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
-	     HfError *err);
+int drv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb, unsigned flags,
+	     DrvConn **out, HfError *err);
+/* The driver that would open uri, or NULL. */
+const DrvDriver *drv_for_uri(const char *uri);
 void drv_close(DrvConn *conn);
 bool drv_alive(DrvConn *conn);
 int drv_guest_list(DrvConn *c, unsigned flags, GPtrArray **out, HfError *err);

@@ -277,7 +277,8 @@ static int register_events(LvConn *c, HfError *err)
 	return 0;
 }
 
-static int lv_open(const char *uri, const DrvCallbacks *cb, unsigned flags, DrvConn **out,
+static int lv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb, unsigned flags,
+		   DrvConn **out,
 		   HfError *err)
 {
 	static gsize once;

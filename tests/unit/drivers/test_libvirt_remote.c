@@ -109,7 +109,7 @@ static void t_remote_close(void **state)
 	g_autoptr(GPtrArray) gs = NULL;
 
 	assert_true(drv_libvirt.probe(r->uri));
-	assert_int_equal(drv_open(r->uri, &cb, 0, &c, &err), 0);
+	assert_int_equal(drv_open(r->uri, NULL, &cb, 0, &c, &err), 0);
 	assert_int_equal(drv_guest_list(c, 0, &gs, &err), 0);
 	assert_int_equal(gs->len, 1); /* test:///default has one guest, "test" */
 
@@ -135,7 +135,7 @@ static void t_remote_close(void **state)
 
 	/* Reconnecting while it is down: host-unreachable with the advice. */
 	error_clear(&err);
-	assert_int_equal(drv_open(r->uri, &cb, 0, &c, &err), -1);
+	assert_int_equal(drv_open(r->uri, NULL, &cb, 0, &c, &err), -1);
 	assert_string_equal(err.code, HF_ERR_HOST_UNREACHABLE);
 	assert_non_null(strstr(err.message, "is libvirtd running?"));
 	assert_int_equal(r->closed, 1);

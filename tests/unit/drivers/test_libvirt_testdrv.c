@@ -39,7 +39,7 @@ static int setup(void **state)
 	f->uri = g_strdup_printf("test://%s", g_getenv("HF_TEST_FLEET"));
 	f->changed = g_ptr_array_new_with_free_func(g_free);
 	DrvCallbacks cb = {on_changed, on_closed, f};
-	if (drv_open(f->uri, &cb, 0, &f->conn, &err) < 0) {
+	if (drv_open(f->uri, NULL, &cb, 0, &f->conn, &err) < 0) {
 		fprintf(stderr, "open %s: %s\n", f->uri, err.message);
 		return -1;
 	}
@@ -100,12 +100,12 @@ static void t_open_errors(void **state)
 	g_autofree char *broken = write_tmp("<node><domain/></node>");
 	g_autofree char *bad = g_strdup_printf("test://%s", broken);
 
-	expect_err(drv_open("test:///nonexistent/fleet.xml", NULL, 0, &c, &err), &err,
+	expect_err(drv_open("test:///nonexistent/fleet.xml", NULL, NULL, 0, &c, &err), &err,
 		   HF_ERR_HOST_UNREACHABLE, "fleet file /nonexistent/fleet.xml does not exist");
 	assert_null(c);
 	/* A fleet file libvirt refuses: libvirt's reason and what to check. */
 	error_clear(&err);
-	expect_err(drv_open(bad, NULL, 0, &c, &err), &err, HF_ERR_HOST_UNREACHABLE, "version`");
+	expect_err(drv_open(bad, NULL, NULL, 0, &c, &err), &err, HF_ERR_HOST_UNREACHABLE, "version`");
 	assert_non_null(strstr(err.message, "cannot connect to libvirt at test:///"));
 	g_unlink(broken);
 	assert_null(c);
@@ -442,7 +442,7 @@ static void t_thousand_guests(void **state)
 	DrvConn *c = NULL;
 	g_autoptr(GPtrArray) gs = NULL;
 
-	assert_int_equal(drv_open(uri, NULL, 0, &c, &err), 0);
+	assert_int_equal(drv_open(uri, NULL, NULL, 0, &c, &err), 0);
 	gint64 t0 = g_get_monotonic_time();
 	assert_int_equal(drv_guest_list(c, 0, &gs, &err), 0);
 	gint64 t1 = g_get_monotonic_time();
