@@ -33,7 +33,7 @@ jcheck "list after deletes" '[.snapshots[].name] == ["before-sp4"]' hf --json sn
 
 # jobs
 check "--no-wait prints the job id" hf snapshot create w2k8-web01 --name nowait --no-wait
-JID=$(tr -dc 0-9 <"$T/out")
+JID=$(tr -dc 0-9 <"$ASSERT_TMP/out")
 [ -n "$JID" ] && ok "job id printed: $JID" || bad "no job id printed"
 jcheck "jobs watch follows it to the end" '.job.id == '"${JID:-0}"' and .job.state == "succeeded"' hf --json jobs watch "${JID:-0}"
 jcheck "jobs show" '.job.kind == "snapshot.create" and .job.guest == "demo/w2k8-web01"' hf --json jobs show "${JID:-0}"

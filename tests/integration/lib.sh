@@ -12,12 +12,13 @@ HF_DAEMON_WRAPPER=${HF_DAEMON_WRAPPER:-}
 
 T=$(mktemp -d /tmp/hfit.XXXXXX)
 chmod 755 "$T"
+ASSERT_TMP=$T
+# shellcheck source=../assert.sh
+. "$HF_SRC/tests/assert.sh"
 SOCK=$T/holdfastd.sock
 CONF=$T/holdfastd.conf
 DLOG=$T/daemon.log
 DPID=
-PASSED=0
-FAILED=0
 
 cleanup() {
 	local rc=$?
@@ -84,35 +85,6 @@ stop_daemon() {
 
 hf() { "$HOLDFAST" --socket "$SOCK" "$@"; }
 
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-bad() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-
-# check DESC CMD...: CMD must exit 0
-check() {
-	local d=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then ok "$d"; else bad "$d (exit $?)"; sed 's/^/    /' "$T/out" "$T/err"; fi
-}
-
-# expect_exit DESC CODE CMD...: CMD must exit with CODE
-expect_exit() {
-	local d=$1 want=$2; shift 2
-	local rc=0
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$d"; else bad "$d (exit $rc, wanted $want)"; sed 's/^/    /' "$T/out" "$T/err"; fi
-}
-
-# jcheck DESC JQ-EXPR CMD...: CMD's stdout must satisfy the jq expression
-jcheck() {
-	local d=$1 expr=$2; shift 2
-	if "$@" >"$T/out" 2>"$T/err" && jq -e "$expr" "$T/out" >/dev/null 2>&1; then ok "$d"
-	else bad "$d"; echo "    jq: $expr"; sed 's/^/    /' "$T/out" "$T/err" | head -40; fi
-}
-
-# grep_out DESC PATTERN: the last command's stdout+stderr contains PATTERN
-grep_out() {
-	if grep -q -- "$2" "$T/out" "$T/err"; then ok "$1"; else bad "$1 (no '$2')"; sed 's/^/    /' "$T/out" "$T/err" | head -20; fi
-}
-
 daemon_alive() {
 	if kill -0 "$DPID" 2>/dev/null && hf version >/dev/null 2>&1; then ok "daemon still serving: $*"; else bad "daemon died: $*"; fi
 }
@@ -134,6 +106,5 @@ check_daemon_exit() {
 
 finish() {
 	check_daemon_exit
-	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
+	assert_summary
 }
