@@ -62,6 +62,8 @@ static int global_option(int argc, char **argv, int *i, Args *a, HfError *err)
 
 	if (!strcmp(s, "--json"))
 		a->json = true;
+	else if (!strcmp(s, "--csv"))
+		a->csv = true;
 	else if (!strcmp(s, "--no-wait"))
 		a->no_wait = true;
 	else if (!strcmp(s, "-h") || !strcmp(s, "--help"))
@@ -163,6 +165,15 @@ static cJSON *param_value(const HfParam *p, const char *label, const char *v, Hf
 	case HF_PT_STRING:
 	case HF_PT_STRINGS:
 		return cJSON_CreateString(v);
+	case HF_PT_OBJECT: {
+		cJSON *o = cJSON_Parse(v);
+		if (!cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+			usage_error(err, "%s: not a JSON object", label);
+			return NULL;
+		}
+		return o;
+	}
 	}
 	return NULL;
 }
@@ -303,6 +314,11 @@ static int parse_method_args(int argc, char **argv, int i, Args *a, HfError *err
 	}
 	if (a->action == ARGS_HELP)
 		return 0;
+	if (a->csv && a->json)
+		return usage_error(err, "--csv and --json exclude each other");
+	if (a->csv && strcmp(a->method->name, ARGS_CSV_METHOD))
+		return usage_error(err, "--csv is only for `holdfast %s`",
+				   methods_find(ARGS_CSV_METHOD)->command);
 	if (assign_positionals(a, pos, err) < 0 || check_required(a, err) < 0)
 		return -1;
 	return methods_validate(a->method, a->params, err);

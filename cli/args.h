@@ -1,11 +1,13 @@
 /* args.h - the holdfast command line: argv -> one method and its params, from the method table.
  *
- *   holdfast [--socket PATH] [--json] [--no-wait] COMMAND [ARGS]
+ *   holdfast [--socket PATH] [--json | --csv] [--no-wait] COMMAND [ARGS]
  *
  * COMMAND is a row's CLI words (methods_find_command()); its parameters are positionals in table
  * order (HF_P_POSITIONAL) and --name VALUE / --name=VALUE options; bools are --name / --no-name;
  * an HF_PT_STRINGS parameter takes the remaining positionals. --json, --no-wait, --socket and
- * -h/--help are accepted before or after the command words. CLI-local commands: help [COMMAND],
+ * -h/--help are accepted before or after the command words. --csv (a table as RFC 4180 CSV with
+ * a header row) is valid only for the commands in ARGS_CSV_COMMANDS. An HF_PT_OBJECT parameter
+ * takes JSON text. CLI-local commands: help [COMMAND],
  * completion bash, and the global --version. */
 #pragma once
 
@@ -17,6 +19,7 @@
 
 #define ARGS_DEFAULT_SOCKET "/run/holdfast/holdfastd.sock"
 #define ARGS_SOCKET_ENV "HOLDFAST_SOCKET"
+#define ARGS_CSV_METHOD "check.run" /* the one method with a --csv form */
 
 typedef enum {
 	ARGS_RUN,	 /* call `method` with `params` */
@@ -28,7 +31,7 @@ typedef enum {
 typedef struct {
 	ArgsAction action;
 	const char *socket; /* --socket PATH (points into argv); NULL when not given */
-	bool json, no_wait;
+	bool json, csv, no_wait;
 	const HfMethod *method; /* set as soon as the command words are known (also on errors) */
 	char *group;		/* leading words naming several commands ("snapshot"); owned */
 	cJSON *params;		/* ARGS_RUN: the request params (an object); owned */

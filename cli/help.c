@@ -178,6 +178,8 @@ char *help_command(const HfMethod *m)
 		item(s, "--no-wait",
 		     "print the job id and return at once instead of following the job");
 	item(s, "--json", "print the result as one JSON document");
+	if (!strcmp(m->name, "check.run"))
+		item(s, "--csv", "print RFC 4180 CSV with a header row (asset inventories)");
 	item(s, "--socket PATH", "holdfastd's socket (also $" ARGS_SOCKET_ENV ")");
 	g_autofree char *role = g_strdup_printf(
 	    "API method %s; allowed for %s%s.", m->name,
@@ -199,7 +201,7 @@ char *help_general(const char *group)
 				       group, group);
 	else
 		g_string_append(
-		    s, "usage: holdfast [--socket PATH] [--json] [--no-wait] COMMAND [ARGS]\n\n"
+		    s, "usage: holdfast [--socket PATH] [--json | --csv] [--no-wait] COMMAND [ARGS]\n\n"
 		       "holdfast drives holdfastd, which keeps legacy Windows Server 2008 "
 		       "guests safe:\nsnapshots, jobs and inventory on KVM and Hyper-V "
 		       "hosts.\n\ncommands:\n");
@@ -231,6 +233,7 @@ char *help_general(const char *group)
 	item(s, "--json",
 	     "print one JSON document for scripts: the result, the final job, or the error");
 	item(s, "--no-wait", "for commands that start a job: print the job id and return");
+	item(s, "--csv", "check only: RFC 4180 CSV with a header row, for asset inventories");
 	item(s, "-h, --help", "help for holdfast or for one command");
 	item(s, "--version", "print the version of this holdfast");
 	g_string_append(s, "\nexit codes:\n");

@@ -1,7 +1,8 @@
 /* main.c - holdfast: the command line of holdfastd. Parse, call, follow jobs, print.
  *
  * Exit codes (README.md): 0 ok, 1 the operation or its job failed, 2 usage, 3 holdfastd not
- * reachable (or gone mid-call), 4 not found, 5 permission denied. */
+ * reachable (or gone mid-call), 4 not found, 5 permission denied. `check` and `classify` also
+ * exit 1 when a guest fails the policy or (check) could not be checked. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -110,6 +111,19 @@ static int job_finished(const Args *a, const cJSON *doc)
 	g_autoptr(GString) out = g_string_new(NULL);
 	g_autoptr(GString) warn = g_string_new(NULL);
 
+	if (state && !strcmp(state, "succeeded") && !strcmp(a->method->name, "check.run")) {
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(job, "result");
+		if (a->json)
+			print_json(res); /* the check document itself, for scripts */
+		else if (a->csv)
+			render_check_csv(res, out);
+		else
+			render_check(res, out, warn);
+		fputs(out->str, stdout);
+		fflush(stdout);
+		fputs(warn->str, stderr);
+		return render_check_exit(res);
+	}
 	if (a->json)
 		print_json(doc);
 	if (state && !strcmp(state, "succeeded")) {
@@ -174,6 +188,47 @@ static int follow(const Args *a, Client *c, double id, const cJSON *now)
 
 /* ---- one command ---- */
 
+/* classify without --evidence: the evidence JSON comes on stdin (at most one request frame). */
+static int read_evidence(Args *a, HfError *err)
+{
+	g_autoptr(GString) buf = g_string_new(NULL);
+	char chunk[8192];
+	size_t n;
+
+	if (cJSON_GetObjectItemCaseSensitive(a->params, "evidence"))
+		return 0;
+	if (isatty(STDIN_FILENO))
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "give the evidence JSON on stdin (holdfast classify < "
+				 "evidence.json) or with --evidence JSON");
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		g_string_append_len(buf, chunk, (gssize)n);
+		if (buf->len > HF_REQUEST_FRAME_MAX)
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "the evidence on stdin is larger than %d bytes",
+					 HF_REQUEST_FRAME_MAX);
+	}
+	if (ferror(stdin))
+		return error_set(err, HF_ERR_INVALID_PARAMS, "cannot read stdin: %s",
+				 g_strerror(errno));
+	const char *end = NULL;
+	cJSON *ev = cJSON_ParseWithLengthOpts(buf->str, buf->len, &end, false);
+	if (!ev)
+		return error_set(
+		    err, HF_ERR_INVALID_PARAMS,
+		    "stdin is not valid JSON (malformed near byte %zu); classify takes "
+		    "the \"evidence\" object of `holdfast --json check`",
+		    end ? (size_t)(end - buf->str) : 0);
+	if (!cJSON_IsObject(ev)) {
+		cJSON_Delete(ev);
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "stdin is not a JSON object; classify takes the \"evidence\" "
+				 "object of `holdfast --json check`");
+	}
+	cJSON_AddItemToObject(a->params, "evidence", ev);
+	return 0;
+}
+
 static void print_result(const Args *a, cJSON *result)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -202,6 +257,8 @@ static int run(Args *a)
 	g_autoptr(cJSON) result = NULL;
 	int rc;
 
+	if (!strcmp(m->name, "check.classify") && read_evidence(a, &err) < 0)
+		return report(a, &err, true);
 	if (client_connect(&c, args_socket_path(a), &err) < 0) {
 		if (!strcmp(m->name, "daemon.version") && !a->json)
 			printf("holdfast:   %s (protocol %d)\n", HF_VERSION, HF_PROTOCOL_VERSION);
@@ -239,7 +296,11 @@ static int run(Args *a)
 			rc = follow(a, &c, id->valuedouble, job);
 	} else {
 		print_result(a, result);
-		rc = HF_EXIT_OK;
+		const cJSON *pol = cJSON_GetObjectItemCaseSensitive(result, "policy");
+		rc = !strcmp(m->name, "check.classify") &&
+			     cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pol, "pass"))
+			 ? HF_EXIT_FAILED
+			 : HF_EXIT_OK;
 	}
 	client_close(&c);
 	return rc;

@@ -420,13 +420,18 @@ static void r_cancel(const cJSON *r, GString *o, GString *w)
 			       strd(j, "state", "?"));
 }
 
+static void r_classify(const cJSON *r, GString *o, GString *w)
+{
+	render_classify(r, o);
+}
+
 static const struct {
 	const char *method;
 	void (*fn)(const cJSON *r, GString *out, GString *warn);
 } renderers[] = {
     {"daemon.version", r_version}, {"daemon.reload", r_reload},	   {"guests.list", render_guests},
     {"guest.show", r_guest},	   {"snapshot.list", r_snapshots}, {"jobs.list", r_jobs},
-    {"jobs.get", r_job},	   {"jobs.cancel", r_cancel},
+    {"jobs.get", r_job},	   {"jobs.cancel", r_cancel},	   {"check.classify", r_classify},
 };
 
 void render_result(const HfMethod *m, const cJSON *result, GString *out, GString *warn)

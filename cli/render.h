@@ -25,5 +25,14 @@ char *render_job_label(const cJSON *job);
 char *render_progress(const cJSON *job, double elapsed_s);
 /* "2008", "2008 R2" or "other" from a guest's "os" object. */
 const char *render_os_short(const cJSON *os);
+/* check.run's document (checks.h): a table (GUEST, PRODUCT, BUILD.REVISION, PATCH MONTH,
+ * BEHIND, ESU ERA, LICENCE, VERDICT, [POLICY,] AGE), then each guest's reasons, then a summary;
+ * or RFC 4180 CSV with a header row (CRLF line ends). */
+void render_check(const cJSON *doc, GString *out, GString *warn);
+void render_check_csv(const cJSON *doc, GString *out);
+/* 0 when every guest was checked and passes the policy, else 1 (HF_EXIT_FAILED). */
+int render_check_exit(const cJSON *doc);
+/* check.classify's {"verdict":..,"policy":..}: facts with their evidence. */
+void render_classify(const cJSON *r, GString *out);
 /* "1m05s", "3s", "2h01m". */
 char *render_duration(double seconds);

@@ -45,6 +45,48 @@ static const HfParam p_jobs_list[] = {
 	{"guest", HF_PT_STRING, 0, NULL, 0, 0, "GUEST", "only jobs of this guest"},
 	END};
 static const HfParam p_job[] = {P_JOB, END};
+/* check.run and check.classify share the policy options (BcPolicy, buildcheck.h) */
+static const HfParam p_check_run[] = {
+	{"guests", HF_PT_STRINGS, HF_P_POSITIONAL, NULL, 0, 0, "GUEST",
+	 "guests to check, as NAME or HOST/NAME (default: every guest of every host)"},
+	{"refresh", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
+	 "collect fresh evidence from the guests instead of using the cache"},
+	{"require_build", HF_PT_INT, 0, NULL, 0, 65535, "BUILD",
+	 "policy: require this build (e.g. 6003); 0 = no requirement (default: "
+	 "check-require-build)"},
+	{"min_esu_year", HF_PT_INT, 0, NULL, 0, 3, "YEAR",
+	 "policy: require an active ESU licence of this year or later (1-3; default: "
+	 "check-min-esu-year)"},
+	{"max_patch_age", HF_PT_INT, 0, NULL, -1, 1200, "MONTHS",
+	 "policy: at most this many months behind the newest update; -1 = no limit (default: "
+	 "check-max-patch-age)"},
+	{"fail_on", HF_PT_ENUM, 0, "none|attention|critical", 0, 0, "STATUS",
+	 "policy: fail on this verdict or worse (default: check-fail-on)"},
+	END};
+static const HfParam p_check_classify[] = {
+	{"evidence", HF_PT_OBJECT, 0, NULL, 0, 0, "JSON",
+	 "the evidence (the \"evidence\" of `holdfast --json check`); the CLI reads it from "
+	 "stdin when not given"},
+	{"require_build", HF_PT_INT, 0, NULL, 0, 65535, "BUILD",
+	 "policy: require this build (e.g. 6003); 0 = no requirement (default: "
+	 "check-require-build)"},
+	{"min_esu_year", HF_PT_INT, 0, NULL, 0, 3, "YEAR",
+	 "policy: require an active ESU licence of this year or later (1-3; default: "
+	 "check-min-esu-year)"},
+	{"max_patch_age", HF_PT_INT, 0, NULL, -1, 1200, "MONTHS",
+	 "policy: at most this many months behind the newest update; -1 = no limit (default: "
+	 "check-max-patch-age)"},
+	{"fail_on", HF_PT_ENUM, 0, "none|attention|critical", 0, 0, "STATUS",
+	 "policy: fail on this verdict or worse (default: check-fail-on)"},
+	END};
+
+static const HfParam p_dr_copy[] = {
+	P_GUEST,
+	{"full", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
+	 "a full copy (required: the only kind so far; Hyper-V guests)"},
+	{"dest", HF_PT_STRING, 0, NULL, 0, 0, "DIR",
+	 "destination directory on the hypervisor host (default: the host's export-path)"},
+	END};
 
 const HfMethod methods_table[] = {
 	{"daemon.version", "version", HF_ROLE_READ, false,
@@ -60,6 +102,8 @@ const HfMethod methods_table[] = {
 	 "revert a guest to a snapshot", p_snap_one},
 	{"snapshot.delete", "snapshot delete", HF_ROLE_ADMIN, true,
 	 "delete a snapshot holdfast made (--force for foreign ones)", p_snap_delete},
+	{"dr.copy", "dr copy", HF_ROLE_ADMIN, true,
+	 "full DR copy of a guest (Hyper-V: export of a recovery checkpoint)", p_dr_copy},
 	{"jobs.list", "jobs list", HF_ROLE_READ, false, "list jobs", p_jobs_list},
 	{"jobs.get", "jobs show", HF_ROLE_READ, false, "show one job", p_job},
 	{"jobs.watch", "jobs watch", HF_ROLE_READ, false,
@@ -68,6 +112,10 @@ const HfMethod methods_table[] = {
 	 p_job},
 	{"daemon.reload", "reload", HF_ROLE_ADMIN, false,
 	 "re-read the configuration (kept unchanged when it does not parse)", p_none},
+	{"check.run", "check", HF_ROLE_READ, true,
+	 "Windows build, patches and ESU licence of guests (or --csv)", p_check_run},
+	{"check.classify", "classify", HF_ROLE_READ, false,
+	 "classify build-check evidence JSON given on stdin", p_check_classify},
 };
 const size_t methods_count = sizeof methods_table / sizeof methods_table[0];
 
@@ -141,6 +189,19 @@ static int check_string(const HfMethod *m, const HfParam *p, const cJSON *v, HfE
 	return 0;
 }
 
+/* Nesting depth of a JSON value (cJSON's parser already caps it at 1000). */
+static int json_depth(const cJSON *v)
+{
+	int d = 0;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, v)
+	{
+		int cd = json_depth(c);
+		d = cd > d ? cd : d;
+	}
+	return (cJSON_IsObject(v) || cJSON_IsArray(v)) ? d + 1 : 0;
+}
+
 static int check_one(const HfMethod *m, const HfParam *p, const cJSON *v, HfError *err)
 {
 	switch (p->type) {
@@ -175,6 +236,15 @@ static int check_one(const HfMethod *m, const HfParam *p, const cJSON *v, HfErro
 					 p->name, d, p->min, p->max);
 		return 0;
 	}
+	case HF_PT_OBJECT:
+		if (!cJSON_IsObject(v))
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' must be a JSON object", m->name, p->name);
+		if (json_depth(v) > HF_OBJECT_PARAM_DEPTH)
+			return error_set(err, HF_ERR_INVALID_PARAMS,
+					 "%s: parameter '%s' is nested deeper than %d levels", m->name,
+					 p->name, HF_OBJECT_PARAM_DEPTH);
+		return 0;
 	case HF_PT_STRINGS: {
 		const cJSON *e;
 		if (!cJSON_IsArray(v))

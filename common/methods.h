@@ -16,6 +16,7 @@ typedef enum {
 	HF_PT_BOOL,
 	HF_PT_ENUM,    /* a string from `choices` ("a|b|c") */
 	HF_PT_STRINGS, /* an array of strings; on the CLI: the remaining positionals */
+	HF_PT_OBJECT,  /* a JSON object, HF_OBJECT_PARAM_DEPTH deep at most; CLI: JSON text */
 } HfParamType;
 
 enum {
@@ -52,6 +53,7 @@ typedef struct {
 #define HF_REQUEST_FRAME_MAX (64 * 1024)
 #define HF_REPLY_FRAME_MAX (64 * 1024 * 1024)
 #define HF_STRING_PARAM_MAX 4096
+#define HF_OBJECT_PARAM_DEPTH 16
 
 extern const HfMethod methods_table[];
 extern const size_t methods_count;

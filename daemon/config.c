@@ -86,9 +86,10 @@ static int check_key(Ctx *c, HfConfig *cfg, const char *key, const char *v)
 			}
 		return fail(c, key, "'%s' is not one of none, attention, critical", v);
 	}
-	return fail(c, key, "unknown key (known: ..., check-interval, check-timeout, "
-			    "check-parallel, check-require-build, check-min-esu-year, "
-			    "check-max-patch-age, check-fail-on)");
+	return fail(c, key,
+		    "unknown build-check key (known: check-interval, check-timeout, "
+		    "check-parallel, check-require-build, check-min-esu-year, "
+		    "check-max-patch-age, check-fail-on)");
 }
 
 static int daemon_key(Ctx *c, HfConfig *cfg, const char *key, const char *v)

@@ -1,7 +1,9 @@
 /* handlers.c - one handler per row of the method table (common/methods.c). */
 #include <string.h>
 
+#include "checks.h"
 #include "daemon.h"
+#include "drcopy.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -321,6 +323,32 @@ static void h_jobs_watch(Call *call)
 	w->close_id = client_on_close(call->client, watch_gone, w);
 }
 
+/* ---- build checks (daemon/checks.c) ---- */
+
+/* A job: the fleet's checks run on worker threads, the result is the check document. */
+static void h_check_run(Call *call)
+{
+	HfError err = {0};
+	cJSON *r = NULL;
+	if (checks_submit(call->d, call->params, &r, &err) < 0) {
+		reply_err(call, &err);
+		return;
+	}
+	call_reply_result(call, r);
+}
+
+/* Pure computation on the given evidence: answered at once on the main thread. */
+static void h_check_classify(Call *call)
+{
+	HfError err = {0};
+	cJSON *r = checks_classify(call->d->cfg, call->params, &err);
+	if (!r) {
+		reply_err(call, &err);
+		return;
+	}
+	call_reply_result(call, r);
+}
+
 static const struct {
 	const char *method;
 	HandlerFn fn;
@@ -333,10 +361,13 @@ static const struct {
 	{"snapshot.list", h_snapshot_list},
 	{"snapshot.revert", h_snapshot_revert},
 	{"snapshot.delete", h_snapshot_delete},
+	{"dr.copy", drcopy_handle},
 	{"jobs.list", h_jobs_list},
 	{"jobs.get", h_jobs_get},
 	{"jobs.watch", h_jobs_watch},
 	{"jobs.cancel", h_jobs_cancel},
+	{"check.run", h_check_run},
+	{"check.classify", h_check_classify},
 };
 
 HandlerFn handlers_find(const char *method)

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "checks.h"
 #include "daemon.h"
 #include "log.h"
 #include "statefile.h"
@@ -176,6 +177,7 @@ static int run(Daemon *d, gboolean foreground)
 		return 1;
 	}
 	hosts_apply(d->hosts, d->cfg);
+	checks_start(d);
 	g_unix_signal_add(SIGTERM, on_term, d);
 	g_unix_signal_add(SIGINT, on_term, d);
 	g_unix_signal_add(SIGHUP, on_hup, d);
@@ -190,6 +192,7 @@ static int run(Daemon *d, gboolean foreground)
 		close(nfd);
 	}
 	g_main_loop_run(d->loop);
+	checks_stop();
 
 	/* Drain replies and host tasks still in flight, bounded. */
 	server_stop_accepting(d->server);

@@ -245,6 +245,26 @@ static char *thaw(Job *job, DrvConn *c, const char *guest, int timeout)
 			       e.message, guest);
 }
 
+/* Record what a self-quiescing driver reports; never a silent downgrade: quiesce=yes with
+ * less than application consistency fails (and the snapshot goes). */
+static int self_quiesced(DrvConn *c, const char *guest, DrvSnapshot *snap, const char *mode,
+			 Quiesce *q, HfError *err)
+{
+	HfError e = {0};
+	q->consistency = snap->consistency ? snap->consistency : "crash";
+	q->reason = g_strdup(snap->consistency_reason ? snap->consistency_reason
+						      : "the driver did not report the consistency");
+	if (!strcmp(mode, "yes") && strcmp(q->consistency, "application")) {
+		drv_snapshot_delete(c, guest, snap->name, 0, &e);
+		return error_set(err, HF_ERR_FAILED,
+				 "snapshot of %s is only %s-consistent (%s); deleted it (quiesce=yes)",
+				 guest, q->consistency, q->reason);
+	}
+	if (!strcmp(mode, "try") && strcmp(q->consistency, "application"))
+		hf_log("hf-snap", LOG_LVL_WARNING, "%s: %s", guest, q->reason);
+	return 0;
+}
+
 int snapshot_job_create(Job *job, HfError *err)
 {
 	SnapCtx *ctx = job_ctx(job);
@@ -272,7 +292,9 @@ int snapshot_job_create(Job *job, HfError *err)
 	g_autofree char *uuid = guest_uuid(c, guest, &g, err);
 	if (!uuid)
 		goto fail;
-	if (quiesce(job, c, g, mode, timeout, &q, err) < 0) {
+	/* Drivers that quiesce by themselves (Hyper-V production checkpoints): no agent freeze. */
+	bool self_q = (c->drv->caps & DRV_CAP_SELF_QUIESCE) != 0;
+	if (!self_q && quiesce(job, c, g, mode, timeout, &q, err) < 0) {
 		if (q.frozen)
 			thaw_err = thaw(job, c, guest, timeout);
 		goto fail;
@@ -282,8 +304,14 @@ int snapshot_job_create(Job *job, HfError *err)
 		rc = error_set(err, HF_ERR_CANCELLED, "cancelled before the snapshot was taken");
 	else if ((rc = ownstore_intent(&k, guest, name, job_id(job), err)) == 0) {
 		job_progress(job, 50, "creating snapshot %s", name);
-		DrvSnapshotSpec spec = {name, cJSON_GetStringValue(cJSON_GetObjectItem(p, "description"))};
+		DrvSnapshotSpec spec = {
+			.name = name,
+			.description = cJSON_GetStringValue(cJSON_GetObjectItem(p, "description")),
+			.quiesce = mode,
+		};
 		rc = drv_snapshot_create(c, guest, &spec, 0, &snap, err);
+		if (rc == 0 && self_q)
+			rc = self_quiesced(c, guest, snap, mode, &q, err);
 	}
 	if (q.frozen)
 		thaw_err = thaw(job, c, guest, timeout);

@@ -101,6 +101,19 @@ int drv_agent_command(DrvConn *c, const char *guest, const char *cmd, int timeou
 		    err);
 }
 
+int drv_guest_kvp(DrvConn *c, const char *guest, unsigned flags, GHashTable **items,
+		  HfError *err)
+{
+	return CALL(c, guest_kvp, "guest KVP data", guest, flags, items, err);
+}
+
+int drv_export_full(DrvConn *c, const char *guest, const char *dest_dir, DrvProgressFn progress,
+		    void *opaque, unsigned flags, HfError *err)
+{
+	return CALL(c, export_full, "full DR copies (export)", guest, dest_dir, progress, opaque,
+		    flags, err);
+}
+
 DrvDisk *drv_disk_new(void)
 {
 	return g_new0(DrvDisk, 1);
@@ -181,6 +194,8 @@ void drv_snapshot_free(DrvSnapshot *s)
 	g_free(s->description);
 	g_free(s->parent);
 	g_free(s->state);
+	g_free(s->consistency);
+	g_free(s->consistency_reason);
 	g_free(s);
 }
 

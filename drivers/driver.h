@@ -69,11 +69,18 @@ typedef struct {
 	DrvSnapKind kind;
 	bool has_memory;
 	bool current;
+	/* Filled by drivers that quiesce by themselves (DRV_CAP_SELF_QUIESCE) on create: what the
+	 * snapshot is consistent to ("application", "filesystem", "crash") and why; else NULL. */
+	char *consistency;
+	char *consistency_reason;
 } DrvSnapshot;
 
 typedef struct {
 	const char *name;        /* required */
 	const char *description; /* may be NULL */
+	/* For DRV_CAP_SELF_QUIESCE drivers: "no", "yes" (fail unless application-consistent) or
+	 * "try" (fall back, recorded in the snapshot's consistency_reason); NULL = "no". */
+	const char *quiesce;
 	/* Flags for snapshot_create: */
 } DrvSnapshotSpec;
 
@@ -89,6 +96,17 @@ typedef struct {
 	void *opaque;
 } DrvCallbacks;
 
+/* DrvDriver.caps */
+enum {
+	/* snapshot_create quiesces the guest itself (Hyper-V production checkpoints): the daemon
+	 * skips the agent freeze, passes DrvSnapshotSpec.quiesce and records the snapshot's
+	 * consistency. */
+	DRV_CAP_SELF_QUIESCE = 1 << 0,
+};
+
+/* Progress of a long operation: percent 0-100 and a line for the job's progress. */
+typedef void (*DrvProgressFn)(void *opaque, int pct, const char *msg);
+
 typedef struct DrvDriver DrvDriver;
 typedef struct DrvConn {
 	const DrvDriver *drv; /* first member of every driver's connection struct */
@@ -97,6 +115,7 @@ typedef struct DrvConn {
 
 struct DrvDriver {
 	const char *name;
+	unsigned caps; /* DRV_CAP_* */
 	/* May this driver open uri? (scheme check only, no I/O) */
 	bool (*probe)(const char *uri);
 	/* options: the [host] section's driver-specific keys (string -> string), may be NULL. */
@@ -131,6 +150,16 @@ struct DrvDriver {
 	/* One raw guest-agent command (a JSON object as text); *reply is the agent's answer. */
 	int (*agent_command)(DrvConn *conn, const char *guest, const char *cmd, int timeout_s,
 			     unsigned flags, char **reply, HfError *err);
+
+	/* Guest OS facts the hypervisor collects without an agent (Hyper-V KVP intrinsic items:
+	 * OSVersion, CSDVersion, ProductType, ... but no revision): *items name -> value. A guest
+	 * that reports none (off, no integration services) gives an empty table. */
+	int (*guest_kvp)(DrvConn *conn, const char *guest, unsigned flags, GHashTable **items,
+			 HfError *err);
+	/* A full DR copy of a running or stopped guest into dest_dir (a path on the hypervisor
+	 * host; NULL = the driver's configured default), with progress. */
+	int (*export_full)(DrvConn *conn, const char *guest, const char *dest_dir,
+			   DrvProgressFn progress, void *opaque, unsigned flags, HfError *err);
 };
 
 /* The drivers compiled in, NULL-terminated. */
@@ -159,6 +188,10 @@ int drv_fs_thaw(DrvConn *c, const char *guest, int timeout_s, unsigned flags, in
 		HfError *err);
 int drv_agent_command(DrvConn *c, const char *guest, const char *cmd, int timeout_s,
 		      unsigned flags, char **reply, HfError *err);
+int drv_guest_kvp(DrvConn *c, const char *guest, unsigned flags, GHashTable **items,
+		  HfError *err);
+int drv_export_full(DrvConn *c, const char *guest, const char *dest_dir, DrvProgressFn progress,
+		    void *opaque, unsigned flags, HfError *err);
 
 /* Plain-struct helpers. */
 DrvGuest *drv_guest_new(void);

@@ -2,5 +2,6 @@
 #include "driver.h"
 
 extern const DrvDriver drv_libvirt;
+extern const DrvDriver drv_hyperv;
 
-const DrvDriver *const drv_all[] = {&drv_libvirt, NULL};
+const DrvDriver *const drv_all[] = {&drv_libvirt, &drv_hyperv, NULL};

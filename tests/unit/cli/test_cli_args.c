@@ -91,6 +91,9 @@ static const char *sample(const HfParam *p, const char **json)
 	case HF_PT_STRING:
 		*json = "\"x y\"";
 		return "'x y'";
+	case HF_PT_OBJECT:
+		*json = "{\"a\":[1]}";
+		return "'{\"a\":[1]}'";
 	}
 	return NULL;
 }

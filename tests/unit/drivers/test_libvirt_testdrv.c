@@ -233,7 +233,7 @@ static void t_snapshot_cycle(void **state)
 	HfError err = {0};
 	const char *name = "hf-20240101T000000Z <&>";
 	const char *desc = "before \"patch\" & <reboot>";
-	DrvSnapshotSpec spec = {name, desc};
+	DrvSnapshotSpec spec = {name, desc, NULL};
 	g_autoptr(DrvSnapshot) s = NULL;
 
 	assert_int_equal(drv_snapshot_create(f->conn, "w2k8-dc01", &spec, 0, &s, &err), 0);
@@ -282,7 +282,7 @@ static void t_snapshot_refusals(void **state)
 	Fix *f = *state;
 	HfError err = {0};
 	g_autoptr(DrvSnapshot) s = NULL;
-	DrvSnapshotSpec spec = {"hf-x", NULL};
+	DrvSnapshotSpec spec = {"hf-x", NULL, NULL};
 
 	expect_err(drv_snapshot_create(f->conn, "w2k8-raw01", &spec, 0, &s, &err), &err,
 		   HF_ERR_UNSUPPORTED, "disk 'vda' (/var/lib/libvirt/images/raw01.img) is raw");

@@ -277,14 +277,14 @@ static void t_snap_spec_escaped(void **state)
 {
 	const char *name = "a<b>&\"c'd";
 	const char *desc = "]]> <!-- & --> \"quoted\" 'single' \xc3\xa9";
-	DrvSnapshotSpec spec = {name, desc};
+	DrvSnapshotSpec spec = {name, desc, NULL};
 	g_autofree char *xml = lv_xml_snapshot_spec(&spec);
 	assert_null(strstr(xml, "<b>"));
 	g_autoptr(DrvSnapshot) s = snap_ok(xml);
 	assert_string_equal(s->name, name);
 	assert_string_equal(s->description, desc);
 
-	DrvSnapshotSpec bare = {"n", NULL};
+	DrvSnapshotSpec bare = {"n", NULL, NULL};
 	g_autofree char *xml2 = lv_xml_snapshot_spec(&bare);
 	assert_null(strstr(xml2, "description"));
 }

@@ -1,0 +1,129 @@
+/* drcopy.c - dr.copy: a full DR copy of one guest as a job with progress.
+ *
+ * Hyper-V guests: the driver's export_full (a recovery checkpoint, ExportSystemDefinition of it
+ * to a path on the Hyper-V host, then the checkpoint is deleted). libvirt guests: not yet
+ * (answered at once with HF_ERR_UNSUPPORTED). Only full copies exist so far: --full is required,
+ * so that a later incremental default cannot change what an existing script does. */
+#include "drcopy.h"
+
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+
+typedef struct {
+	Host *host; /* referenced */
+} DrCtx;
+
+static void ctx_free(void *p)
+{
+	DrCtx *c = p;
+	host_unref(c->host);
+	g_free(c);
+}
+
+typedef struct {
+	Job *job;
+	char *dest; /* from the driver's final "exported to DIR" */
+} Run;
+
+static void on_progress(void *opaque, int pct, const char *msg)
+{
+	Run *r = opaque;
+	if (g_str_has_prefix(msg, "exported to ")) {
+		g_free(r->dest);
+		r->dest = g_strdup(msg + strlen("exported to "));
+	}
+	job_progress(r->job, pct, "%s", msg);
+}
+
+static int unsupported(const char *host, const char *guest, const char *drv, HfError *err)
+{
+	return error_set(err, HF_ERR_UNSUPPORTED,
+			 "dr copy of %s/%s: unsupported by this backend yet (%s); full DR copies "
+			 "work for Hyper-V guests",
+			 host, guest, drv);
+}
+
+static int drcopy_job(Job *job, HfError *err)
+{
+	DrCtx *ctx = job_ctx(job);
+	const cJSON *p = job_params(job);
+	const char *guest = job_guest(job);
+	const char *dest = cJSON_GetStringValue(cJSON_GetObjectItem(p, "dest"));
+	g_autoptr(HostConn) hc = host_conn_get(ctx->host, err);
+	Run run = {job, NULL};
+
+	if (!hc)
+		return -1;
+	DrvConn *c = host_conn_drv(hc);
+	if (!c->drv->export_full)
+		return unsupported(host_name(ctx->host), guest, c->drv->name, err);
+	job_progress(job, 1, "full DR copy of %s/%s", host_name(ctx->host), guest);
+	if (drv_export_full(c, guest, dest, on_progress, &run, 0, err) < 0) {
+		g_free(run.dest);
+		host_report(ctx->host, guest, err);
+		return -1;
+	}
+	g_autofree char *addr = g_strdup_printf("%s/%s", host_name(ctx->host), guest);
+	cJSON *res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "guest", addr);
+	cJSON_AddStringToObject(res, "kind", "full");
+	if (run.dest || dest)
+		cJSON_AddStringToObject(res, "dest", run.dest ? run.dest : dest);
+	else
+		cJSON_AddNullToObject(res, "dest");
+	cJSON_AddStringToObject(res, "backend", c->drv->name);
+	job_set_result(job, res);
+	hf_log("hf-dr", LOG_LVL_INFO, "full DR copy of %s done (%s)", addr,
+	       run.dest ? run.dest : "driver default");
+	g_free(run.dest);
+	return 0;
+}
+
+void drcopy_handle(Call *call)
+{
+	HfError err = {0};
+	Host *h = NULL;
+	g_autofree char *guest = NULL;
+	const char *addr = cJSON_GetStringValue(cJSON_GetObjectItem(call->params, "guest"));
+
+	if (hosts_resolve(call->d->hosts, addr, &h, &guest, &err) < 0) {
+		call_reply_error(call, &err);
+		return;
+	}
+	const DrvDriver *drv = drv_for_uri(host_uri(h));
+	if (!drv || !drv->export_full) {
+		unsupported(host_name(h), guest, drv ? drv->name : "no driver", &err);
+		call_reply_error(call, &err);
+		return;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(call->params, "full"))) {
+		error_set(&err, HF_ERR_UNSUPPORTED,
+			  "dr copy of %s/%s: only full copies exist yet: add --full", host_name(h),
+			  guest);
+		call_reply_error(call, &err);
+		return;
+	}
+	if (host_state(h, NULL) != HOST_CONNECTED) {
+		HostConn *hc = host_conn_get(h, &err); /* fills the unreachable message */
+		host_conn_put(hc);
+		call_reply_error(call, &err);
+		return;
+	}
+	DrCtx *ctx = g_new0(DrCtx, 1);
+	ctx->host = host_ref(h);
+	JobSpec spec = {
+		.kind = call->method->name,
+		.host = host_name(h),
+		.guest = guest,
+		.params = cJSON_Duplicate(call->params, 1),
+		.run = drcopy_job,
+		.ctx = ctx,
+		.ctx_free = ctx_free,
+	};
+	Job *job = jobs_submit(call->d->jobs, &spec);
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddItemToObject(r, "job", job_to_json(job));
+	call_reply_result(call, r);
+}
