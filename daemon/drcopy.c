@@ -114,13 +114,13 @@ void drcopy_handle(Call *call)
 	DrCtx *ctx = g_new0(DrCtx, 1);
 	ctx->host = host_ref(h);
 	JobSpec spec = {
-		.kind = call->method->name,
-		.host = host_name(h),
-		.guest = guest,
-		.params = cJSON_Duplicate(call->params, 1),
-		.run = drcopy_job,
-		.ctx = ctx,
-		.ctx_free = ctx_free,
+	    .kind = call->method->name,
+	    .host = host_name(h),
+	    .guest = guest,
+	    .params = cJSON_Duplicate(call->params, 1),
+	    .run = drcopy_job,
+	    .ctx = ctx,
+	    .ctx_free = ctx_free,
 	};
 	Job *job = jobs_submit(call->d->jobs, &spec);
 	cJSON *r = cJSON_CreateObject();

@@ -14,7 +14,7 @@
 
 #define VM_FILTER "Description=\"Microsoft Virtual Machine\""
 #define KNOWN_KEYS                                                                                 \
-	"uri, guests, max-jobs, auth, credentials, ca-file, pinned-key, allow-unencrypted, "        \
+	"uri, guests, max-jobs, auth, credentials, ca-file, pinned-key, allow-unencrypted, "       \
 	"job-timeout, export-path, batch"
 
 /* ---- config ---- */
@@ -71,8 +71,8 @@ static int int_key(const char *key, const char *v, long lo, long hi, long *out, 
 	char *e = NULL;
 	long x = v ? strtol(v, &e, 10) : 0;
 	if (!v || !*v || *e || x < lo || x > hi)
-		return error_set(err, HF_ERR_CONFIG, "%s must be an integer %ld..%ld, not '%s'", key,
-				 lo, hi, v ? v : "");
+		return error_set(err, HF_ERR_CONFIG, "%s must be an integer %ld..%ld, not '%s'",
+				 key, lo, hi, v ? v : "");
 	if (out)
 		*out = x;
 	return 0;
@@ -88,18 +88,20 @@ static int config_key(const char *key, const char *v, HfError *err)
 					 "auth must be basic, ntlm or negotiate, not '%s'", v);
 	} else if (!strcmp(key, "credentials") || !strcmp(key, "ca-file")) {
 		if (v[0] != '/')
-			return error_set(err, HF_ERR_CONFIG, "%s must be an absolute path, not '%s'",
-					 key, v);
+			return error_set(err, HF_ERR_CONFIG,
+					 "%s must be an absolute path, not '%s'", key, v);
 	} else if (!strcmp(key, "pinned-key")) {
 		const char *b = v + strlen("sha256//");
 		if (!g_str_has_prefix(v, "sha256//") || strlen(b) != 44 ||
-		    strspn(b, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+		    strspn(b,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
 			44)
-			return error_set(err, HF_ERR_CONFIG,
-					 "pinned-key must be sha256// and the base64 SHA-256 of the "
-					 "host's public key (44 characters), e.g. from `openssl x509 "
-					 "-pubkey -noout | openssl pkey -pubin -outform der | openssl "
-					 "dgst -sha256 -binary | base64`");
+			return error_set(
+			    err, HF_ERR_CONFIG,
+			    "pinned-key must be sha256// and the base64 SHA-256 of the "
+			    "host's public key (44 characters), e.g. from `openssl x509 "
+			    "-pubkey -noout | openssl pkey -pubin -outform der | openssl "
+			    "dgst -sha256 -binary | base64`");
 	} else if (!strcmp(key, "allow-unencrypted")) {
 		if (strcmp(v, "true") && strcmp(v, "false"))
 			return error_set(err, HF_ERR_CONFIG,
@@ -229,7 +231,9 @@ static int hv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb,
 		       "data are readable on the network; use HTTPS (port 5986) in production",
 		       host);
 	url = g_strdup_printf("%s://%s:%d/wsman", plain ? "http" : "https", host,
-			      port ? port : plain ? 5985 : 5986);
+			      port    ? port
+			      : plain ? 5985
+				      : 5986);
 	WsmanConfig wc = {
 	    .host = host,
 	    .url = url,
@@ -253,7 +257,8 @@ static int hv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb,
 	if (password)
 		memset(password, 0, strlen(password));
 
-	/* Connection check: the host's own Msvm_ComputerSystem (bad password, TLS, v2 namespace). */
+	/* Connection check: the host's own Msvm_ComputerSystem (bad password, TLS, v2 namespace).
+	 */
 	g_autoptr(GPtrArray) hosts = NULL;
 	if (wsman_enumerate(c->ws,
 			    "SELECT * FROM Msvm_ComputerSystem WHERE Description <> \"Microsoft "
@@ -275,13 +280,20 @@ static int hv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb,
 DrvGuestState hyperv_state(long long s)
 {
 	switch (s) {
-	case 2: return DRV_STATE_RUNNING;
-	case 3: return DRV_STATE_SHUTOFF;
-	case 4: return DRV_STATE_SHUTDOWN;
-	case 6: return DRV_STATE_SAVED;
-	case 9: return DRV_STATE_PAUSED;
-	case 10: return DRV_STATE_RUNNING; /* starting */
-	default: return DRV_STATE_UNKNOWN;
+	case 2:
+		return DRV_STATE_RUNNING;
+	case 3:
+		return DRV_STATE_SHUTOFF;
+	case 4:
+		return DRV_STATE_SHUTDOWN;
+	case 6:
+		return DRV_STATE_SAVED;
+	case 9:
+		return DRV_STATE_PAUSED;
+	case 10:
+		return DRV_STATE_RUNNING; /* starting */
+	default:
+		return DRV_STATE_UNKNOWN;
 	}
 }
 
@@ -387,10 +399,11 @@ WsmanInst *hyperv_vm(HvConn *c, const char *guest, HfError *err)
 		for (guint i = 0; i < vms->len; i++)
 			g_string_append_printf(ids, "%s%s", i ? ", " : "",
 					       wsman_inst_get(vms->pdata[i], "Name"));
-		error_set(err, HF_ERR_CONFLICT,
-			  "guest name '%s' is used by %u virtual machines on Hyper-V host %s (%s): "
-			  "holdfast addresses guests by name; rename all but one in Hyper-V Manager",
-			  guest, vms->len, c->host, ids->str);
+		error_set(
+		    err, HF_ERR_CONFLICT,
+		    "guest name '%s' is used by %u virtual machines on Hyper-V host %s (%s): "
+		    "holdfast addresses guests by name; rename all but one in Hyper-V Manager",
+		    guest, vms->len, c->host, ids->str);
 		return NULL;
 	}
 	return g_ptr_array_steal_index(vms, 0);

@@ -20,7 +20,7 @@
 typedef struct {
 	DrvConn base; /* first: a HvConn is a DrvConn */
 	WsmanClient *ws;
-	char *host;      /* HOST of the URI, for messages */
+	char *host;	 /* HOST of the URI, for messages */
 	char *host_name; /* the Hyper-V host's computer name (object paths) */
 	char *export_path;
 	int job_timeout;
@@ -54,9 +54,9 @@ int hyperv_snapshot_list(DrvConn *conn, const char *guest, unsigned flags, GPtrA
 			 HfError *err);
 int hyperv_snapshot_create(DrvConn *conn, const char *guest, const DrvSnapshotSpec *spec,
 			   unsigned flags, DrvSnapshot **out, HfError *err);
-int hyperv_snapshot_revert(DrvConn *conn, const char *guest, const char *snapshot,
-			   unsigned flags, HfError *err);
-int hyperv_snapshot_delete(DrvConn *conn, const char *guest, const char *snapshot,
-			   unsigned flags, HfError *err);
+int hyperv_snapshot_revert(DrvConn *conn, const char *guest, const char *snapshot, unsigned flags,
+			   HfError *err);
+int hyperv_snapshot_delete(DrvConn *conn, const char *guest, const char *snapshot, unsigned flags,
+			   HfError *err);
 int hyperv_export_full(DrvConn *conn, const char *guest, const char *dest_dir,
 		       DrvProgressFn progress, void *opaque, unsigned flags, HfError *err);

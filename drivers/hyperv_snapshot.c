@@ -34,11 +34,12 @@ static GPtrArray *checkpoints(HvConn *c, const WsmanInst *vm, char **current, Hf
 {
 	const char *guid = wsman_inst_get(vm, "Name");
 	g_autofree char *q = wsman_wql_quote(guid);
-	g_autofree char *wql = g_strdup_printf("SELECT * FROM " VSSD " WHERE VirtualSystemIdentifier="
-					       "%s AND VirtualSystemType='" TYPE_SNAPSHOT "'",
-					       q);
-	g_autofree char *what = g_strdup_printf("listing checkpoints of guest '%s'",
-						wsman_inst_get(vm, "ElementName"));
+	g_autofree char *wql =
+	    g_strdup_printf("SELECT * FROM " VSSD " WHERE VirtualSystemIdentifier="
+			    "%s AND VirtualSystemType='" TYPE_SNAPSHOT "'",
+			    q);
+	g_autofree char *what =
+	    g_strdup_printf("listing checkpoints of guest '%s'", wsman_inst_get(vm, "ElementName"));
 	GPtrArray *r = NULL;
 	if (wsman_enumerate(c->ws, wql, what, &r, err) < 0) {
 		hyperv_fail(c, err);
@@ -189,8 +190,8 @@ static WsmanInst *create(HvConn *c, const WsmanInst *vm, int type, const char *l
 	for (guint i = 0; i < r->len; i++)
 		if (wsman_inst_get(r->pdata[i], "InstanceID"))
 			return g_ptr_array_steal_index(r, i);
-	error_set(err, HF_ERR_PROTOCOL,
-		  "%s on Hyper-V host %s: the job %s names no new checkpoint", what, c->host, job);
+	error_set(err, HF_ERR_PROTOCOL, "%s on Hyper-V host %s: the job %s names no new checkpoint",
+		  what, c->host, job);
 	return NULL;
 }
 
@@ -206,17 +207,19 @@ static int plan(HvConn *c, const char *guest, const char *mode, Plan *pl, HfErro
 	if (strcmp(mode, "yes"))
 		return 0;
 	if (pl->state == 6 || pl->state == 9)
-		return error_set(err, HF_ERR_CONFLICT,
-				 "guest '%s' on Hyper-V host %s is %s: a production (VSS) checkpoint "
-				 "needs it running or off; no checkpoint taken (quiesce=yes)",
-				 guest, c->host, pl->state == 6 ? "saved" : "paused");
+		return error_set(
+		    err, HF_ERR_CONFLICT,
+		    "guest '%s' on Hyper-V host %s is %s: a production (VSS) checkpoint "
+		    "needs it running or off; no checkpoint taken (quiesce=yes)",
+		    guest, c->host, pl->state == 6 ? "saved" : "paused");
 	if (pl->state != 3 && pl->ust == 5)
-		return error_set(err, HF_ERR_UNSUPPORTED,
-				 "guest '%s' on Hyper-V host %s is set to standard checkpoints "
-				 "(UserSnapshotType 5): Hyper-V will not quiesce it; set Production "
-				 "checkpoints in Hyper-V Manager or use --quiesce try; no checkpoint "
-				 "taken (quiesce=yes)",
-				 guest, c->host);
+		return error_set(
+		    err, HF_ERR_UNSUPPORTED,
+		    "guest '%s' on Hyper-V host %s is set to standard checkpoints "
+		    "(UserSnapshotType 5): Hyper-V will not quiesce it; set Production "
+		    "checkpoints in Hyper-V Manager or use --quiesce try; no checkpoint "
+		    "taken (quiesce=yes)",
+		    guest, c->host);
 	return 0;
 }
 
@@ -226,13 +229,14 @@ static void consistency(const Plan *pl, const char *mode, const WsmanInst *s, Dr
 	bool saved = wsman_inst_bool(s, "IsSaved");
 	if (pl->state == 3) {
 		d->consistency = g_strdup("application");
-		d->consistency_reason = g_strdup("guest was off: no I/O in flight, as consistent as "
-						 "its last shutdown");
+		d->consistency_reason =
+		    g_strdup("guest was off: no I/O in flight, as consistent as "
+			     "its last shutdown");
 	} else if (pl->state == 6 || pl->state == 9) {
 		d->consistency = g_strdup("crash");
-		d->consistency_reason = g_strdup_printf(
-		    "guest was %s: the checkpoint holds its saved memory state, no VSS in the guest",
-		    pl->state == 6 ? "saved" : "paused");
+		d->consistency_reason = g_strdup_printf("guest was %s: the checkpoint holds its "
+							"saved memory state, no VSS in the guest",
+							pl->state == 6 ? "saved" : "paused");
 	} else if (!saved) {
 		d->consistency = g_strdup("application");
 		d->consistency_reason = g_strdup("Hyper-V production checkpoint: VSS in the guest "
@@ -244,9 +248,9 @@ static void consistency(const Plan *pl, const char *mode, const WsmanInst *s, Dr
 					  "checkpoint (saved memory state)"
 		    : pl->ust == 5	? "the VM is set to standard checkpoints (UserSnapshotType "
 					  "5): saved memory state, no VSS"
-					: "Hyper-V fell back to a standard checkpoint (saved memory "
-					  "state): the guest's VSS / Backup integration service did "
-					  "not take a production checkpoint");
+				   : "Hyper-V fell back to a standard checkpoint (saved memory "
+				     "state): the guest's VSS / Backup integration service did "
+				     "not take a production checkpoint");
 	}
 }
 
@@ -255,8 +259,8 @@ int hyperv_snapshot_create(DrvConn *dc, const char *guest, const DrvSnapshotSpec
 {
 	HvConn *c = hv_conn(dc);
 	const char *mode = spec->quiesce ? spec->quiesce : "no";
-	g_autofree char *what = g_strdup_printf("creating snapshot '%s' of guest '%s'", spec->name,
-						guest);
+	g_autofree char *what =
+	    g_strdup_printf("creating snapshot '%s' of guest '%s'", spec->name, guest);
 	g_autoptr(WsmanInst) vm = hyperv_vm(c, guest, err);
 	Plan pl = {0};
 	if (!vm)
@@ -273,9 +277,10 @@ int hyperv_snapshot_create(DrvConn *dc, const char *guest, const DrvSnapshotSpec
 	HfError e = {0};
 	g_autofree char *dup = find_checkpoint(c, vm, guest, spec->name, &e);
 	if (dup || !strcmp(e.code, HF_ERR_CONFLICT))
-		return error_set(err, HF_ERR_CONFLICT,
-				 "guest '%s' on Hyper-V host %s already has a checkpoint named '%s'",
-				 guest, c->host, spec->name);
+		return error_set(
+		    err, HF_ERR_CONFLICT,
+		    "guest '%s' on Hyper-V host %s already has a checkpoint named '%s'", guest,
+		    c->host, spec->name);
 	if (strcmp(e.code, HF_ERR_NOT_FOUND))
 		return error_set(err, e.code, "%s", e.message);
 
@@ -294,8 +299,8 @@ int hyperv_snapshot_create(DrvConn *dc, const char *guest, const DrvSnapshotSpec
 				 what, c->host, d->consistency_reason);
 	}
 	/* CreateSnapshot takes no name: rename the new checkpoint. */
-	const char *props[] = {"InstanceID", "string", iid, "ElementName", "string", spec->name,
-			       NULL};
+	const char *props[] = {"InstanceID", "string",	 iid, "ElementName",
+			       "string",     spec->name, NULL};
 	g_autofree char *vssd = wsman_embedded_instance(VSSD, props);
 	WsmanParam p[] = {{"SystemSettings", WSMAN_P_TEXT, vssd, NULL}};
 	if (invoke(c, MGMTSVC, "ModifySystemSettings", p, 1, what, NULL, NULL, 0, 0, NULL, err) <
@@ -332,11 +337,12 @@ int hyperv_snapshot_revert(DrvConn *dc, const char *guest, const char *name, uns
 		return -1;
 	wsman_inst_int(vm, "EnabledState", &st);
 	if (st != 3 && st != 6)
-		return error_set(err, HF_ERR_CONFLICT,
-				 "guest '%s' on Hyper-V host %s is %s: Hyper-V applies a checkpoint "
-				 "only to a VM that is off or saved; shut it down or save it first "
-				 "(holdfast does not do that for you)",
-				 guest, c->host, drv_state_name(hyperv_state(st)));
+		return error_set(
+		    err, HF_ERR_CONFLICT,
+		    "guest '%s' on Hyper-V host %s is %s: Hyper-V applies a checkpoint "
+		    "only to a VM that is off or saved; shut it down or save it first "
+		    "(holdfast does not do that for you)",
+		    guest, c->host, drv_state_name(hyperv_state(st)));
 	g_autofree char *iid = find_checkpoint(c, vm, guest, name, err);
 	if (!iid)
 		return -1;
@@ -355,14 +361,15 @@ int hyperv_snapshot_delete(DrvConn *dc, const char *guest, const char *name, uns
 	g_autofree char *iid = vm ? find_checkpoint(c, vm, guest, name, err) : NULL;
 	if (!iid)
 		return -1;
-	g_autofree char *what = g_strdup_printf("deleting snapshot '%s' of guest '%s'", name, guest);
+	g_autofree char *what =
+	    g_strdup_printf("deleting snapshot '%s' of guest '%s'", name, guest);
 	return destroy(c, iid, what, err);
 }
 
 /* ---- DR export: recovery checkpoint -> ExportSystemDefinition of it -> destroy it ---- */
 
-int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir,
-		       DrvProgressFn progress, void *opaque, unsigned flags, HfError *err)
+int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir, DrvProgressFn progress,
+		       void *opaque, unsigned flags, HfError *err)
 {
 	HvConn *c = hv_conn(dc);
 	g_autofree char *dest = NULL;
@@ -373,10 +380,11 @@ int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir,
 		g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
 		dest = g_strdup_printf("%s\\%s-%s", c->export_path, guest, stamp);
 	} else {
-		return error_set(err, HF_ERR_CONFIG,
-				 "no destination for the DR copy of guest '%s': give --dest (a path "
-				 "on Hyper-V host %s) or set export-path= in its [host] section",
-				 guest, c->host);
+		return error_set(
+		    err, HF_ERR_CONFIG,
+		    "no destination for the DR copy of guest '%s': give --dest (a path "
+		    "on Hyper-V host %s) or set export-path= in its [host] section",
+		    guest, c->host);
 	}
 	g_autofree char *what = g_strdup_printf("DR copy of guest '%s' to %s", guest, dest);
 	g_autoptr(WsmanInst) vm = hyperv_vm(c, guest, err);
@@ -389,11 +397,21 @@ int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir,
 		return -1;
 	const char *iid = wsman_inst_get(rec, "InstanceID");
 	g_autofree char *path = wsman_object_path(c->host_name, VSSD, "InstanceID", iid);
-	const char *props[] = {"CopySnapshotConfiguration",  "uint8",   "2",
-			       "CopyVmRuntimeInformation",   "boolean", "TRUE",
-			       "CopyVmStorage",		     "boolean", "TRUE",
-			       "CreateVmExportSubdirectory", "boolean", "TRUE",
-			       "SnapshotVirtualSystem",	     "string",  path,
+	const char *props[] = {"CopySnapshotConfiguration",
+			       "uint8",
+			       "2",
+			       "CopyVmRuntimeInformation",
+			       "boolean",
+			       "TRUE",
+			       "CopyVmStorage",
+			       "boolean",
+			       "TRUE",
+			       "CreateVmExportSubdirectory",
+			       "boolean",
+			       "TRUE",
+			       "SnapshotVirtualSystem",
+			       "string",
+			       path,
 			       NULL};
 	g_autofree char *settings =
 	    wsman_embedded_instance("Msvm_VirtualSystemExportSettingData", props);
@@ -413,11 +431,13 @@ int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir,
 	HfError derr = {0};
 	if (destroy(c, iid, what, &derr) < 0) {
 		if (rc == 0)
-			return error_set(err, derr.code,
-					 "%s: exported, but the recovery checkpoint %s could not be "
-					 "deleted (delete it in Hyper-V Manager): %s",
-					 what, iid, derr.message);
-		error_prefix(err, "recovery checkpoint %s also left behind (%s)", iid, derr.message);
+			return error_set(
+			    err, derr.code,
+			    "%s: exported, but the recovery checkpoint %s could not be "
+			    "deleted (delete it in Hyper-V Manager): %s",
+			    what, iid, derr.message);
+		error_prefix(err, "recovery checkpoint %s also left behind (%s)", iid,
+			     derr.message);
 	}
 	if (rc == 0 && progress) {
 		g_autofree char *m = g_strdup_printf("exported to %s", dest);

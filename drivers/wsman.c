@@ -136,8 +136,7 @@ static void handle_put(WsmanClient *c, CURL *h, bool keep)
 	g_mutex_unlock(&c->lock);
 }
 
-static int curl_error(WsmanClient *c, CURLcode rc, const char *msg, const char *what,
-		      HfError *err)
+static int curl_error(WsmanClient *c, CURLcode rc, const char *msg, const char *what, HfError *err)
 {
 	const char *why = msg && *msg ? msg : curl_easy_strerror(rc);
 	switch (rc) {
@@ -162,8 +161,8 @@ static int curl_error(WsmanClient *c, CURLcode rc, const char *msg, const char *
 				 c->host, WSMAN_RESPONSE_MAX >> 20);
 	default:
 		return error_set(err, HF_ERR_HOST_UNREACHABLE,
-				 "%s: cannot reach Hyper-V host %s at %s: %s", what, c->host, c->url,
-				 why);
+				 "%s: cannot reach Hyper-V host %s at %s: %s", what, c->host,
+				 c->url, why);
 	}
 }
 
@@ -229,16 +228,16 @@ static int post(WsmanClient *c, const char *resource_uri, const char *action,
 				 c->host);
 	if (r->relates_to && strcmp(r->relates_to, msg_id))
 		return error_set(err, HF_ERR_PROTOCOL,
-				 "%s: Hyper-V host %s answered another request (RelatesTo %s)", what,
-				 c->host, r->relates_to);
+				 "%s: Hyper-V host %s answered another request (RelatesTo %s)",
+				 what, c->host, r->relates_to);
 	*out = g_steal_pointer(&r);
 	return 0;
 }
 
 /* ---- enumeration ---- */
 
-static int enumerate(WsmanClient *c, const char *wql, bool epr, const char *what,
-		     GPtrArray **out, HfError *err)
+static int enumerate(WsmanClient *c, const char *wql, bool epr, const char *what, GPtrArray **out,
+		     HfError *err)
 {
 	g_autofree char *body = wsman_body_enumerate(wql, c->batch, epr);
 	g_autoptr(WsmanResponse) r = NULL;
@@ -285,7 +284,8 @@ int wsman_enumerate_epr(WsmanClient *c, const char *wql, const char *what, GPtrA
 static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, HfError *err)
 {
 	g_autofree char *q = wsman_wql_quote(job_id);
-	g_autofree char *wql = g_strdup_printf("SELECT * FROM Msvm_ConcreteJob WHERE InstanceID=%s", q);
+	g_autofree char *wql =
+	    g_strdup_printf("SELECT * FROM Msvm_ConcreteJob WHERE InstanceID=%s", q);
 	gint64 deadline = g_get_monotonic_time() + (gint64)call->job_timeout_s * G_USEC_PER_SEC;
 	gulong delay_ms = 100;
 	long long last = -1;
@@ -297,13 +297,13 @@ static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, H
 			return -1;
 		if (jobs->len == 0)
 			return error_set(err, HF_ERR_FAILED,
-					 "%s on Hyper-V host %s: job %s of %s disappeared", call->what,
-					 c->host, job_id, call->method);
+					 "%s on Hyper-V host %s: job %s of %s disappeared",
+					 call->what, c->host, job_id, call->method);
 		const WsmanInst *j = jobs->pdata[0];
 		if (!wsman_inst_int(j, "JobState", &state))
 			return error_set(err, HF_ERR_PROTOCOL,
-					 "%s on Hyper-V host %s: job %s has no JobState", call->what,
-					 c->host, job_id);
+					 "%s on Hyper-V host %s: job %s has no JobState",
+					 call->what, c->host, job_id);
 		if (state == 7) {
 			if (call->progress)
 				call->progress(call->opaque, call->pct_to, call->method);
@@ -313,22 +313,22 @@ static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, H
 			return wsman_job_error(j, c->host, call->what, err);
 		if (wsman_inst_int(j, "PercentComplete", &pct) && pct != last && call->progress) {
 			int span = call->pct_to - call->pct_from;
-			g_autofree char *m = g_strdup_printf(
-			    "%s: %s %lld%%", call->method,
-			    wsman_inst_get(j, "JobStatus") ? wsman_inst_get(j, "JobStatus")
-							   : "running",
-			    pct);
+			g_autofree char *m = g_strdup_printf("%s: %s %lld%%", call->method,
+							     wsman_inst_get(j, "JobStatus")
+								 ? wsman_inst_get(j, "JobStatus")
+								 : "running",
+							     pct);
 			call->progress(call->opaque,
 				       call->pct_from + (int)(span * CLAMP(pct, 0, 100) / 100), m);
 			last = pct;
 		}
 		if (g_get_monotonic_time() >= deadline)
-			return error_set(err, HF_ERR_TIMEOUT,
-					 "%s on Hyper-V host %s: job %s (%s) did not finish within "
-					 "%d s (job-timeout), last at %lld%%; it may still complete on "
-					 "the host: check Hyper-V Manager",
-					 call->what, c->host, job_id, call->method, call->job_timeout_s,
-					 pct);
+			return error_set(
+			    err, HF_ERR_TIMEOUT,
+			    "%s on Hyper-V host %s: job %s (%s) did not finish within "
+			    "%d s (job-timeout), last at %lld%%; it may still complete on "
+			    "the host: check Hyper-V Manager",
+			    call->what, c->host, job_id, call->method, call->job_timeout_s, pct);
 		g_usleep(delay_ms * 1000);
 		delay_ms = MIN(delay_ms * 2, 2000);
 	}
@@ -360,9 +360,10 @@ int wsman_call(WsmanClient *c, const WsmanCall *call, char **job_id, HfError *er
 		return wsman_return_error(rv, c->host, call->method, call->what, err);
 	const char *id = wsman_ref_selector(wsman_inst_ref(r->output, "Job"), "InstanceID");
 	if (!id || !*id)
-		return error_set(err, HF_ERR_PROTOCOL,
-				 "%s on Hyper-V host %s: %s started a job but gave no reference to it",
-				 call->what, c->host, call->method);
+		return error_set(
+		    err, HF_ERR_PROTOCOL,
+		    "%s on Hyper-V host %s: %s started a job but gave no reference to it",
+		    call->what, c->host, call->method);
 	if (job_id)
 		*job_id = g_strdup(id);
 	return job_wait(c, id, call, err);

@@ -46,20 +46,21 @@ typedef struct {
 } WsmanInst;
 
 typedef struct {
-	char *code;       /* s:Code/s:Value, e.g. "s:Sender" */
-	char *subcode;    /* s:Subcode/s:Value without prefix, e.g. "InvalidSelectors" */
-	char *reason;     /* s:Reason/s:Text */
+	char *code;	  /* s:Code/s:Value, e.g. "s:Sender" */
+	char *subcode;	  /* s:Subcode/s:Value without prefix, e.g. "InvalidSelectors" */
+	char *reason;	  /* s:Reason/s:Text */
 	char *wsman_code; /* f:WSManFault Code, e.g. "2150858843" */
-	char *message;    /* f:WSManFault/f:Message */
+	char *message;	  /* f:WSManFault/f:Message */
 } WsmanFault;
 
 typedef struct {
 	char *action;
 	char *relates_to;
-	char *context;  /* n:EnumerationContext; NULL when the enumeration ended */
-	bool end;       /* n:EndOfSequence or w:EndOfSequence */
-	GPtrArray *items; /* WsmanInst* of Enumerate/Pull (also EPR items: cls "EndpointReference") */
-	GPtrArray *eprs;  /* WsmanRef* of EnumerateEPR items */
+	char *context; /* n:EnumerationContext; NULL when the enumeration ended */
+	bool end;      /* n:EndOfSequence or w:EndOfSequence */
+	GPtrArray
+	    *items; /* WsmanInst* of Enumerate/Pull (also EPR items: cls "EndpointReference") */
+	GPtrArray *eprs;   /* WsmanRef* of EnumerateEPR items */
 	WsmanInst *output; /* the X_OUTPUT of an Invoke */
 	WsmanFault *fault;
 } WsmanResponse;
@@ -104,7 +105,7 @@ typedef enum { WSMAN_P_TEXT, WSMAN_P_REF, WSMAN_P_NIL } WsmanParamKind;
 typedef struct {
 	const char *name;
 	WsmanParamKind kind;
-	const char *text;   /* WSMAN_P_TEXT: escaped here (embedded instances too) */
+	const char *text;    /* WSMAN_P_TEXT: escaped here (embedded instances too) */
 	const WsmanRef *ref; /* WSMAN_P_REF */
 } WsmanParam;
 /* <p:METHOD_INPUT xmlns:p="RESOURCE_URI"> with the parameters in the given order. */
@@ -145,16 +146,16 @@ int wsman_job_error(const WsmanInst *job, const char *host, const char *what, Hf
 /* ---- wsman.c: the client ---- */
 
 typedef struct {
-	const char *host;      /* for messages */
-	const char *url;       /* https://HOST:5986/wsman */
-	const char *user;      /* may be NULL (no auth) */
+	const char *host; /* for messages */
+	const char *url;  /* https://HOST:5986/wsman */
+	const char *user; /* may be NULL (no auth) */
 	const char *password;
-	long auth;             /* CURLAUTH_BASIC / NTLM / NEGOTIATE */
-	const char *cred_file; /* for messages */
-	const char *ca_file;   /* may be NULL */
+	long auth;		/* CURLAUTH_BASIC / NTLM / NEGOTIATE */
+	const char *cred_file;	/* for messages */
+	const char *ca_file;	/* may be NULL */
 	const char *pinned_key; /* sha256//BASE64, may be NULL */
-	unsigned batch;        /* MaxElements; 0 = no batching (one item per Pull) */
-	int timeout_s;         /* per HTTP request */
+	unsigned batch;		/* MaxElements; 0 = no batching (one item per Pull) */
+	int timeout_s;		/* per HTTP request */
 } WsmanConfig;
 
 typedef struct WsmanClient WsmanClient;
@@ -174,16 +175,16 @@ int wsman_enumerate_epr(WsmanClient *c, const char *wql, const char *what, GPtrA
 
 typedef void (*WsmanProgressFn)(void *opaque, int pct, const char *msg);
 typedef struct {
-	const char *cls;             /* Msvm_VirtualSystemSnapshotService */
-	const char *method;          /* CreateSnapshot */
-	const GPtrArray *selectors;  /* of the target; NULL: CreationClassName=cls (singletons) */
+	const char *cls;	    /* Msvm_VirtualSystemSnapshotService */
+	const char *method;	    /* CreateSnapshot */
+	const GPtrArray *selectors; /* of the target; NULL: CreationClassName=cls (singletons) */
 	const WsmanParam *params;
 	size_t n_params;
-	const char *what;            /* "creating a checkpoint of guest 'x'" */
+	const char *what; /* "creating a checkpoint of guest 'x'" */
 	int job_timeout_s;
-	WsmanProgressFn progress;    /* may be NULL */
+	WsmanProgressFn progress; /* may be NULL */
 	void *opaque;
-	int pct_from, pct_to;        /* progress range the job's PercentComplete maps to */
+	int pct_from, pct_to; /* progress range the job's PercentComplete maps to */
 } WsmanCall;
 /* Invoke; ReturnValue 0 is done, 4096 waits for the job (polled with backoff up to
  * job_timeout_s), anything else is an error naming the method and the WMI meaning. *job_id

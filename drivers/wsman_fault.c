@@ -5,7 +5,7 @@
 
 static const struct {
 	const char *wsman_code; /* f:WSManFault Code */
-	const char *subcode;    /* s:Subcode value without prefix */
+	const char *subcode;	/* s:Subcode value without prefix */
 	const char *hf_code;
 	const char *hint;
 } faults[] = {
@@ -46,8 +46,11 @@ int wsman_fault_error(const WsmanFault *f, const char *host, const char *what, H
 	const char *why = f->message && *f->message ? f->message
 			  : f->reason && *f->reason ? f->reason
 						    : "no reason given";
-	return error_set(err, code, "%s on Hyper-V host %s: %s (WS-Man fault %s%s%s)%s%s", what, host,
-			 why, f->subcode ? f->subcode : f->code ? f->code : "?",
+	return error_set(err, code, "%s on Hyper-V host %s: %s (WS-Man fault %s%s%s)%s%s", what,
+			 host, why,
+			 f->subcode ? f->subcode
+			 : f->code  ? f->code
+				    : "?",
 			 f->wsman_code ? " " : "", f->wsman_code ? f->wsman_code : "",
 			 hint ? "; " : "", hint ? hint : "");
 }
@@ -107,8 +110,9 @@ int wsman_job_error(const WsmanInst *job, const char *host, const char *what, Hf
 	const char *code = state == 8 || state == 9 ? HF_ERR_CANCELLED : HF_ERR_FAILED;
 	if (has_code && ecode == 32778)
 		code = HF_ERR_NO_SPACE;
-	return error_set(err, code, "%s on Hyper-V host %s: the job %s (JobState %lld): %s%s%.0lld%s",
-			 what, host, how, state, desc && *desc ? desc : "no description",
+	return error_set(err, code,
+			 "%s on Hyper-V host %s: the job %s (JobState %lld): %s%s%.0lld%s", what,
+			 host, how, state, desc && *desc ? desc : "no description",
 			 has_code && ecode ? " (ErrorCode " : "", has_code ? ecode : 0,
 			 has_code && ecode ? ")" : "");
 }

@@ -18,11 +18,21 @@ char *wsman_xml_escape(const char *s)
 	GString *o = g_string_sized_new(s ? strlen(s) + 16 : 0);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
 		switch (*p) {
-		case '&': g_string_append(o, "&amp;"); break;
-		case '<': g_string_append(o, "&lt;"); break;
-		case '>': g_string_append(o, "&gt;"); break;
-		case '"': g_string_append(o, "&quot;"); break;
-		case '\'': g_string_append(o, "&apos;"); break;
+		case '&':
+			g_string_append(o, "&amp;");
+			break;
+		case '<':
+			g_string_append(o, "&lt;");
+			break;
+		case '>':
+			g_string_append(o, "&gt;");
+			break;
+		case '"':
+			g_string_append(o, "&quot;");
+			break;
+		case '\'':
+			g_string_append(o, "&apos;");
+			break;
 		default:
 			if (*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r')
 				g_string_append_c(o, (char)*p);
@@ -87,8 +97,8 @@ char *wsman_body_enumerate(const char *wql, unsigned max, bool epr)
 	g_autofree char *q = wsman_xml_escape(wql);
 	GString *o = g_string_new("<n:Enumerate>");
 	if (max)
-		g_string_append_printf(o, "<w:OptimizeEnumeration/><w:MaxElements>%u</w:MaxElements>",
-				       max);
+		g_string_append_printf(
+		    o, "<w:OptimizeEnumeration/><w:MaxElements>%u</w:MaxElements>", max);
 	if (epr)
 		g_string_append(o, "<w:EnumerationMode>EnumerateEPR</w:EnumerationMode>");
 	g_string_append_printf(o,
@@ -142,8 +152,8 @@ char *wsman_body_invoke(const char *resource_uri, const char *method, const Wsma
 	for (size_t i = 0; i < n; i++) {
 		const WsmanParam *p = &params[i];
 		if (p->kind == WSMAN_P_NIL) {
-			g_string_append_printf(o, "<p:%s xmlns:xsi=\"" NS_XSI "\" xsi:nil=\"true\"/>",
-					       p->name);
+			g_string_append_printf(
+			    o, "<p:%s xmlns:xsi=\"" NS_XSI "\" xsi:nil=\"true\"/>", p->name);
 			continue;
 		}
 		g_string_append_printf(o, "<p:%s>", p->name);
@@ -168,8 +178,8 @@ char *wsman_embedded_instance(const char *cls, const char *const *props)
 		g_autofree char *n = wsman_xml_escape(props[i]);
 		g_autofree char *t = wsman_xml_escape(props[i + 1]);
 		g_autofree char *v = wsman_xml_escape(props[i + 2]);
-		g_string_append_printf(o, "<PROPERTY NAME=\"%s\" TYPE=\"%s\"><VALUE>%s</VALUE></PROPERTY>",
-				       n, t, v);
+		g_string_append_printf(
+		    o, "<PROPERTY NAME=\"%s\" TYPE=\"%s\"><VALUE>%s</VALUE></PROPERTY>", n, t, v);
 	}
 	g_string_append(o, "</INSTANCE>");
 	return g_string_free(o, FALSE);
@@ -416,7 +426,8 @@ static WsmanInst *parse_inst(const xmlNode *n)
 			g_hash_table_insert(in->props, g_strdup(k), p);
 		}
 		xmlChar *nil = xmlGetNsProp(c, (const xmlChar *)"nil", (const xmlChar *)NS_XSI);
-		bool is_nil = nil && (!strcmp((const char *)nil, "true") || !strcmp((const char *)nil, "1"));
+		bool is_nil =
+		    nil && (!strcmp((const char *)nil, "true") || !strcmp((const char *)nil, "1"));
 		xmlFree(nil);
 		if (is_nil) {
 			g_ptr_array_add(p->values, NULL);
@@ -475,14 +486,15 @@ int wsman_parse_response(const char *buf, size_t len, WsmanResponse **out, HfErr
 {
 	*out = NULL;
 	if (!buf || len == 0 || len > WSMAN_RESPONSE_MAX)
-		return error_set(err, HF_ERR_PROTOCOL, "empty or oversized WS-Man response (%zu bytes)",
-				 len);
-	g_autoptr(xmlDoc) doc =
-	    xmlReadMemory(buf, (int)len, "wsman-response.xml", NULL,
-			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+		return error_set(err, HF_ERR_PROTOCOL,
+				 "empty or oversized WS-Man response (%zu bytes)", len);
+	g_autoptr(xmlDoc) doc = xmlReadMemory(buf, (int)len, "wsman-response.xml", NULL,
+					      XML_PARSE_NONET | XML_PARSE_NOERROR |
+						  XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
 	xmlNode *env = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!env)
-		return error_set(err, HF_ERR_PROTOCOL, "the WS-Man response is not well-formed XML");
+		return error_set(err, HF_ERR_PROTOCOL,
+				 "the WS-Man response is not well-formed XML");
 	if (!is(env, "Envelope") || !child(env, "Body"))
 		return error_set(err, HF_ERR_PROTOCOL,
 				 "the WS-Man response is not a SOAP envelope (root <%s>)",
@@ -527,9 +539,9 @@ GHashTable *wsman_embedded_parse(const char *xml, char **cls, HfError *err)
 		error_set(err, HF_ERR_PROTOCOL, "empty or oversized embedded instance");
 		return NULL;
 	}
-	g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)len, "embedded.xml", NULL,
-					      XML_PARSE_NONET | XML_PARSE_NOERROR |
-						  XML_PARSE_NOWARNING);
+	g_autoptr(xmlDoc) doc =
+	    xmlReadMemory(xml, (int)len, "embedded.xml", NULL,
+			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!is(root, "INSTANCE")) {
 		error_set(err, HF_ERR_PROTOCOL, "embedded instance is not a CIM-XML <INSTANCE>");
@@ -550,7 +562,8 @@ GHashTable *wsman_embedded_parse(const char *xml, char **cls, HfError *err)
 		xmlNode *v = child(p, "VALUE");
 		if (!v && child(p, "VALUE.ARRAY"))
 			v = child(child(p, "VALUE.ARRAY"), "VALUE");
-		g_hash_table_replace(t, g_ascii_strdown((const char *)name, -1), v ? text(v) : NULL);
+		g_hash_table_replace(t, g_ascii_strdown((const char *)name, -1),
+				     v ? text(v) : NULL);
 		xmlFree(name);
 	}
 	return t;
