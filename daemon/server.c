@@ -396,6 +396,7 @@ static int listen_on(const char *path, HfError *err)
 Server *server_new(Daemon *d, const char *path, gid_t sock_gid, gid_t admin_gid,
 		   gid_t readonly_gid, HfError *err)
 {
+	g_return_val_if_fail(path != NULL, NULL); /* also tells the compiler path is never NULL */
 	int fd = listen_on(path, err);
 	if (fd < 0)
 		return NULL;

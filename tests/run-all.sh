@@ -63,6 +63,15 @@ if build "$OUT/asan" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype
 else
 	TOTAL_F=$((TOTAL_F + 1)); FAILED_SUITES+=("asan build")
 fi
+echo "== running fuzz (libFuzzer, WS-Man response parser, 60 s)"
+rc=0
+bash tests/fuzz/run-fuzz.sh 60 "$OUT/fuzz" >"$OUT/fuzz.log" 2>&1 || rc=$?
+tail -n 5 "$OUT/fuzz.log"
+case $rc in
+0) TOTAL_P=$((TOTAL_P + 1)); echo "== fuzz: 1 passed" ;;
+77) TOTAL_S=$((TOTAL_S + 1)); echo "== fuzz: skipped (no clang)" ;;
+*) TOTAL_F=$((TOTAL_F + 1)); FAILED_SUITES+=("fuzz (exit $rc, see $OUT/fuzz.log)") ;;
+esac
 echo "== wall time: $(($(date +%s) - T0)) s"
 for s in "${FAILED_SUITES[@]}"; do echo "FAILED: $s"; done
 echo "$TOTAL_P passed, $TOTAL_F failed, $TOTAL_S skipped"
