@@ -168,14 +168,20 @@ typedef struct {
 	bool frozen; /* maybe frozen: a timed-out freeze may still complete in the guest */
 } Quiesce;
 
-/* Does the guest agent speak for Windows (VSS behind fs-freeze)? -1 unknown, 0 no, 1 yes. */
-static int agent_is_windows(DrvConn *c, const char *guest)
+/* Does the guest agent speak for Windows (VSS behind fs-freeze)? 1 yes, 0 no, -1 unknown (an
+ * old agent without guest-get-osinfo, or a backend without agent commands), -2 when the agent
+ * is absent or silent (e set): then no freeze is sent at all. */
+static int agent_is_windows(DrvConn *c, const char *guest, int timeout, HfError *e)
 {
 	g_autofree char *reply = NULL;
-	HfError e = {0};
-	if (drv_agent_command(c, guest, "{\"execute\":\"guest-get-osinfo\"}", AGENT_OS_TIMEOUT_S, 0,
-			      &reply, &e) < 0)
-		return -1;
+	if (drv_agent_command(c, guest, "{\"execute\":\"guest-get-osinfo\"}",
+			      MIN(timeout, AGENT_OS_TIMEOUT_S), 0, &reply, e) < 0) {
+		bool dead = !strcmp(e->code, HF_ERR_AGENT_TIMEOUT) ||
+			    !strcmp(e->code, HF_ERR_AGENT_UNAVAILABLE);
+		if (!dead)
+			error_clear(e);
+		return dead ? -2 : -1;
+	}
 	cJSON *r = cJSON_Parse(reply);
 	const char *id = cJSON_GetStringValue(
 		cJSON_GetObjectItem(cJSON_GetObjectItem(r, "return"), "id"));
@@ -202,9 +208,10 @@ static int quiesce(Job *job, DrvConn *c, const DrvGuest *g, const char *mode, in
 		return 0;
 	}
 	job_progress(job, 10, "asking the guest agent for the guest's OS");
-	int win = agent_is_windows(c, g->name);
-	job_progress(job, 20, "freezing guest filesystems (bound %d s)", timeout);
-	if (drv_fs_freeze(c, g->name, timeout, 0, &n, &ferr) == 0) {
+	int win = agent_is_windows(c, g->name, timeout, &ferr);
+	if (win != -2)
+		job_progress(job, 20, "freezing guest filesystems (bound %d s)", timeout);
+	if (win != -2 && drv_fs_freeze(c, g->name, timeout, 0, &n, &ferr) == 0) {
 		q->frozen = true;
 		bool vss = win == 1 || (win < 0 && g->win2008);
 		q->consistency = vss ? "application" : "filesystem";
@@ -214,8 +221,9 @@ static int quiesce(Job *job, DrvConn *c, const DrvGuest *g, const char *mode, in
 			n);
 		return 0;
 	}
-	/* A freeze that timed out may still happen in the guest later: thaw regardless. */
-	q->frozen = !strcmp(ferr.code, HF_ERR_AGENT_TIMEOUT);
+	/* A freeze that timed out may still happen in the guest later: thaw regardless. When the
+	 * agent was already silent or absent, no freeze was sent and nothing needs a thaw. */
+	q->frozen = win != -2 && !strcmp(ferr.code, HF_ERR_AGENT_TIMEOUT);
 	if (!strcmp(mode, "yes")) {
 		error_set(err, ferr.code, "%s; no snapshot taken (quiesce=yes)", ferr.message);
 		return -1;
@@ -359,6 +367,32 @@ static DrvSnapshot *find_snapshot(DrvConn *c, const char *host, const char *gues
 	return NULL;
 }
 
+/* A snapshot with memory that holdfast took while the guest's filesystems were frozen resumes
+ * FROZEN after a revert: the guest kernel and its agent continue exactly between freeze and
+ * thaw (seen on QEMU: writes block and qemu-ga refuses guest-exec until a thaw). So thaw, and
+ * retry while the agent channel comes back after QEMU restarted with the snapshot. Returns a
+ * note for the job result. */
+static char *thaw_after_revert(Job *job, DrvConn *c, const char *guest, int timeout)
+{
+	gint64 until = g_get_monotonic_time() + (gint64)timeout * G_USEC_PER_SEC;
+	HfError e = {0};
+	int n = 0;
+
+	job_progress(job, 70, "thawing %s: the snapshot was taken with frozen filesystems", guest);
+	for (;;) {
+		error_clear(&e);
+		if (drv_fs_thaw(c, guest, timeout, 0, &n, &e) == 0)
+			return g_strdup_printf("thawed %d filesystem(s) frozen in the snapshot", n);
+		if (strcmp(e.code, HF_ERR_AGENT_UNAVAILABLE) || g_get_monotonic_time() > until)
+			break;
+		g_usleep(250 * 1000);
+	}
+	hf_log("hf-snap", LOG_LVL_ERROR, "%s: thaw after revert failed: %s", guest, e.message);
+	return g_strdup_printf("thaw after revert failed, the guest may be frozen (%s); run `virsh "
+			       "domfsthaw %s`",
+			       e.message, guest);
+}
+
 int snapshot_job_revert(Job *job, HfError *err)
 {
 	SnapCtx *ctx = job_ctx(job);
@@ -367,23 +401,39 @@ int snapshot_job_revert(Job *job, HfError *err)
 	g_autoptr(HostConn) hc = host_conn_get(ctx->host, err);
 	g_autoptr(DrvSnapshot) s = NULL;
 	g_autoptr(DrvGuest) g = NULL;
+	g_autofree char *uuid = NULL, *thaw_note = NULL;
+	cJSON *own = NULL;
 
 	if (!hc)
 		return -1;
 	DrvConn *c = host_conn_drv(hc);
 	job_progress(job, 10, "looking up snapshot %s", name);
-	if (!(s = find_snapshot(c, host_name(ctx->host), guest, name, err)))
+	if (!(uuid = guest_uuid(c, guest, NULL, err)) ||
+	    !(s = find_snapshot(c, host_name(ctx->host), guest, name, err)))
 		goto fail;
+	OwnKey k = {ctx->state_dir, host_name(ctx->host), uuid};
+	own = ownstore_lookup(&k, name, s->creation_time);
+	const char *cons = cJSON_GetStringValue(cJSON_GetObjectItem(own, "consistency"));
+	const char *q = cJSON_GetStringValue(cJSON_GetObjectItem(own, "quiesce"));
+	bool frozen_inside = s->has_memory && q && strcmp(q, "no") && cons &&
+			     (!strcmp(cons, "application") || !strcmp(cons, "filesystem")) &&
+			     !(c->drv->caps & DRV_CAP_SELF_QUIESCE);
 	job_progress(job, 30, "reverting %s to %s", guest, name);
 	if (drv_snapshot_revert(c, guest, name, 0, err) < 0 || drv_guest_get(c, guest, 0, &g, err) < 0)
 		goto fail;
+	if (frozen_inside && g->state == DRV_STATE_RUNNING)
+		thaw_note = thaw_after_revert(job, c, guest, ctx->agent_timeout);
 	cJSON *res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "reverted", name);
 	cJSON_AddStringToObject(res, "state", drv_state_name(g->state));
+	if (thaw_note)
+		cJSON_AddStringToObject(res, "thaw", thaw_note);
 	job_set_result(job, res);
 	host_guest_changed(ctx->host, guest);
+	cJSON_Delete(own);
 	return 0;
 fail:
+	cJSON_Delete(own);
 	host_report(ctx->host, guest, err);
 	return -1;
 }
