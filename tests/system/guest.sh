@@ -48,8 +48,8 @@ tb_kvm_probe() {
 #   os=win2k8|win2k8r2|none|URL   libosinfo id in the domain metadata (default from identity)
 #   mem=MiB  hostname=NAME (qemu-ga guests)
 tb_guest_define() {
-	local name=$1 a identity=w2k8-6003-esu3 agent=winqga disk=$TB_DISK_SIZE mem=$TB_MEM_MIB
-	local os= hostname= sets= idfile= extra=() vt=qemu cmdline populate dom
+	local name=$1 a identity='' agent=winqga disk=$TB_DISK_SIZE mem=$TB_MEM_MIB
+	local os='' hostname='' sets='' idfile='' extra=() vt=qemu cmdline populate dom
 	shift
 	for a in "$@"; do
 		case $a in
@@ -67,13 +67,14 @@ tb_guest_define() {
 		esac
 	done
 	[ -n "$TB_KERNEL" ] || tb_image
+	[ -n "$identity" ] || [ "$agent" != winqga ] || identity=w2k8-6003-esu3
 	dom=$(tb_dom "$name")
 	if [ "${TB_ACCEL_FORCE:-}" = kvm ]; then
 		vt=kvm
 	elif [ "$TB_ACCEL" = kvm ] && tb_kvm_probe; then
 		vt=kvm
 	fi
-	idfile=$(tb_identity_file "$identity")
+	[ -z "$identity" ] || idfile=$(tb_identity_file "$identity")
 	[ "$agent" != winqga ] || [ -n "$idfile" ] || { tb_log "no identity '$identity'"; return 1; }
 	populate=$TB_DIR/$name.populate
 	rm -rf "$populate"
@@ -128,7 +129,7 @@ tb_guest_define() {
 <domain type='$vt'>
   <name>$dom</name>
   <title>holdfast stand-in $name</title>
-  <description>holdfast test bed stand-in guest (agent $agent, identity $identity)</description>
+  <description>holdfast test bed stand-in guest (agent $agent${identity:+, identity $identity})</description>
   $meta
   <memory unit='MiB'>$mem</memory>
   <vcpu>1</vcpu>
@@ -162,12 +163,13 @@ tb_guest_define() {
 XML
 	TB_DOMAINS+=("$name")
 	tb_virsh define "$TB_DIR/$name.xml" >/dev/null
-	tb_log "defined $dom ($vt, agent $agent, identity $identity, $mem MiB, disk $disk)"
+	tb_log "defined $dom ($vt, agent $agent${identity:+, identity $identity}, $mem MiB, disk $disk)"
 }
 
 # tb_guest_start NAME: virsh start; the clock for tb_wait_agent's boot time starts here
 tb_guest_start() {
 	TB_T_START[$1]=$(tb_now)
+	unset "TB_BOOT_S[$1]"
 	tb_virsh start "$(tb_dom "$1")" >/dev/null
 }
 
@@ -183,6 +185,10 @@ tb_wait_agent() {
 	t0=$(tb_now)
 	while awk -v a="$t0" -v b="$(tb_now)" -v t="$timeout" 'BEGIN { exit !(b - a < t) }'; do
 		if tb_virsh qemu-agent-command "$dom" '{"execute":"guest-ping"}' --timeout 2 >/dev/null 2>&1; then
+			if [ -n "${TB_BOOT_S[$name]:-}" ]; then # booted before: not a boot time
+				tb_log "$dom: agent answers (waited $(tb_since "$t0") s)"
+				return 0
+			fi
 			TB_BOOT_S[$name]=$(tb_since "${TB_T_START[$name]:-$t0}")
 			tb_log "$dom: agent answers ${TB_BOOT_S[$name]} s after start"
 			tb_measure "boot_to_agent_seconds=${TB_BOOT_S[$name]} guest=$name"
@@ -213,8 +219,14 @@ tb_exec_raw() {
 	local name=$1 path=$2 req pid r t0 dom
 	shift 2
 	dom=$(tb_dom "$name")
-	req=$(jq -nc --arg p "$path" '{execute: "guest-exec", arguments: {path: $p,
-		arg: $ARGS.positional, "capture-output": true}}' --args "$@")
+	local argv='[' a
+	for a in "$@"; do # one jq per argument: jq itself would take "-c" as its own option
+		[ "$argv" = '[' ] || argv="$argv,"
+		argv="$argv$(printf '%s' "$a" | jq -Rs .)"
+	done
+	argv="$argv]"
+	req=$(jq -nc --arg p "$path" --argjson a "$argv" \
+		'{execute: "guest-exec", arguments: {path: $p, arg: $a, "capture-output": true}}')
 	r=$(tb_virsh qemu-agent-command "$dom" "$req" --timeout 10) || return 125
 	pid=$(jq -r '.return.pid' <<<"$r")
 	t0=$(tb_now)
@@ -264,12 +276,22 @@ tb_cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	[ -n "${TB_DIR:-}" ] || return "$rc"
+	for ((n = ${#TB_CLEANUP_HOOKS[@]} - 1; n >= 0; n--)); do
+		eval "${TB_CLEANUP_HOOKS[n]}"
+	done
+	# background jobs of this shell (sleep, tail...): ours, stop them
+	for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		for n in "${TB_DOMAINS[@]}"; do
 			[ -s "$(tb_console "$n")" ] || continue
 			echo "---- console of $(tb_dom "$n") (last 25 lines) ----"
 			tail -n 25 "$(tb_console "$n")"
 		done
+	fi
+	if [ "$TB_STARTED_LIBVIRTD" = 1 ] && ! tb_libvirt_answers; then
+		tb_log "libvirtd is down (killed by the test?): starting it to remove the guests"
+		libvirtd -d
+		for n in $(seq 1 100); do tb_libvirt_answers && break; sleep 0.1; done
 	fi
 	if tb_libvirt_answers; then
 		for dom in $(tb_virsh list --all --name 2>/dev/null | grep "^$TB_PREFIX"); do
@@ -278,22 +300,7 @@ tb_cleanup() {
 				tb_log "could not undefine $dom"
 		done
 	fi
-	if [ "$TB_STARTED_LIBVIRTD" = 1 ]; then
-		pid=$(tb_libvirtd_pid)
-		[ -z "$pid" ] || { kill -TERM "$pid"; tb_wait_gone "$pid"; }
-		rm -f /run/libvirtd.pid
-	fi
-	if [ "$TB_STARTED_VIRTLOGD" = 1 ]; then
-		pid=$(cat /run/virtlogd.pid 2>/dev/null || pgrep -x virtlogd | head -1)
-		[ -z "$pid" ] || { kill -TERM "$pid"; tb_wait_gone "$pid"; }
-		rm -f /run/virtlogd.pid
-	fi
-	for a in "${TB_CREATED_ACCOUNTS[@]}"; do
-		case $a in
-		user:*) userdel "${a#user:}" ;;
-		group:*) groupdel "${a#group:}" 2>/dev/null ;;
-		esac
-	done
+	tb_state_release
 	if [ "$TB_KEEP" = 1 ]; then
 		tb_log "TB_KEEP=1: files kept in $TB_DIR"
 	else

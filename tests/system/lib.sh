@@ -11,7 +11,32 @@
 #
 # Everything it creates is named $TB_PREFIX* (domains) or lives in $TB_DIR (files); tb_cleanup
 # (trap on EXIT, INT, TERM) destroys and undefines those domains, stops only the daemons it
-# started, removes users/groups it created and its files. See tests/system/README.md.
+# started, removes users/groups it created, puts /dev/kvm permissions back, removes its files.
+#
+# Functions (details above each one, here and in guest.sh):
+#   tb_init                 root + tools present (else exit 77 "SKIP: ..."), $TB_DIR, traps
+#   tb_on_cleanup 'CMD'     run CMD first in tb_cleanup (last registered first): stop holdfastd
+#   tb_libvirt_up           qemu:///system answering; users/dirs/virtlogd/libvirtd if needed
+#   tb_libvirtd_kill [SIG]  kill the libvirtd the test bed started (guests keep running)
+#   tb_libvirtd_restart     start it again and wait until it answers
+#   tb_image                stand-in kernel + initramfs, built once per key in $TB_CACHE
+#   tb_kvm_probe            0 when a KVM probe guest boots and answers (TB_ACCEL=kvm)
+#   tb_guest_define NAME [IDENTITY] [AGENT] [SIZE...] [key=value...]  define (see guest.sh)
+#   tb_guest_start NAME / tb_wait_agent NAME [S] / tb_guest_up NAME ...  boot, boot time
+#   tb_agent NAME JSON [S]  one agent command through libvirt, prints the reply
+#   tb_guest_exec NAME 'sh' run a shell command in the guest (/mnt/data = data disk)
+#   tb_exec_raw NAME PATH ARG...  guest-exec a (Windows) program, raw stdout bytes, exit code
+#   tb_wait_console NAME REGEX [S]  wait for the serial console (the agent logs every line)
+#   tb_dom / tb_console / tb_disk NAME   domain name, console file, data disk of a guest
+#   tb_guest_remove NAME    destroy + undefine + files;  tb_cleanup: everything (the trap)
+#   tb_measure k=v...       "TB-MEASURE k=v" lines for benches and notes
+# Environment: TB_URI (qemu:///system), TB_ACCEL (tcg|kvm), TB_RUNID, TB_PREFIX (hft-RUNID-),
+#   TB_DIR (run dir), TB_CACHE (image cache, default $TB_BUILD_ROOT/standin-cache),
+#   TB_BUILD_ROOT, TB_AGENT_BIN (static winqga), TB_MEM_MIB (256), TB_DISK_SIZE (64M),
+#   TB_KEEP=1 (keep files), TB_KERNEL_VERBOSE=1 (kernel messages on the console),
+#   TB_AGENT_TIMEOUT (tb_guest_up, 60 s), TB_EXEC_TIMEOUT (tb_exec_raw, 60 s).
+# Bash runs a trap only between commands: wait for long things with "cmd & wait $!" so that
+# SIGTERM (meson's timeout) cleans up at once.
 set -euo pipefail
 
 TB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,16 +47,15 @@ TB_PREFIX=${TB_PREFIX:-hft-$TB_RUNID-}
 TB_BUILD_ROOT=${TB_BUILD_ROOT:-${MESON_BUILD_ROOT:-${HF_BUILD:-}}}
 TB_CACHE=${TB_CACHE:-${TB_BUILD_ROOT:+$TB_BUILD_ROOT/standin-cache}}
 TB_CACHE=${TB_CACHE:-/var/tmp/holdfast-standin-cache}
-TB_AGENT_BIN=${TB_AGENT_BIN:-${TB_BUILD_ROOT:+$TB_BUILD_ROOT/tests/system/winqga}}
+TB_AGENT_BIN=${TB_AGENT_BIN:-${TB_BUILD_ROOT:+$TB_BUILD_ROOT/tests/system/winqga-static}}
 TB_MEM_MIB=${TB_MEM_MIB:-256}
 TB_DISK_SIZE=${TB_DISK_SIZE:-64M}
 TB_KEEP=${TB_KEEP:-0}
 TB_DIR=${TB_DIR:-}
-TB_STARTED_LIBVIRTD=${TB_STARTED_LIBVIRTD:-0}
-TB_STARTED_VIRTLOGD=${TB_STARTED_VIRTLOGD:-0}
-TB_CREATED_ACCOUNTS=()
+TB_STARTED_LIBVIRTD=0 TB_STARTED_VIRTLOGD=0
+TB_CLEANUP_HOOKS=()
 TB_DOMAINS=()
-TB_KERNEL= TB_INITRD= TB_KVM_OK=
+TB_KERNEL='' TB_INITRD='' TB_KVM_OK=''
 declare -A TB_T_START=() TB_BOOT_S=()
 
 tb_log() { printf 'tb[%s]: %s\n' "$(date +%T.%N | cut -c1-12)" "$*" >&2; }
@@ -62,30 +86,74 @@ tb_init() {
 	tb_log "run $TB_RUNID: domains $TB_PREFIX*, files $TB_DIR, cache $TB_CACHE"
 }
 
+# live (not zombie) pids of a program; daemons reparented to a non-reaping init linger as zombies
+tb_live_pids() {
+	local p
+	for p in $(pgrep -x "$1"); do
+		[ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)" = Z ] || echo "$p"
+	done
+}
+
+tb_on_cleanup() { TB_CLEANUP_HOOKS+=("$1"); }
+
 tb_libvirt_answers() { timeout 10 virsh -q -c "$TB_URI" version >/dev/null 2>&1; }
+
+# Machine setup is shared by concurrent test-bed runs: the first run records what it changed
+# (daemons started, accounts created, /dev/kvm permissions) in $TB_STATE/setup, every run
+# registers in $TB_STATE/users, and the last one out undoes what was recorded.
+TB_STATE=${TB_STATE:-/run/holdfast-tb}
+TB_LOCKED=0 TB_REGISTERED=0
+tb_state_lock() {
+	[ "$TB_LOCKED" = 0 ] || return 0
+	mkdir -p "$TB_STATE/users"
+	exec 8>"$TB_STATE/lock"
+	flock 8
+	TB_LOCKED=1
+}
+tb_state_unlock() {
+	[ "$TB_LOCKED" = 1 ] || return 0
+	flock -u 8
+	exec 8>&-
+	TB_LOCKED=0
+}
+tb_state_add() { echo "$1" >>"$TB_STATE/setup"; }
+tb_state_has() { grep -qx "$1" "$TB_STATE/setup" 2>/dev/null; }
 
 tb_ensure_accounts() {
 	if ! getent group kvm >/dev/null; then
-		groupadd --system kvm && TB_CREATED_ACCOUNTS+=(group:kvm)
+		groupadd --system kvm && tb_state_add account=group:kvm
 	fi
 	if ! getent passwd libvirt-qemu >/dev/null; then
 		useradd --system -g kvm -d /var/lib/libvirt -s /usr/sbin/nologin -c "Libvirt Qemu" \
-			libvirt-qemu && TB_CREATED_ACCOUNTS+=(user:libvirt-qemu)
+			libvirt-qemu && tb_state_add account=user:libvirt-qemu
 	fi
 	if ! getent group libvirt-qemu >/dev/null; then
-		groupadd --system libvirt-qemu && TB_CREATED_ACCOUNTS+=(group:libvirt-qemu)
+		groupadd --system libvirt-qemu && tb_state_add account=group:libvirt-qemu
 	fi
 	mkdir -p /var/lib/libvirt/images /var/lib/libvirt/qemu /var/log/libvirt/qemu /run/libvirt
 }
 
-# tb_libvirtd_start: start libvirtd (and virtlogd) when they are not running; remembers it did
+# libvirt 9.0 re-probes QEMU (30 s per call here) whenever /dev/kvm is not usable by its qemu
+# user, as when /dev/kvm is root:root 0600 without udev: make it root:kvm 0660 as udev would;
+# the last run out puts it back
+tb_kvm_perms() {
+	[ -c /dev/kvm ] && getent group kvm >/dev/null || return 0
+	local cur
+	cur=$(stat -c '%U:%G %a' /dev/kvm)
+	[ "$cur" = "root:kvm 660" ] && return 0
+	grep -q '^kvm-perms=' "$TB_STATE/setup" 2>/dev/null || tb_state_add "kvm-perms=$cur"
+	chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+	tb_log "/dev/kvm was $cur: root:kvm 660 until the test bed is done"
+}
+
+# tb_libvirtd_start: start libvirtd (and virtlogd) when they are not running; records it
 tb_libvirtd_start() {
 	local i
-	if ! pgrep -x virtlogd >/dev/null; then
-		virtlogd -d && TB_STARTED_VIRTLOGD=1
+	if [ -z "$(tb_live_pids virtlogd)" ]; then
+		virtlogd -d && tb_state_add started=virtlogd
 	fi
-	if ! pgrep -x libvirtd >/dev/null; then
-		libvirtd -d && TB_STARTED_LIBVIRTD=1
+	if [ -z "$(tb_live_pids libvirtd)" ]; then
+		libvirtd -d && tb_state_add started=libvirtd
 	fi
 	for i in $(seq 1 200); do
 		tb_libvirt_answers && return 0
@@ -97,28 +165,76 @@ tb_libvirtd_start() {
 
 # tb_libvirt_up: qemu:///system usable; started here (without systemd) when not running
 tb_libvirt_up() {
-	local t0
+	local t0 rc=0
 	t0=$(tb_now)
-	if tb_libvirt_answers; then
-		tb_log "libvirt already running on $TB_URI (left as it is)"
-		return 0
+	tb_state_lock
+	echo $$ >"$TB_STATE/users/$TB_RUNID"
+	TB_REGISTERED=1
+	if ! tb_libvirt_answers; then
+		if [ "$TB_URI" != qemu:///system ] || ! command -v groupadd >/dev/null; then
+			tb_state_unlock
+			tb_skip "$TB_URI does not answer and the test bed cannot start it"
+		fi
+		tb_ensure_accounts
+		tb_kvm_perms
+		tb_libvirtd_start || rc=1
 	fi
-	[ "$TB_URI" = qemu:///system ] || tb_skip "$TB_URI does not answer"
-	tb_ensure_accounts
-	exec 8>/run/lock/holdfast-tb-libvirt.lock
-	flock 8
-	tb_libvirtd_start || { flock -u 8; return 1; }
-	flock -u 8
-	tb_log "libvirt up in $(tb_since "$t0") s (started: libvirtd=$TB_STARTED_LIBVIRTD virtlogd=$TB_STARTED_VIRTLOGD)"
+	tb_kvm_perms
+	tb_state_unlock
+	[ "$rc" = 0 ] || return 1
+	TB_STARTED_LIBVIRTD=0 TB_STARTED_VIRTLOGD=0
+	tb_state_has started=libvirtd && TB_STARTED_LIBVIRTD=1
+	tb_state_has started=virtlogd && TB_STARTED_VIRTLOGD=1
+	tb_log "libvirt up in $(tb_since "$t0") s (started by the test bed: libvirtd=$TB_STARTED_LIBVIRTD virtlogd=$TB_STARTED_VIRTLOGD)"
 }
 
-tb_libvirtd_pid() { cat /run/libvirtd.pid 2>/dev/null || pgrep -x libvirtd | head -1; }
+# tb_state_release: this run is done; the last run out undoes the recorded machine setup
+tb_state_release() {
+	local f pid line others
+	[ "$TB_REGISTERED" = 1 ] || return 0
+	tb_state_lock
+	rm -f "$TB_STATE/users/$TB_RUNID"
+	for f in "$TB_STATE"/users/*; do
+		[ -e "$f" ] || continue
+		kill -0 "$(cat "$f")" 2>/dev/null || rm -f "$f"
+	done
+	others=$(ls "$TB_STATE/users" | wc -l)
+	if [ "$others" -gt 0 ]; then
+		[ ! -s "$TB_STATE/setup" ] || tb_log "machine setup kept for $others other test-bed run(s)"
+	elif [ -f "$TB_STATE/setup" ]; then
+		if tb_state_has started=libvirtd; then
+			pid=$(tb_libvirtd_pid)
+			[ -z "$pid" ] || { kill -TERM "$pid"; tb_wait_gone "$pid"; }
+			rm -f /run/libvirtd.pid
+		fi
+		if tb_state_has started=virtlogd; then
+			pid=$(cat /run/virtlogd.pid 2>/dev/null || tb_live_pids virtlogd | head -1)
+			[ -z "$pid" ] || { kill -TERM "$pid"; tb_wait_gone "$pid"; }
+			rm -f /run/virtlogd.pid
+		fi
+		line=$(sed -n 's/^kvm-perms=//p' "$TB_STATE/setup")
+		[ -z "$line" ] || { chown "${line% *}" /dev/kvm && chmod "${line#* }" /dev/kvm; }
+		for f in user:libvirt-qemu group:libvirt-qemu group:kvm; do
+			tb_state_has "account=$f" || continue
+			case $f in
+			user:*) userdel "${f#user:}" ;;
+			group:*) groupdel "${f#group:}" 2>/dev/null ;;
+			esac
+		done
+		rm -f "$TB_STATE/setup"
+	fi
+	tb_state_unlock
+	TB_REGISTERED=0
+}
+
+tb_libvirtd_pid() { cat /run/libvirtd.pid 2>/dev/null || tb_live_pids libvirtd | head -1; }
 
 # tb_libvirtd_kill [SIGNAL]: kill the libvirtd this test bed started (reconnect tests);
 # running guests stay up. Refuses (exit 77) when libvirtd belongs to someone else.
 tb_libvirtd_kill() {
 	local pid sig=${1:-KILL} i
 	[ "$TB_STARTED_LIBVIRTD" = 1 ] || tb_skip "libvirtd was not started by the test bed; not killing it"
+	# (other test-bed runs sharing it see a restart too: that is what their guests survive)
 	pid=$(tb_libvirtd_pid)
 	[ -n "$pid" ] || return 0
 	kill -"$sig" "$pid"

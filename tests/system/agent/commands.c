@@ -20,11 +20,11 @@ typedef void (*cmd_fn)(struct agent *a, const struct jval *args, struct sbuf *ou
 
 struct command {
 	const char *name;
-	int major, minor;   /* first qemu-ga version that had it */
-	int win_disabled;   /* blocked on Windows (ga_command_init_blockedrpcs) */
-	int freeze_safe;    /* still allowed while frozen */
-	int no_success;     /* no reply on success (guest-shutdown) */
-	cmd_fn fn;          /* NULL: exists but the stand-in reports it unsupported */
+	int major, minor; /* first qemu-ga version that had it */
+	int win_disabled; /* blocked on Windows (ga_command_init_blockedrpcs) */
+	int freeze_safe;  /* still allowed while frozen */
+	int no_success;	  /* no reply on success (guest-shutdown) */
+	cmd_fn fn;	  /* NULL: exists but the stand-in reports it unsupported */
 };
 
 void cmd_error(struct sbuf *out, const char *cls, const char *fmt, ...)
@@ -107,9 +107,9 @@ static void c_osinfo(struct agent *a, const struct jval *args, struct sbuf *out)
 	const struct identity *id = &a->id;
 	int client = id->product_type == 1, r2 = id->build >= 7600;
 	const char *machine = !strcmp(id->arch, "amd64") ? "x86_64" : id->arch;
-	const char *version = client ? (r2 ? "Microsoft Windows 7" : "Microsoft Windows Vista")
-				     : (r2 ? "Microsoft Windows Server 2008 R2"
-					   : "Microsoft Windows Server 2008");
+	const char *version =
+	    client ? (r2 ? "Microsoft Windows 7" : "Microsoft Windows Vista")
+		   : (r2 ? "Microsoft Windows Server 2008 R2" : "Microsoft Windows Server 2008");
 	const char *version_id = client ? (r2 ? "7" : "vista") : (r2 ? "2008r2" : "2008");
 	sb_printf(out,
 		  "{\"return\": {\"kernel-release\": \"%d\", \"kernel-version\": \"%s\", "
@@ -148,7 +148,8 @@ static void c_hostname(struct agent *a, const struct jval *args, struct sbuf *ou
 
 static void c_vcpus(struct agent *a, const struct jval *args, struct sbuf *out)
 {
-	sb_puts(out, "{\"return\": [{\"online\": true, \"can-offline\": false, \"logical-id\": 0}]}");
+	sb_puts(out,
+		"{\"return\": [{\"online\": true, \"can-offline\": false, \"logical-id\": 0}]}");
 }
 
 static void c_shutdown(struct agent *a, const struct jval *args, struct sbuf *out)
@@ -158,7 +159,8 @@ static void c_shutdown(struct agent *a, const struct jval *args, struct sbuf *ou
 		cmd_error(out, "GenericError", "Parameter 'mode' expects halt|powerdown|reboot");
 		return;
 	}
-	wq_log("SHUTDOWN mode=%s%s", mode ? mode : "powerdown", wq_allow_power ? "" : " (local: ignored)");
+	wq_log("SHUTDOWN mode=%s%s", mode ? mode : "powerdown",
+	       wq_allow_power ? "" : " (local: ignored)");
 	if (!wq_allow_power)
 		return;
 	if (a->frozen)
@@ -197,41 +199,41 @@ static void c_thaw(struct agent *a, const struct jval *args, struct sbuf *out)
 }
 
 static const struct command TABLE[] = {
-	{"guest-sync-delimited", 1, 1, 0, 1, 0, c_sync},
-	{"guest-sync", 0, 15, 0, 1, 0, c_sync},
-	{"guest-ping", 0, 15, 0, 1, 0, c_ping},
-	{"guest-get-time", 1, 5, 0, 0, 0, c_time},
-	{"guest-set-time", 1, 5, 0, 0, 0, NULL},
-	{"guest-info", 0, 15, 0, 1, 0, c_info},
-	{"guest-shutdown", 0, 15, 0, 0, 1, c_shutdown},
-	{"guest-file-open", 0, 15, 0, 0, 0, NULL},
-	{"guest-file-close", 0, 15, 0, 0, 0, NULL},
-	{"guest-file-read", 0, 15, 0, 0, 0, NULL},
-	{"guest-file-write", 0, 15, 0, 0, 0, NULL},
-	{"guest-file-seek", 0, 15, 0, 0, 0, NULL},
-	{"guest-file-flush", 0, 15, 0, 0, 0, NULL},
-	{"guest-fsfreeze-status", 0, 15, 0, 1, 0, c_fsstatus},
-	{"guest-fsfreeze-freeze", 0, 15, 0, 0, 0, c_freeze},
-	{"guest-fsfreeze-freeze-list", 2, 2, 1, 0, 0, NULL},
-	{"guest-fsfreeze-thaw", 0, 15, 0, 1, 0, c_thaw},
-	{"guest-fstrim", 1, 2, 0, 0, 0, NULL},
-	{"guest-suspend-disk", 1, 1, 0, 0, 1, NULL},
-	{"guest-suspend-ram", 1, 1, 0, 0, 1, NULL},
-	{"guest-suspend-hybrid", 1, 1, 1, 0, 1, NULL},
-	{"guest-network-get-interfaces", 1, 1, 0, 0, 0, NULL},
-	{"guest-get-vcpus", 1, 5, 0, 0, 0, c_vcpus},
-	{"guest-set-vcpus", 1, 5, 1, 0, 0, NULL},
-	{"guest-get-fsinfo", 2, 2, 0, 0, 0, NULL},
-	{"guest-set-user-password", 2, 3, 0, 0, 0, NULL},
-	{"guest-get-memory-blocks", 2, 3, 1, 0, 0, NULL},
-	{"guest-set-memory-blocks", 2, 3, 1, 0, 0, NULL},
-	{"guest-get-memory-block-info", 2, 3, 1, 0, 0, NULL},
-	{"guest-exec-status", 2, 5, 0, 0, 0, exec_status},
-	{"guest-exec", 2, 5, 0, 0, 0, exec_start},
-	{"guest-get-host-name", 2, 10, 0, 0, 0, c_hostname},
-	{"guest-get-users", 2, 10, 0, 0, 0, NULL},
-	{"guest-get-timezone", 2, 10, 0, 0, 0, c_timezone},
-	{"guest-get-osinfo", 2, 10, 0, 0, 0, c_osinfo},
+    {"guest-sync-delimited", 1, 1, 0, 1, 0, c_sync},
+    {"guest-sync", 0, 15, 0, 1, 0, c_sync},
+    {"guest-ping", 0, 15, 0, 1, 0, c_ping},
+    {"guest-get-time", 1, 5, 0, 0, 0, c_time},
+    {"guest-set-time", 1, 5, 0, 0, 0, NULL},
+    {"guest-info", 0, 15, 0, 1, 0, c_info},
+    {"guest-shutdown", 0, 15, 0, 0, 1, c_shutdown},
+    {"guest-file-open", 0, 15, 0, 0, 0, NULL},
+    {"guest-file-close", 0, 15, 0, 0, 0, NULL},
+    {"guest-file-read", 0, 15, 0, 0, 0, NULL},
+    {"guest-file-write", 0, 15, 0, 0, 0, NULL},
+    {"guest-file-seek", 0, 15, 0, 0, 0, NULL},
+    {"guest-file-flush", 0, 15, 0, 0, 0, NULL},
+    {"guest-fsfreeze-status", 0, 15, 0, 1, 0, c_fsstatus},
+    {"guest-fsfreeze-freeze", 0, 15, 0, 0, 0, c_freeze},
+    {"guest-fsfreeze-freeze-list", 2, 2, 1, 0, 0, NULL},
+    {"guest-fsfreeze-thaw", 0, 15, 0, 1, 0, c_thaw},
+    {"guest-fstrim", 1, 2, 0, 0, 0, NULL},
+    {"guest-suspend-disk", 1, 1, 0, 0, 1, NULL},
+    {"guest-suspend-ram", 1, 1, 0, 0, 1, NULL},
+    {"guest-suspend-hybrid", 1, 1, 1, 0, 1, NULL},
+    {"guest-network-get-interfaces", 1, 1, 0, 0, 0, NULL},
+    {"guest-get-vcpus", 1, 5, 0, 0, 0, c_vcpus},
+    {"guest-set-vcpus", 1, 5, 1, 0, 0, NULL},
+    {"guest-get-fsinfo", 2, 2, 0, 0, 0, NULL},
+    {"guest-set-user-password", 2, 3, 0, 0, 0, NULL},
+    {"guest-get-memory-blocks", 2, 3, 1, 0, 0, NULL},
+    {"guest-set-memory-blocks", 2, 3, 1, 0, 0, NULL},
+    {"guest-get-memory-block-info", 2, 3, 1, 0, 0, NULL},
+    {"guest-exec-status", 2, 5, 0, 0, 0, exec_status},
+    {"guest-exec", 2, 5, 0, 0, 0, exec_start},
+    {"guest-get-host-name", 2, 10, 0, 0, 0, c_hostname},
+    {"guest-get-users", 2, 10, 0, 0, 0, NULL},
+    {"guest-get-timezone", 2, 10, 0, 0, 0, c_timezone},
+    {"guest-get-osinfo", 2, 10, 0, 0, 0, c_osinfo},
 };
 
 static const struct command *commands(size_t *n)
@@ -277,12 +279,14 @@ void cmd_dispatch(struct agent *a, const char *req, size_t len, struct sbuf *out
 		} else if ((a->id.misbehave & WQ_GARBAGE) && !is_sync) {
 			garbage(out);
 		} else if (!c) {
-			cmd_error(out, "CommandNotFound", "The command %s has not been found", name);
+			cmd_error(out, "CommandNotFound", "The command %s has not been found",
+				  name);
 		} else if (!cmd_enabled(a, c)) {
 			cmd_error(out, "CommandNotFound",
 				  "The command %s has been disabled for this instance", name);
 		} else if (!c->fn) {
-			cmd_error(out, "GenericError", "this feature or command is not currently supported");
+			cmd_error(out, "GenericError",
+				  "this feature or command is not currently supported");
 		} else {
 			if (!strcmp(name, "guest-sync-delimited"))
 				sb_add(out, "\xff", 1);

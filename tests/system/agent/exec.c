@@ -62,8 +62,8 @@ static int capture_mode(const struct jval *args, int *mode)
 }
 
 /* starts a real process; on failure fills out with qemu-ga's error and returns -1 */
-static int spawn_real(struct proc *p, char **argv, const unsigned char *in, size_t inlen,
-		      int mode, struct sbuf *out)
+static int spawn_real(struct proc *p, char **argv, const unsigned char *in, size_t inlen, int mode,
+		      struct sbuf *out)
 {
 	int op[2] = {-1, -1}, ep[2] = {-1, -1}, errp[2], infd = -1;
 	char tmpl[] = "/tmp/winqga-in.XXXXXX";
@@ -71,7 +71,8 @@ static int spawn_real(struct proc *p, char **argv, const unsigned char *in, size
 	pid_t pid;
 	if (in) {
 		if ((infd = mkstemp(tmpl)) < 0 || write(infd, in, inlen) != (ssize_t)inlen) {
-			cmd_error(out, "GenericError", "cannot stage input-data: %s", strerror(errno));
+			cmd_error(out, "GenericError", "cannot stage input-data: %s",
+				  strerror(errno));
 			if (infd >= 0)
 				close(infd);
 			return -1;
@@ -87,10 +88,12 @@ static int spawn_real(struct proc *p, char **argv, const unsigned char *in, size
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDWR);
 		dup2(infd >= 0 ? infd : nul, 0);
-		dup2(mode == CAP_STDOUT || mode == CAP_SEPARATED || mode == CAP_MERGED ? op[1] : nul, 1);
+		dup2(mode == CAP_STDOUT || mode == CAP_SEPARATED || mode == CAP_MERGED ? op[1]
+										       : nul,
+		     1);
 		dup2(mode == CAP_STDERR || mode == CAP_SEPARATED ? ep[1]
-		     : mode == CAP_MERGED			       ? op[1]
-								       : nul,
+		     : mode == CAP_MERGED			 ? op[1]
+								 : nul,
 		     2);
 		for (int fd = 3; fd < 256; fd++)
 			if (fd != errp[1])
@@ -159,19 +162,22 @@ void exec_start(struct agent *a, const struct jval *args, struct sbuf *out)
 	argv[argc++] = (char *)path;
 	for (const struct jval *v = arg && arg->type == J_ARR ? arg->child : NULL; v; v = v->next) {
 		if (v->type != J_STR || argc >= 128) {
-			cmd_error(out, "GenericError", "Invalid parameter type for 'arg', expected: array of strings");
+			cmd_error(out, "GenericError",
+				  "Invalid parameter type for 'arg', expected: array of strings");
 			return;
 		}
 		argv[argc++] = v->str;
 	}
 	argv[argc] = NULL;
 	if (inb64 && !(in = b64_decode(inb64, strlen(inb64), &inlen))) {
-		cmd_error(out, "GenericError", "Guest agent command failed, error was 'Invalid base64 data'");
+		cmd_error(out, "GenericError",
+			  "Guest agent command failed, error was 'Invalid base64 data'");
 		return;
 	}
 	if (!(p = proc_alloc(a))) {
 		free(in);
-		cmd_error(out, "GenericError", "Guest agent command failed, error was 'too many processes'");
+		cmd_error(out, "GenericError",
+			  "Guest agent command failed, error was 'too many processes'");
 		return;
 	}
 	if (path[0] == '/' && a->escape_hatch) {
@@ -266,8 +272,8 @@ void exec_status(struct agent *a, const struct jval *args, struct sbuf *out)
 		return;
 	}
 	exec_service(a);
-	exited = p->real ? p->reaped && p->out_fd < 0 && p->err_fd < 0
-			 : wq_now_ms() >= p->done_at_ms;
+	exited =
+	    p->real ? p->reaped && p->out_fd < 0 && p->err_fd < 0 : wq_now_ms() >= p->done_at_ms;
 	if (!exited) {
 		sb_puts(out, "{\"return\": {\"exited\": false}}");
 		return;

@@ -1,4 +1,24 @@
-/* identity.c - who the simulated Windows guest is: "key = value" identity files */
+/* identity.c - who the simulated Windows guest is: "key = value" identity files.
+ *
+ * One "key = value" per line, '#' comments; unset keys keep the defaults below (a 6002 SP2
+ * x64 Standard). Lists are separated by spaces or commas; each assignment replaces the list.
+ *   name hostname                 identity name; NetBIOS host name (guest-get-host-name)
+ *   build revision                6001/6002/6003/7600/7601; ntoskrnl file revision
+ *   arch                          x86 | amd64 | ia64   (osinfo machine, BuildLabEx, systeminfo)
+ *   product-type                  1 workstation, 2 domain controller, 3 server
+ *   edition-id product-name       EditionID, ProductName (also osinfo pretty-name)
+ *   csd-version                   "Service Pack 2"; empty: no CSDVersion value (RTM)
+ *   branch build-date             BuildLab(Ex) parts: vistasp2_ldr_escrow, 220406-1606
+ *   buildlab buildlabex           set verbatim instead of deriving them
+ *   registered-owner product-id install-date (seconds since 1970)
+ *   kbs                           installed updates (wmic qfe, systeminfo); KB4538484 or
+ *                                 KB4575904 (R2: ...83/...03) puts the ESU ids in the licence store
+ *   esu-years                     licensed ESU years (1 2 3): LicenseStatus 1 for their ids
+ *   agent-version                 qemu-ga version: < 2.5 no guest-exec, < 2.10 no osinfo
+ *   misbehave                     none | hang-freeze | silent | silent-after-sync | garbage
+ *   delay-ms hang-ms exec-ms      reply delay; late answer of a hung freeze (0: never);
+ *                                 run time of a simulated program (exited:false until then)
+ *   timezone tz-offset            guest-get-timezone */
 #include "winqga.h"
 
 #include <ctype.h>
@@ -63,6 +83,13 @@ static int set_str(char *dst, size_t len, const char *v)
 static int set_list(struct identity *id, const char *key, char *v, const char **why)
 {
 	char *save = NULL;
+	/* every assignment replaces the list */
+	if (!strcmp(key, "kbs"))
+		id->nkbs = 0;
+	else if (!strcmp(key, "esu-years"))
+		id->esu_years = 0;
+	else
+		id->misbehave = 0;
 	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
 		long n;
 		if (!strcmp(key, "kbs")) {
@@ -88,7 +115,8 @@ static int set_list(struct identity *id, const char *key, char *v, const char **
 		} else if (!strcmp(w, "garbage")) {
 			id->misbehave |= WQ_GARBAGE;
 		} else {
-			*why = "unknown misbehaviour (none hang-freeze silent silent-after-sync garbage)";
+			*why = "unknown misbehaviour (none hang-freeze silent silent-after-sync "
+			       "garbage)";
 			return -1;
 		}
 	}
@@ -102,20 +130,20 @@ static int set_key(struct identity *id, const char *k, char *v, const char **why
 		size_t off, len;
 	} strs[] = {
 #define S(k, f) {k, offsetof(struct identity, f), sizeof(((struct identity *)0)->f)}
-		S("name", name),
-		S("hostname", hostname),
-		S("arch", arch),
-		S("edition-id", edition_id),
-		S("product-name", product_name),
-		S("csd-version", csd_version),
-		S("branch", branch),
-		S("build-date", build_date),
-		S("buildlabex", buildlabex),
-		S("buildlab", buildlab),
-		S("registered-owner", registered_owner),
-		S("product-id", product_id),
-		S("agent-version", agent_version),
-		S("timezone", timezone),
+	    S("name", name),
+	    S("hostname", hostname),
+	    S("arch", arch),
+	    S("edition-id", edition_id),
+	    S("product-name", product_name),
+	    S("csd-version", csd_version),
+	    S("branch", branch),
+	    S("build-date", build_date),
+	    S("buildlabex", buildlabex),
+	    S("buildlab", buildlab),
+	    S("registered-owner", registered_owner),
+	    S("product-id", product_id),
+	    S("agent-version", agent_version),
+	    S("timezone", timezone),
 #undef S
 	};
 	static const struct {
@@ -124,13 +152,13 @@ static int set_key(struct identity *id, const char *k, char *v, const char **why
 		long lo, hi;
 	} ints[] = {
 #define I(k, f, lo, hi) {k, offsetof(struct identity, f), lo, hi}
-		I("build", build, 2600, 9999),
-		I("revision", revision, 0, 65535),
-		I("product-type", product_type, 1, 3),
-		I("delay-ms", delay_ms, 0, 600000),
-		I("hang-ms", hang_ms, 0, 3600000),
-		I("exec-ms", exec_ms, 0, 600000),
-		I("tz-offset", tz_offset, -50400, 50400),
+	    I("build", build, 2600, 9999),
+	    I("revision", revision, 0, 65535),
+	    I("product-type", product_type, 1, 3),
+	    I("delay-ms", delay_ms, 0, 600000),
+	    I("hang-ms", hang_ms, 0, 3600000),
+	    I("exec-ms", exec_ms, 0, 600000),
+	    I("tz-offset", tz_offset, -50400, 50400),
 #undef I
 	};
 	long n;

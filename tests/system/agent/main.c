@@ -130,7 +130,8 @@ static void feed(struct agent *a, struct framer *f, const char *buf, size_t n)
 			struct sbuf reply = {0};
 			if (f->overflow) {
 				wq_log("request larger than %u bytes dropped", WQ_FRAME_MAX);
-				cmd_error(&reply, "GenericError", "JSON parse error, request too large");
+				cmd_error(&reply, "GenericError",
+					  "JSON parse error, request too large");
 			} else {
 				wq_log_bytes("->", f->obj.p, f->obj.len);
 				cmd_dispatch(a, f->obj.p, f->obj.len, &reply);
@@ -198,7 +199,10 @@ static void serve(struct agent *a, enum mode mode)
 			continue;
 		if (mode != M_PORT)
 			break;
-		usleep(100000); /* virtio-serial: host side not connected yet */
+		/* virtio-serial: host side not connected (yet, or any more): drop a half request */
+		f.obj.len = 0;
+		f.depth = f.instr = f.esc = f.overflow = 0;
+		usleep(100000);
 	}
 	sb_free(&f.obj);
 }
@@ -245,10 +249,12 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			if (!strcmp(o, "--check-identity")) {
-				printf("%s: build %d.%d %s %s, %d KBs, ESU years mask 0x%x, agent %s, "
-				       "misbehave 0x%x\n",
-				       a.id.name, a.id.build, a.id.revision, a.id.edition_id, a.id.arch,
-				       a.id.nkbs, a.id.esu_years, a.id.agent_version, a.id.misbehave);
+				printf(
+				    "%s: build %d.%d %s %s, %d KBs, ESU years mask 0x%x, agent %s, "
+				    "misbehave 0x%x\n",
+				    a.id.name, a.id.build, a.id.revision, a.id.edition_id,
+				    a.id.arch, a.id.nkbs, a.id.esu_years, a.id.agent_version,
+				    a.id.misbehave);
 				return 0;
 			}
 			i++;

@@ -11,13 +11,16 @@
 #include <string.h>
 #include <time.h>
 
-static const char CURVER_KEY[] = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion";
+static const char CURVER_KEY[] =
+    "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion";
 static const char PRODOPT_KEY[] =
-	"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ProductOptions";
+    "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ProductOptions";
 static const char *const CURVER_SUBKEYS[] = {
-	"Accessibility", "AeDebug",     "AppCompatFlags", "Compatibility32", "Console",
-	"Drivers32",     "Fonts",       "HotFix",         "Image File Execution Options",
-	"ProfileList",   "SvcHost",     "Windows",        "Winlogon",         NULL};
+    "Accessibility",   "AeDebug", "AppCompatFlags",
+    "Compatibility32", "Console", "Drivers32",
+    "Fonts",	       "HotFix",  "Image File Execution Options",
+    "ProfileList",     "SvcHost", "Windows",
+    "Winlogon",	       NULL};
 
 struct regval {
 	char name[32];
@@ -28,18 +31,20 @@ struct regval {
 static int reg_values(const struct identity *id, const char *key, struct regval *v, int max)
 {
 	int n = 0;
-#define ADD(nm, ty, ...)                                                                         \
-	do {                                                                                     \
-		if (n < max) {                                                                   \
-			snprintf(v[n].name, sizeof(v[n].name), "%s", nm);                        \
-			v[n].type = ty;                                                          \
-			snprintf(v[n].data, sizeof(v[n].data), __VA_ARGS__);                     \
-			n++;                                                                     \
-		}                                                                                \
+#define ADD(nm, ty, ...)                                                                           \
+	do {                                                                                       \
+		if (n < max) {                                                                     \
+			snprintf(v[n].name, sizeof(v[n].name), "%s", nm);                          \
+			v[n].type = ty;                                                            \
+			snprintf(v[n].data, sizeof(v[n].data), __VA_ARGS__);                       \
+			n++;                                                                       \
+		}                                                                                  \
 	} while (0)
 	if (!strcasecmp(key, PRODOPT_KEY)) {
 		ADD("ProductType", "REG_SZ", "%s",
-		    id->product_type == 1 ? "WinNT" : id->product_type == 2 ? "LanmanNT" : "ServerNT");
+		    id->product_type == 1   ? "WinNT"
+		    : id->product_type == 2 ? "LanmanNT"
+					    : "ServerNT");
 		ADD("ProductSuite", "REG_MULTI_SZ", "%s", "Terminal Server");
 		return n;
 	}
@@ -94,7 +99,8 @@ static void reg_line(struct sbuf *o, const struct regval *v)
 	sb_printf(o, "    %s    %s    %s\r\n", v->name, v->type, v->data);
 }
 
-static int run_reg(const struct identity *id, char *const *args, int nargs, struct winprog_result *r)
+static int run_reg(const struct identity *id, char *const *args, int nargs,
+		   struct winprog_result *r)
 {
 	struct regval vals[32];
 	char key[256];
@@ -110,8 +116,7 @@ static int run_reg(const struct identity *id, char *const *args, int nargs, stru
 	}
 	if (nargs == 4)
 		want = args[3];
-	if (canon_key(args[1], key, sizeof(key)) < 0 ||
-	    (n = reg_values(id, key, vals, 32)) < 0)
+	if (canon_key(args[1], key, sizeof(key)) < 0 || (n = reg_values(id, key, vals, 32)) < 0)
 		goto notfound;
 	/* reg prints the canonical case of the key */
 	snprintf(key, sizeof(key), "%s", !strcasecmp(key, CURVER_KEY) ? CURVER_KEY : PRODOPT_KEY);
@@ -135,7 +140,8 @@ static int run_reg(const struct identity *id, char *const *args, int nargs, stru
 			sb_printf(&r->out, "%s\\%s\r\n", key, CURVER_SUBKEYS[i]);
 	return r->exitcode = 0;
 notfound:
-	sb_puts(&r->err, "ERROR: The system was unable to find the specified registry key or value.\r\n");
+	sb_puts(&r->err,
+		"ERROR: The system was unable to find the specified registry key or value.\r\n");
 	return r->exitcode = 1;
 }
 
@@ -224,7 +230,8 @@ static int run_cscript(const struct identity *id, char *const *args, int nargs,
 		sb_puts(&r->out, "Microsoft (R) Windows Script Host Version 5.7\r\nCopyright (C) "
 				 "Microsoft Corporation. All rights reserved.\r\n\r\n");
 	if (i >= nargs) {
-		sb_puts(&r->out, "Usage: CScript scriptname.extension [option...] [arguments...]\r\n");
+		sb_puts(&r->out,
+			"Usage: CScript scriptname.extension [option...] [arguments...]\r\n");
 		return r->exitcode = 0;
 	}
 	if (strcasecmp(args[i], "C:\\Windows\\System32\\slmgr.vbs") &&
@@ -239,11 +246,12 @@ static int run_cscript(const struct identity *id, char *const *args, int nargs,
 		return r->exitcode = 0;
 	}
 	if (i + 1 >= nargs) { /* the operating system's own licence */
-		sb_printf(&r->out,
-			  "\r\nName: Windows Server(R), %s edition\r\nDescription: Windows Operating "
-			  "System - Windows Server(R), VOLUME_MAK channel\r\nPartial Product Key: "
-			  "7H3QX\r\nLicense Status: Licensed\r\n\r\n",
-			  id->edition_id);
+		sb_printf(
+		    &r->out,
+		    "\r\nName: Windows Server(R), %s edition\r\nDescription: Windows Operating "
+		    "System - Windows Server(R), VOLUME_MAK channel\r\nPartial Product Key: "
+		    "7H3QX\r\nLicense Status: Licensed\r\n\r\n",
+		    id->edition_id);
 		return r->exitcode = 0;
 	}
 	int year = esu_year_of(id, args[i + 1]);
@@ -256,12 +264,13 @@ static int run_cscript(const struct identity *id, char *const *args, int nargs,
 		sb_printf(&r->out, "Partial Product Key: %s\r\nLicense Status: Licensed\r\n\r\n",
 			  esu_partial_key(year));
 	else
-		sb_puts(&r->out, "This license is not in use.\r\nLicense Status: Unlicensed\r\n\r\n");
+		sb_puts(&r->out,
+			"This license is not in use.\r\nLicense Status: Unlicensed\r\n\r\n");
 	return r->exitcode = 0;
 }
 
 static void si_line(struct sbuf *o, const char *label, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void si_line(struct sbuf *o, const char *label, const char *fmt, ...)
 {
 	va_list ap;
@@ -309,11 +318,13 @@ static int run_systeminfo(const struct identity *id, struct winprog_result *r)
 	si_line(o, "System Manufacturer:", "QEMU");
 	si_line(o, "System Model:", "Standard PC (i440FX + PIIX, 1996)");
 	si_line(o, "System Type:", "%s",
-		!strcmp(id->arch, "amd64") ? "x64-based PC"
-		: !strcmp(id->arch, "ia64") ? "Itanium-based PC" : "X86-based PC");
+		!strcmp(id->arch, "amd64")  ? "x64-based PC"
+		: !strcmp(id->arch, "ia64") ? "Itanium-based PC"
+					    : "X86-based PC");
 	si_line(o, "Processor(s):", "1 Processor(s) Installed.");
 	si_line(o, "", "[01]: Intel64 Family 6 Model 85 Stepping 7 GenuineIntel ~2095 Mhz");
-	si_line(o, "BIOS Version:", "SeaBIOS rel-1.16.0-0-gd239552ce722-prebuilt.qemu.org, 4/1/2014");
+	si_line(o,
+		"BIOS Version:", "SeaBIOS rel-1.16.0-0-gd239552ce722-prebuilt.qemu.org, 4/1/2014");
 	si_line(o, "Windows Directory:", "C:\\Windows");
 	si_line(o, "System Directory:", "C:\\Windows\\system32");
 	si_line(o, "Boot Device:", "\\Device\\HarddiskVolume1");
@@ -372,9 +383,9 @@ int winprog_run(const struct identity *id, const char *path, char *const *args, 
 	static const struct {
 		const char *name, *dir;
 	} progs[] = {
-		{"reg", "c:\\windows\\system32"},        {"cmd", "c:\\windows\\system32"},
-		{"cscript", "c:\\windows\\system32"},    {"systeminfo", "c:\\windows\\system32"},
-		{"wmic", "c:\\windows\\system32\\wbem"},
+	    {"reg", "c:\\windows\\system32"},	     {"cmd", "c:\\windows\\system32"},
+	    {"cscript", "c:\\windows\\system32"},    {"systeminfo", "c:\\windows\\system32"},
+	    {"wmic", "c:\\windows\\system32\\wbem"},
 	};
 	char dir[512], base[64];
 	size_t i;

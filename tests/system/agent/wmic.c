@@ -23,7 +23,8 @@ const char *esu_activation_id(int year)
 
 static int esu_prepared(const struct identity *id)
 {
-	/* licensing preparation packages: KB4538484 / KB4575904 (2008), KB4538483 / KB4575903 (R2) */
+	/* licensing preparation packages: KB4538484 / KB4575904 (2008), KB4538483 / KB4575903 (R2)
+	 */
 	return identity_has_kb(id, "KB4538484") || identity_has_kb(id, "KB4575904") ||
 	       identity_has_kb(id, "KB4538483") || identity_has_kb(id, "KB4575903");
 }
@@ -40,9 +41,10 @@ int esu_year_of(const struct identity *id, const char *activation_id)
 
 const char *esu_name(int year)
 {
-	static const char *const names[4] = {"", "Windows(R), Server-ESU-Year1 add-on for 2008R2, 2008",
-					     "Windows(R), Server-ESU-Year2 add-on for 2008R2, 2008",
-					     "Windows(R), Server-ESU-Year3 add-on for 2008R2, 2008"};
+	static const char *const names[4] = {
+	    "", "Windows(R), Server-ESU-Year1 add-on for 2008R2, 2008",
+	    "Windows(R), Server-ESU-Year2 add-on for 2008R2, 2008",
+	    "Windows(R), Server-ESU-Year3 add-on for 2008R2, 2008"};
 	return names[year >= 1 && year <= 3 ? year : 0];
 }
 
@@ -64,7 +66,7 @@ struct wtable {
 };
 
 static void put(struct wrow *w, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void put(struct wrow *w, const char *name, const char *fmt, ...)
 {
 	va_list ap;
@@ -92,9 +94,10 @@ static void class_qfe(const struct identity *id, struct wtable *t)
 	for (int i = 0; i < id->nkbs && t->nrows < WMIC_MAX_ROWS; i++) {
 		struct wrow *w = &t->rows[t->nrows++];
 		const char *kb = id->kbs[i];
-		unsigned long long ft =
-			((unsigned long long)id->install_date + (unsigned long long)(i + 1) * 1728000ull) *
-				10000000ull + 116444736000000000ull;
+		unsigned long long ft = ((unsigned long long)id->install_date +
+					 (unsigned long long)(i + 1) * 1728000ull) *
+					    10000000ull +
+					116444736000000000ull;
 		int plain = !strncasecmp(kb, "KB", 2);
 		put(w, "Caption", "%s%s", plain ? "http://support.microsoft.com/?kbid=" : "",
 		    plain ? kb + 2 : "");
@@ -129,10 +132,11 @@ static int sku_of(const char *edition)
 	static const struct {
 		const char *ed;
 		int sku;
-	} skus[] = {{"ServerStandard", 7},       {"ServerDatacenter", 8},     {"ServerEnterprise", 10},
-		    {"ServerDatacenterCore", 12}, {"ServerStandardCore", 13}, {"ServerEnterpriseCore", 14},
-		    {"ServerWeb", 17},            {"ServerStandardV", 36},    {"ServerDatacenterV", 37},
-		    {"ServerEnterpriseV", 38}};
+	} skus[] = {{"ServerStandard", 7},	{"ServerDatacenter", 8},
+		    {"ServerEnterprise", 10},	{"ServerDatacenterCore", 12},
+		    {"ServerStandardCore", 13}, {"ServerEnterpriseCore", 14},
+		    {"ServerWeb", 17},		{"ServerStandardV", 36},
+		    {"ServerDatacenterV", 37},	{"ServerEnterpriseV", 38}};
 	for (size_t i = 0; i < sizeof(skus) / sizeof(skus[0]); i++)
 		if (!strcmp(edition, skus[i].ed))
 			return skus[i].sku;
@@ -238,7 +242,8 @@ static void render(const struct wtable *t, const char **props, int np, int list,
 			sb_puts(&r->out, "\r\r\n\r\r\n");
 			for (int c = 0; c < np; c++) {
 				int k = find_prop(&t->rows[i], props[c]);
-				sb_printf(&r->out, "%s=%s\r\r\n", t->rows[i].name[k], t->rows[i].val[k]);
+				sb_printf(&r->out, "%s=%s\r\r\n", t->rows[i].name[k],
+					  t->rows[i].val[k]);
 			}
 		}
 		sb_puts(&r->out, "\r\r\n\r\r\n\r\r\n");
@@ -298,7 +303,8 @@ void run_wmic(const struct identity *id, char *const *args, int nargs, struct wi
 	}
 	if (i < nargs && !strcasecmp(args[i], "where")) {
 		have_where = 1;
-		for (i++; i < nargs && strcasecmp(args[i], "get") && strcasecmp(args[i], "list"); i++) {
+		for (i++; i < nargs && strcasecmp(args[i], "get") && strcasecmp(args[i], "list");
+		     i++) {
 			if (clause[0])
 				strncat(clause, " ", sizeof(clause) - strlen(clause) - 1);
 			strncat(clause, args[i], sizeof(clause) - strlen(clause) - 1);

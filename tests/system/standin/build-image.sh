@@ -11,7 +11,7 @@
 # network access. Prints "KEY=... KERNEL=... INITRD=... CACHED=0|1 BUILD_SECONDS=..." on stdout.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CACHE= AGENT= IDS=$HERE/../identities
+CACHE='' AGENT='' IDS=$HERE/../identities
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cache) CACHE=$2; shift 2 ;;
@@ -28,7 +28,7 @@ say() { echo "build-image: $*" >&2; }
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # kernel package and version, from apt's lists; offline: the newest cached .deb
-KPKG= KVERS=
+KPKG='' KVERS=''
 if KPKG=$(apt-cache depends "$KMETA" 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}') && [ -n "$KPKG" ]; then
 	KVERS=$(apt-cache show --no-all-versions "$KPKG" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
 fi
