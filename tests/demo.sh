@@ -19,12 +19,19 @@ ninja -C "$BUILD" >/dev/null
 PATH=$BUILD/cli:$BUILD/daemon:$PATH
 
 MODE=${HF_DEMO:-auto}
+qemu_ok() { # what the QEMU demo needs; the reason on stdout when something is missing
+	[ "$(id -u)" -eq 0 ] || { echo "it needs root (qemu:///system)"; return 1; }
+	for p in qemu-system-x86_64 virsh libvirtd virtlogd qemu-img mkfs.ext4 busybox dpkg-deb; do
+		command -v "$p" >/dev/null || { echo "'$p' is missing"; return 1; }
+	done
+	[ -x "$BUILD/tests/system/winqga-static" ] || { echo "the stand-in agent was not built"; return 1; }
+}
 if [ "$MODE" = auto ]; then
-	if [ -f tests/system/lib.sh ] && [ "$(id -u)" -eq 0 ] && [ -e /usr/bin/qemu-system-x86_64 ]; then
+	if why=$(qemu_ok); then
 		MODE=qemu
 	else
 		MODE=testdrv
-		echo "demo: using libvirt's test driver (real QEMU needs root, qemu-system-x86 and the test bed)"
+		echo "demo: real QEMU is not possible here ($why); using libvirt's test driver"
 	fi
 fi
 
@@ -32,19 +39,30 @@ RUN=$BUILD/demo-run
 mkdir -p "$RUN"
 export HOLDFAST_SOCKET=$RUN/holdfastd.sock
 DPID=
-stop() {
-	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
-	[ "$MODE" = qemu ] && declare -F tb_cleanup >/dev/null && tb_cleanup || true
-}
-trap stop EXIT
+stop_daemon() { [ -z "$DPID" ] || { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=; }; }
+trap stop_daemon EXIT
 
 if [ "$MODE" = qemu ]; then
 	say "demo on real QEMU (TCG): three stand-in Windows Server 2008 guests"
-	# shellcheck source=/dev/null
+	export TB_BUILD_ROOT=$BUILD TB_AGENT_BIN=$BUILD/tests/system/winqga-static
+	export TB_CACHE=$BUILD/standin-cache TB_PREFIX=hfdemo-
+	# shellcheck source=system/lib.sh
 	. tests/system/lib.sh
-	tb_demo_fleet "$RUN" # defines and starts the stand-ins, writes $RUN/demo-qemu.conf
+	tb_init # its cleanup (EXIT) removes the guests and stops what it started
+	tb_on_cleanup stop_daemon
+	tb_libvirt_up
+	tb_image
+	# 6002 never patched past March 2019; 6003 patched to January 2020 without an ESU licence;
+	# 6003 with ESU year 3 and its May 2022 rollup
+	tb_guest_define dc01 w2k8-6002-unpatched
+	tb_guest_define sql01 w2k8-6003-noesu
+	tb_guest_define app01 w2k8-6003-esu3
+	for g in dc01 sql01 app01; do tb_guest_start $g; done
+	for g in dc01 sql01 app01; do tb_wait_agent $g 120; done
 	CONF=$RUN/demo-qemu.conf
-	GUEST=$(tb_demo_first_guest)
+	printf '[daemon]\nsocket = %s\nstate-dir = %s/state\n[host lab]\nuri = qemu:///system\nguests = hfdemo-*\n' \
+		"$HOLDFAST_SOCKET" "$RUN" >"$CONF"
+	GUEST=$(tb_dom sql01)
 else
 	say "demo on libvirt's test driver (configs/demo-fleet.xml)"
 	CONF=$BUILD/configs/demo.conf
@@ -73,6 +91,11 @@ FOREIGN=$(holdfast --json snapshot list "$GUEST" | jq -r '[.snapshots[] | select
 if [ -n "$FOREIGN" ]; then
 	say "a snapshot holdfast did not make is protected"
 	run holdfast snapshot delete "$GUEST" "$FOREIGN" || echo "(refused, exit $?: as it should be)"
+fi
+if [ "$MODE" = qemu ]; then
+	say "Windows build and ESU status inside the guests"
+	run holdfast check
+	run holdfast --csv check
 fi
 say "jobs"
 run holdfast jobs list
