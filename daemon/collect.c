@@ -439,6 +439,54 @@ static void collect_osinfo(Col *c)
 	cJSON_Delete(ret);
 }
 
+/* ---- Hyper-V KVP (no agent) ---- */
+
+/* Sources that only a guest agent can give. */
+static const BcSource agent_sources[] = {BC_SRC_AGENT_OSINFO, BC_SRC_REGISTRY, BC_SRC_FILE_VERSION,
+					 BC_SRC_UPDATE_LIST, BC_SRC_LICENCE_QUERY};
+
+/* The hypervisor's own view of the guest OS (Hyper-V GuestIntrinsicExchangeItems): OSName,
+ * OSVersion "6.0.6003", CSDVersion, ProductType, ProcessorArchitecture... each through
+ * bcparse_kvp. It has no revision, no update list and no licence state: the verdict says so
+ * through the agent sources being unavailable. Returns 1 when the backend has KVP, 0 when it
+ * has none (libvirt), -1 when the guest or host is gone (err set). */
+static int collect_kvp(Col *c, HfError *err)
+{
+	g_autoptr(GHashTable) items = NULL;
+	GHashTableIter it;
+	gpointer k, v;
+	HfError e = {0};
+
+	if (!c->conn->drv->guest_kvp)
+		return 0;
+	if (drv_guest_kvp(c->conn, c->guest, 0, &items, &e) < 0) {
+		if (!strcmp(e.code, HF_ERR_NOT_FOUND) || !strcmp(e.code, HF_ERR_HOST_UNREACHABLE))
+			return error_set(err, e.code, "%s", e.message);
+		unavailable(c, BC_SRC_HYPERV_KVP, e.message);
+		return 1;
+	}
+	if (g_hash_table_size(items) == 0) {
+		unavailable(c, BC_SRC_HYPERV_KVP,
+			    "the guest reports no KVP items (off, or its integration services are "
+			    "not running)");
+		return 1;
+	}
+	BcItem *item = buildcheck_evidence_item(c->ev, BC_SRC_HYPERV_KVP, now_s());
+	g_hash_table_iter_init(&it, items);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		if (bcparse_kvp(k, v, item, &e) < 0) {
+			unavailable(c, BC_SRC_HYPERV_KVP, e.message);
+			return 1;
+		}
+	}
+	const char *os = g_hash_table_lookup(items, "OSName");
+	if (os) {
+		c->ci->os_name = g_strndup(os, 128);
+		c->ci->windows = strstr(os, "Windows") != NULL;
+	}
+	return 1;
+}
+
 int collect_guest(DrvConn *conn, const char *guest, int timeout_s, BcEvidence *ev, CollectInfo *ci,
 		  HfError *err)
 {
@@ -448,7 +496,21 @@ int collect_guest(DrvConn *conn, const char *guest, int timeout_s, BcEvidence *e
 	gint64 t0 = g_get_monotonic_time();
 	cJSON *info = NULL;
 	HfError e = {0};
+	int kvp = collect_kvp(&c, err);
 
+	if (kvp < 0)
+		return -1;
+	if (!conn->drv->agent_command) { /* no agent channel (Hyper-V): KVP is all there is */
+		g_autofree char *why = g_strdup_printf(
+			"the %s backend has no guest agent channel; %s", conn->drv->name,
+			kvp ? "Hyper-V KVP gives OSVersion, CSDVersion and ProductType but no revision, "
+			      "update list or licence state"
+			    : "nothing can be collected");
+		for (size_t i = 0; i < G_N_ELEMENTS(agent_sources); i++)
+			unavailable(&c, agent_sources[i], why);
+		ci->elapsed_us = g_get_monotonic_time() - t0;
+		return kvp ? 0 : error_set(err, HF_ERR_UNSUPPORTED, "%s", why);
+	}
 	if (agent_call(&c, command("guest-info"), c.timeout_s, &info, &e) < 0) {
 		if (c.fatal.code[0]) {
 			ci->elapsed_us = g_get_monotonic_time() - t0;

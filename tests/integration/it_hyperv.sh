@@ -122,6 +122,20 @@ jcheck "saved guest: state saved" '.guests[] | select(.address == "hv/app01") | 
 jcheck "default listing shows the 2008 guests only" \
 	'[.guests[] | select(.host == "hv") | .name] | sort == ["legacy01","prod01","web01"]' hfx --json guests
 jcheck "guest show (live)" '.guest.name == "web01" and .snapshots == 2' hfx --json guest show hv/web01
+# --- build check on Hyper-V guests: KVP gives the build but no revision, and says so
+jcheck "check hv/web01: 6003 from KVP" \
+	'.checks[0].guest == "hv/web01" and .checks[0].verdict.product == "server2008-sp2-6003"' \
+	hfx --json check hv/web01 --refresh
+jcheck "... revision unknown, and why (KVP has none)" \
+	'.checks[0].verdict.facts.revision.value == null and (.checks[0].verdict.facts.revision.unknown | test("hyperv-kvp")) and (.checks[0].verdict.facts.revision.unknown | test("no revision"))' \
+	hfx --json check hv/web01
+jcheck "check hv/legacy01: 2008 RTM 6001 is critical" \
+	'.checks[0].verdict.product == "server2008-rtm-6001" and .checks[0].verdict.status == "critical"' \
+	hfx --json check hv/legacy01 --refresh
+jcheck "check hv/nokvp01: unknown, with the KVP reason" \
+	'.checks[0].verdict.product == "unknown" and (.checks[0].verdict.reasons | join(" ") | test("reports no KVP items"))' \
+	hfx --json check hv/nokvp01 --refresh
+expect_exit "check exits 1 when a Hyper-V guest fails the policy" 1 hfx check hv/web01 --require-build 7601
 jcheck "pinned public key (no CA) connects" '.state == "connected" and .guests == 1' host_json hvpin
 jcheck "plain HTTP host connects when allow-unencrypted=true" '.state == "connected"' host_json plain
 check "... with a warning in the log" grep -q "allow-unencrypted=true: WS-Man over plain HTTP" "$DLOG"
