@@ -13,8 +13,10 @@ TOTAL_P=0 TOTAL_F=0 TOTAL_S=0
 FAILED_SUITES=()
 
 count() { # name builddir: add the results of the last meson test run in builddir
-	local log=$2/meson-logs/testlog.json p f s
-	[ -f "$log" ] || { TOTAL_F=$((TOTAL_F + 1)); FAILED_SUITES+=("$1 (no test log)"); return; }
+	local log p f s
+	# meson writes testlog-WRAPPER.json when --wrapper is given: take the newest log
+	log=$(ls -t "$2"/meson-logs/testlog*.json 2>/dev/null | head -n 1)
+	[ -n "$log" ] && [ -f "$log" ] || { TOTAL_F=$((TOTAL_F + 1)); FAILED_SUITES+=("$1 (no test log)"); return; }
 	p=$(jq -s '[.[] | select(.result == "OK" or .result == "EXPECTEDFAIL")] | length' "$log")
 	s=$(jq -s '[.[] | select(.result == "SKIP")] | length' "$log")
 	f=$(jq -s '[.[] | select(.result != "OK" and .result != "EXPECTEDFAIL" and .result != "SKIP")] | length' "$log")
@@ -36,6 +38,7 @@ build() { # dir meson-args...
 suite() { # name builddir meson-test-args...
 	local name=$1 dir=$2; shift 2
 	echo "== running $name"
+	rm -f "$dir"/meson-logs/testlog*.json
 	meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tail -n 40
 	count "$name" "$dir"
 }
