@@ -425,6 +425,96 @@ static void r_classify(const cJSON *r, GString *o, GString *w)
 	render_classify(r, o);
 }
 
+/* ---- policies and schedules ---- */
+
+static char *names_of(const cJSON *a, bool with_reason)
+{
+	GString *s = g_string_new(NULL);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, a)
+	{
+		const char *n = cJSON_IsString(e) ? e->valuestring : str(e, "name");
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "", n ? n : "?");
+		if (with_reason && str(e, "reason"))
+			g_string_append_printf(s, " (%s)", str(e, "reason"));
+	}
+	if (!s->len)
+		g_string_append(s, "-");
+	return g_string_free(s, FALSE);
+}
+
+static void r_simulate(const cJSON *r, GString *o, GString *w)
+{
+	static const char *const hdr[] = {"DATE", "TAKEN", "KEPT", "PRUNED (WHY)", NULL};
+	g_autoptr(OutputTable) t = output_table_new(hdr);
+	const cJSON *d;
+	g_string_append_printf(o, "policy %s: %s; %s; from %s (nothing is touched)\n",
+			       strd(r, "policy", "?"), strd(r, "schedule", "?"),
+			       strd(r, "rules", "?"), strd(r, "start", "?"));
+	output_table_align_right(t, 2);
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(r, "days"))
+	{
+		char *c[] = {
+		    output_field(d, "date"),
+		    names_of(cJSON_GetObjectItemCaseSensitive(d, "created"), false),
+		    g_strdup_printf("%d", cJSON_GetArraySize(
+					      cJSON_GetObjectItemCaseSensitive(d, "existing"))),
+		    names_of(cJSON_GetObjectItemCaseSensitive(d, "pruned"), true),
+		};
+		output_table_add_owned(t, c);
+	}
+	output_table_render(t, 0, o);
+	const cJSON *days = cJSON_GetObjectItemCaseSensitive(r, "days");
+	const cJSON *last = cJSON_GetArrayItem(days, cJSON_GetArraySize(days) - 1);
+	g_autofree char *kept = names_of(cJSON_GetObjectItemCaseSensitive(last, "existing"), false);
+	g_string_append_printf(o, "kept at the end: %s\n", kept);
+}
+
+static void r_policies(const cJSON *r, GString *o, GString *w)
+{
+	static const char *const hdr[] = {"NAME",  "SCHEDULE", "TZ",	   "GUESTS", "RULES",
+					  "NEXT",  "LAST SLOT", "HELD", NULL};
+	g_autoptr(OutputTable) t = output_table_new(hdr);
+	const cJSON *p;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r, "policies"))
+	{
+		int held = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "held"));
+		char *c[] = {
+		    output_field(p, "name"),	 output_field(p, "normalized"),
+		    output_field(p, "timezone"), output_field(p, "guests"),
+		    output_field(p, "rules"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "running"))
+			? g_strdup("running now")
+			: output_field(p, "next"),
+		    output_field(p, "last_slot"),
+		    held ? g_strdup_printf("%d guest(s): policy apply", held) : g_strdup("-"),
+		};
+		output_table_add_owned(t, c);
+	}
+	if (output_table_rows(t))
+		output_table_render(t, 0, o);
+	else
+		g_string_append(o, "no policies ([policy NAME] sections in holdfastd.conf)\n");
+}
+
+static void r_schedule(const cJSON *r, GString *o, GString *w)
+{
+	static const char *const hdr[] = {"POLICY", "GUEST", "SLOT", "STARTS", "STATE", NULL};
+	g_autoptr(OutputTable) t = output_table_new(hdr);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "schedule"))
+	{
+		char *c[] = {output_field(e, "policy"), output_field(e, "guest"),
+			     output_field(e, "slot"), output_field(e, "next"),
+			     output_field(e, "state")};
+		output_table_add_owned(t, c);
+	}
+	if (output_table_rows(t))
+		output_table_render(t, 0, o);
+	else
+		g_string_append(o, "nothing scheduled\n");
+}
+
 static const struct {
 	const char *method;
 	void (*fn)(const cJSON *r, GString *out, GString *warn);
@@ -432,6 +522,7 @@ static const struct {
     {"daemon.version", r_version}, {"daemon.reload", r_reload},	   {"guests.list", render_guests},
     {"guest.show", r_guest},	   {"snapshot.list", r_snapshots}, {"jobs.list", r_jobs},
     {"jobs.get", r_job},	   {"jobs.cancel", r_cancel},	   {"check.classify", r_classify},
+    {"policy.simulate", r_simulate}, {"policy.list", r_policies},    {"schedule.list", r_schedule},
 };
 
 void render_result(const HfMethod *m, const cJSON *result, GString *out, GString *warn)

@@ -88,6 +88,19 @@ static const HfParam p_dr_copy[] = {
 	 "destination directory on the hypervisor host (default: the host's export-path)"},
 	END};
 
+#define P_POLICY                                                                                   \
+	{"name", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "NAME",               \
+	 "policy name ([policy NAME] in holdfastd.conf)"}
+static const HfParam p_policy[] = {P_POLICY, END};
+static const HfParam p_policy_sim[] = {
+	P_POLICY,
+	{"days", HF_PT_INT, 0, NULL, 1, 3660, "N", "days to simulate from now (default 30)"},
+	END};
+static const HfParam p_debug_clock[] = {
+	{"set", HF_PT_STRING, 0, NULL, 0, 0, "TIME", "set the test clock (2027-05-10T00:00:00Z)"},
+	{"advance", HF_PT_INT, 0, NULL, 0, 1LL << 40, "SECONDS", "move the test clock forward"},
+	END};
+
 const HfMethod methods_table[] = {
 	{"daemon.version", "version", HF_ROLE_READ, false,
 	 "show holdfast and library versions of the CLI and the daemon", p_none},
@@ -116,6 +129,26 @@ const HfMethod methods_table[] = {
 	 "Windows build, patches and ESU licence of guests (or --csv)", p_check_run},
 	{"check.classify", "classify", HF_ROLE_READ, false,
 	 "classify build-check evidence JSON given on stdin", p_check_classify},
+	{"policy.list", "policy list", HF_ROLE_READ, false,
+	 "list snapshot policies with their next run and held-back changes", p_none},
+	{"policy.show", "policy show", HF_ROLE_READ, false,
+	 "show a policy: settings, guests, the run in progress, the last run", p_policy},
+	{"policy.simulate", "policy simulate", HF_ROLE_READ, false,
+	 "day by day, what the policy would take and prune (dry run)",
+	 p_policy_sim},
+	{"policy.run", "policy run", HF_ROLE_ADMIN, true,
+	 "run a policy now on all its guests (snapshot, then prune)", p_policy},
+	{"policy.apply", "policy apply", HF_ROLE_ADMIN, false,
+	 "approve a held-back retention change and prune by it now", p_policy},
+	{"schedule.list", "schedule", HF_ROLE_READ, false,
+	 "next scheduled snapshot per policy and guest", p_none},
+	{"snapshot.pin", "snapshot pin", HF_ROLE_ADMIN, false,
+	 "pin a holdfast snapshot: retention never prunes it", p_snap_one},
+	{"snapshot.unpin", "snapshot unpin", HF_ROLE_ADMIN, false,
+	 "unpin a snapshot: retention rules apply to it again", p_snap_one},
+	{"debug.clock", "debug clock", HF_ROLE_ADMIN, false,
+	 "tests only: set or advance the test clock (HOLDFAST_TEST_CLOCK=1)",
+	 p_debug_clock},
 };
 const size_t methods_count = sizeof methods_table / sizeof methods_table[0];
 

@@ -7,6 +7,7 @@
 
 #include "drivers/driver.h"
 #include "log.h"
+#include "policy.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
@@ -15,6 +16,7 @@ typedef struct {
 	int line;
 	const char *section; /* "daemon" or "host NAME" */
 	GHashTable *seen;    /* "section\nkey" of keys already given */
+	Policy *policy;      /* the [policy NAME] being read, else NULL */
 	HfError *err;
 } Ctx;
 
@@ -213,6 +215,8 @@ void config_free(HfConfig *cfg)
 	g_free(cfg->admin_group);
 	g_free(cfg->readonly_group);
 	g_ptr_array_unref(cfg->hosts);
+	if (cfg->policies)
+		g_ptr_array_unref(cfg->policies);
 	g_free(cfg);
 }
 
@@ -226,6 +230,27 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+static int policy_section(Ctx *c, HfConfig *cfg, const char *name)
+{
+	if (!valid_name(name))
+		return fail(c, NULL, "[policy %s]: policy name must be 1-64 letters, digits, '-', '_' "
+				     "or '.'", name);
+	for (guint i = 0; i < cfg->policies->len; i++)
+		if (!strcmp(((Policy *)cfg->policies->pdata[i])->name, name))
+			return fail(c, NULL, "[policy %s] is defined twice", name);
+	c->policy = policy_new(name, c->line);
+	g_ptr_array_add(cfg->policies, c->policy);
+	return 0;
+}
+
+static int policy_key(Ctx *c, const char *key, const char *v)
+{
+	HfError e = {0};
+	if (policy_set(c->policy, key, v, c->line, &e) < 0)
+		return fail(c, key, "%s", e.message);
+	return 0;
+}
+
 static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char **sect)
 {
 	char *end = strchr(line, ']');
@@ -236,6 +261,7 @@ static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char 
 	*sect = g_strdup(g_strstrip(line + 1));
 	c->section = *sect;
 	*host = NULL;
+	c->policy = NULL;
 	if (!strcmp(*sect, "daemon"))
 		return 0;
 	if (g_str_has_prefix(*sect, "host ")) {
@@ -256,7 +282,10 @@ static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char 
 		*host = h;
 		return 0;
 	}
-	return fail(c, NULL, "unknown section [%s] (known: [daemon], [host NAME])", *sect);
+	if (g_str_has_prefix(*sect, "policy "))
+		return policy_section(c, cfg, g_strstrip(*sect + 7));
+	return fail(c, NULL, "unknown section [%s] (known: [daemon], [host NAME], [policy NAME])",
+		    *sect);
 }
 
 static int parse_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char **sect)
@@ -277,6 +306,8 @@ static int parse_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char **
 	if (g_hash_table_contains(c->seen, id))
 		return fail(c, key, "given twice in this section");
 	g_hash_table_add(c->seen, g_steal_pointer(&id));
+	if (c->policy)
+		return policy_key(c, key, val);
 	return *host ? host_key(c, *host, key, val) : daemon_key(c, cfg, key, val);
 }
 
@@ -319,6 +350,7 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 	cfg->check_max_patch_age = -1;
 	cfg->check_fail_on = -1;
 	cfg->hosts = g_ptr_array_new_with_free_func((GDestroyNotify)host_free);
+	cfg->policies = g_ptr_array_new_with_free_func((GDestroyNotify)policy_free);
 
 	if (!g_file_get_contents(path, &text, &len, &gerr))
 		return error_set(err, HF_ERR_CONFIG, "%s: cannot read the configuration: %s", path,
@@ -341,6 +373,9 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 		if (host_check_options(path, h, err) < 0)
 			return -1;
 	}
+	for (guint i = 0; i < cfg->policies->len; i++)
+		if (policy_finish(cfg->policies->pdata[i], path, err) < 0)
+			return -1;
 	*out = g_steal_pointer(&cfg);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* config.h - holdfastd.conf: parsed completely and validated before use.
  *
- * INI syntax (GKeyFile-compatible subset): [daemon] and one [host NAME] section per hypervisor;
+ * INI syntax (GKeyFile-compatible subset): [daemon], one [host NAME] section per hypervisor and
+ * [policy NAME] sections (policy.h);
  * `key = value`; comments start with # or ;. GKeyFile itself is not used because it cannot say
  * on which line a problem is, and every config error must name file, line and key. */
 #pragma once
@@ -48,6 +49,7 @@ typedef struct {
 	int check_max_patch_age; /* default policy: months; -1 = no limit */
 	int check_fail_on;	 /* default policy: a BcStatus that fails; -1 = none */
 	GPtrArray *hosts;      /* CfgHost* */
+	GPtrArray *policies;   /* Policy* (policy.h): [policy NAME] sections */
 } HfConfig;
 
 int config_load(const char *path, HfConfig **out, HfError *err);

@@ -5,6 +5,8 @@
 #include "daemon.h"
 #include "drcopy.h"
 #include "log.h"
+#include "nightly.h"
+#include "policyapi.h"
 #include "snapshot.h"
 
 static void reply_err(Call *call, HfError *err)
@@ -368,6 +370,15 @@ static const struct {
 	{"jobs.cancel", h_jobs_cancel},
 	{"check.run", h_check_run},
 	{"check.classify", h_check_classify},
+	{"policy.list", policyapi_list},
+	{"policy.show", policyapi_show},
+	{"policy.simulate", policyapi_simulate},
+	{"policy.run", policyapi_run},
+	{"policy.apply", policyapi_apply},
+	{"schedule.list", policyapi_schedule},
+	{"snapshot.pin", nightly_handle_pin},
+	{"snapshot.unpin", nightly_handle_unpin},
+	{"debug.clock", policyapi_clock},
 };
 
 HandlerFn handlers_find(const char *method)

@@ -265,10 +265,14 @@ static void journal_load(Jobs *jobs)
 static gboolean notify_main(gpointer data)
 {
 	Job *j = data;
+
+	/* Clear the flag under the lock BEFORE reading the state: a change made after this point
+	 * schedules a new notification, one made before is in the JSON read below. */
+	g_mutex_lock(&j->lock);
+	j->notify_pending = FALSE;
+	g_mutex_unlock(&j->lock);
 	bool final = job_is_final(j);
 	cJSON *json = job_to_json(j);
-
-	j->notify_pending = FALSE;
 	/* Copy: a callback may unwatch. */
 	g_autoptr(GArray) ws = g_array_copy(j->watchers);
 	for (guint i = 0; i < ws->len; i++) {

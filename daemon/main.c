@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
+#include "scheduler.h"
 #include "statefile.h"
 
 #define NO_GID ((gid_t)-1)
@@ -79,6 +81,7 @@ int daemon_reload(Daemon *d, HfError *err)
 	config_free(d->cfg);
 	d->cfg = cfg;
 	hosts_apply(d->hosts, cfg);
+	scheduler_reload(d);
 	hf_log("hf-main", LOG_LVL_INFO, "configuration reloaded from %s (%u hosts)", cfg->path,
 	       cfg->hosts->len);
 	return 0;
@@ -110,6 +113,7 @@ static gboolean on_term(gpointer data)
 	hf_log("hf-main", LOG_LVL_INFO, "stopping: no new connections, %u job(s) running",
 	       jobs_running(d->jobs));
 	server_stop_accepting(d->server);
+	scheduler_stop();
 	jobs_shutdown(d->jobs, d->cfg->shutdown_timeout, jobs_stopped, d);
 	return G_SOURCE_CONTINUE;
 }
@@ -157,6 +161,7 @@ static int run(Daemon *d, gboolean foreground)
 		return 1;
 	}
 	log_versions();
+	clock_init();
 	virSetErrorFunc(NULL, silent_virterror);
 	if (virEventRegisterDefaultImpl() < 0) {
 		hf_log("hf-main", LOG_LVL_ERROR, "cannot start libvirt's event loop");
@@ -178,6 +183,7 @@ static int run(Daemon *d, gboolean foreground)
 	}
 	hosts_apply(d->hosts, d->cfg);
 	checks_start(d);
+	scheduler_start(d);
 	g_unix_signal_add(SIGTERM, on_term, d);
 	g_unix_signal_add(SIGINT, on_term, d);
 	g_unix_signal_add(SIGHUP, on_hup, d);
@@ -253,6 +259,7 @@ int main(int argc, char **argv)
 	int rc = run(&d, foreground);
 	if (d.jobs && jobs_running(d.jobs) == 0) {
 		/* Only free what no worker thread still uses. */
+		scheduler_free();
 		hosts_free(d.hosts);
 		server_free(d.server);
 		jobs_free(d.jobs);

@@ -145,3 +145,65 @@ cJSON *ownstore_lookup(const OwnKey *k, const char *name, int64_t created)
 	g_mutex_unlock(&own_lock);
 	return out;
 }
+
+int ownstore_set_policy(const OwnKey *k, const char *name, const char *policy, int64_t slot,
+			int64_t taken, HfError *err)
+{
+	int ret;
+	g_mutex_lock(&own_lock);
+	cJSON *doc = load(k, err), *r;
+	if (!doc) {
+		g_mutex_unlock(&own_lock);
+		return -1;
+	}
+	if (!(r = find(doc, name, NULL))) {
+		cJSON_Delete(doc);
+		g_mutex_unlock(&own_lock);
+		return error_set(err, HF_ERR_NOT_FOUND, "no ownership record of snapshot '%s'", name);
+	}
+	cJSON_DeleteItemFromObject(r, "policy");
+	cJSON_AddStringToObject(r, "policy", policy);
+	cJSON_DeleteItemFromObject(r, "slot");
+	cJSON_AddNumberToObject(r, "slot", (double)slot);
+	cJSON_DeleteItemFromObject(r, "taken");
+	cJSON_AddNumberToObject(r, "taken", (double)taken);
+	ret = save(k, doc, err);
+	g_mutex_unlock(&own_lock);
+	return ret;
+}
+
+int ownstore_pin(const OwnKey *k, const char *name, int64_t created, bool pinned, HfError *err)
+{
+	int ret;
+	g_mutex_lock(&own_lock);
+	cJSON *doc = load(k, err), *r;
+	if (!doc) {
+		g_mutex_unlock(&own_lock);
+		return -1;
+	}
+	r = find(doc, name, NULL);
+	if (!r || cJSON_IsTrue(cJSON_GetObjectItem(r, "pending")) ||
+	    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(r, "created")) != created) {
+		cJSON_Delete(doc);
+		g_mutex_unlock(&own_lock);
+		return error_set(err, HF_ERR_NOT_FOUND,
+				 "snapshot '%s' was not made by holdfast: only holdfast's own "
+				 "snapshots can be pinned (foreign ones are never pruned anyway)",
+				 name);
+	}
+	cJSON_DeleteItemFromObject(r, "pinned");
+	cJSON_AddBoolToObject(r, "pinned", pinned);
+	ret = save(k, doc, err);
+	g_mutex_unlock(&own_lock);
+	return ret;
+}
+
+cJSON *ownstore_records(const OwnKey *k, HfError *err)
+{
+	g_mutex_lock(&own_lock);
+	cJSON *doc = load(k, err);
+	cJSON *out = doc ? cJSON_Duplicate(cJSON_GetObjectItem(doc, "snapshots"), 1) : NULL;
+	cJSON_Delete(doc);
+	g_mutex_unlock(&own_lock);
+	return out;
+}

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -26,3 +27,12 @@ int ownstore_commit(const OwnKey *k, const char *name, int64_t created, const ch
 int ownstore_drop(const OwnKey *k, const char *name, HfError *err);
 /* The record of the snapshot (name, created) when holdfast made it, else NULL. Caller frees. */
 cJSON *ownstore_lookup(const OwnKey *k, const char *name, int64_t created);
+
+/* Nightly snapshots (scheduler): the policy that made the snapshot, its slot (UTC) and the time
+ * it was taken by the daemon's clock (clock.h); kept through commit. Call after the intent. */
+int ownstore_set_policy(const OwnKey *k, const char *name, const char *policy, int64_t slot,
+			int64_t taken, HfError *err);
+/* Pin or unpin the record of (name, created); HF_ERR_NOT_FOUND when holdfast did not make it. */
+int ownstore_pin(const OwnKey *k, const char *name, int64_t created, bool pinned, HfError *err);
+/* A copy of every record of the guest (array; empty when none). Caller frees. */
+cJSON *ownstore_records(const OwnKey *k, HfError *err);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "ownstore.h"
 #include "timefmt.h"
@@ -113,6 +114,7 @@ cJSON *snapshot_to_json(const DrvSnapshot *s, const cJSON *own)
 	add_str(o, "consistency_reason", cJSON_GetStringValue(cJSON_GetObjectItem(own, "reason")));
 	add_str(o, "quiesce", cJSON_GetStringValue(cJSON_GetObjectItem(own, "quiesce")));
 	cJSON_AddBoolToObject(o, "pinned", cJSON_IsTrue(cJSON_GetObjectItem(own, "pinned")));
+	add_str(o, "policy", cJSON_GetStringValue(cJSON_GetObjectItem(own, "policy")));
 	return o;
 }
 
@@ -273,6 +275,18 @@ static int self_quiesced(DrvConn *c, const char *guest, DrvSnapshot *snap, const
 	return 0;
 }
 
+/* A nightly snapshot (scheduler): params "policy" and "slot" go into the ownership record. */
+static int policy_tag(const OwnKey *k, const cJSON *p, const char *name, HfError *err)
+{
+	const char *policy = cJSON_GetStringValue(cJSON_GetObjectItem(p, "policy"));
+	const cJSON *slot = cJSON_GetObjectItem(p, "slot");
+	if (!policy)
+		return 0;
+	return ownstore_set_policy(k, name, policy,
+				   cJSON_IsNumber(slot) ? (int64_t)slot->valuedouble : 0,
+				   clock_now(), err);
+}
+
 int snapshot_job_create(Job *job, HfError *err)
 {
 	SnapCtx *ctx = job_ctx(job);
@@ -310,7 +324,8 @@ int snapshot_job_create(Job *job, HfError *err)
 	OwnKey k = {ctx->state_dir, host_name(ctx->host), uuid};
 	if (job_cancelled(job))
 		rc = error_set(err, HF_ERR_CANCELLED, "cancelled before the snapshot was taken");
-	else if ((rc = ownstore_intent(&k, guest, name, job_id(job), err)) == 0) {
+	else if ((rc = ownstore_intent(&k, guest, name, job_id(job), err)) == 0 &&
+		 (rc = policy_tag(&k, p, name, err)) == 0) {
 		job_progress(job, 50, "creating snapshot %s", name);
 		DrvSnapshotSpec spec = {
 			.name = name,
