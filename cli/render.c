@@ -6,22 +6,6 @@
 #include "output.h"
 #include "timefmt.h"
 
-static const char *str(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static const char *strd(const cJSON *o, const char *key, const char *dflt)
-{
-	const char *s = str(o, key);
-	return s ? s : dflt;
-}
-
-static double num(const cJSON *o, const char *key, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
 
 /* The fields of `o` not named in `known`, printed generically. */
 static void rest(GString *out, const cJSON *o, const char *const *known, unsigned width)

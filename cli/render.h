@@ -8,6 +8,24 @@
 
 #include "methods.h"
 
+/* Field access for the renderers (render.c, rendercheck.c): NULL / dflt when absent. */
+static inline const char *str(const cJSON *o, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static inline const char *strd(const cJSON *o, const char *key, const char *dflt)
+{
+	const char *s = str(o, key);
+	return s ? s : dflt;
+}
+
+static inline double num(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
 void render_result(const HfMethod *m, const cJSON *result, GString *out, GString *warn);
 
 void render_version(const cJSON *r, GString *out);

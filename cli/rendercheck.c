@@ -5,22 +5,6 @@
 #include "output.h"
 #include "render.h"
 
-static const char *str(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static const char *strd(const cJSON *o, const char *key, const char *dflt)
-{
-	const char *s = str(o, key);
-	return s ? s : dflt;
-}
-
-static double num(const cJSON *o, const char *key, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
 
 static const cJSON *fact(const cJSON *verdict, const char *name)
 {

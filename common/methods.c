@@ -46,38 +46,30 @@ static const HfParam p_jobs_list[] = {
 	END};
 static const HfParam p_job[] = {P_JOB, END};
 /* check.run and check.classify share the policy options (BcPolicy, buildcheck.h) */
+#define P_CHECK_POLICY \
+	{"require_build", HF_PT_INT, 0, NULL, 0, 65535, "BUILD", \
+	 "policy: require this build (e.g. 6003); 0 = no requirement (default: " \
+	 "check-require-build)"}, \
+	{"min_esu_year", HF_PT_INT, 0, NULL, 0, 3, "YEAR", \
+	 "policy: require an active ESU licence of this year or later (1-3; default: " \
+	 "check-min-esu-year)"}, \
+	{"max_patch_age", HF_PT_INT, 0, NULL, -1, 1200, "MONTHS", \
+	 "policy: at most this many months behind the newest update; -1 = no limit (default: " \
+	 "check-max-patch-age)"}, \
+	{"fail_on", HF_PT_ENUM, 0, "none|attention|critical", 0, 0, "STATUS", \
+	 "policy: fail on this verdict or worse (default: check-fail-on)"},
 static const HfParam p_check_run[] = {
 	{"guests", HF_PT_STRINGS, HF_P_POSITIONAL, NULL, 0, 0, "GUEST",
 	 "guests to check, as NAME or HOST/NAME (default: every guest of every host)"},
 	{"refresh", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
 	 "collect fresh evidence from the guests instead of using the cache"},
-	{"require_build", HF_PT_INT, 0, NULL, 0, 65535, "BUILD",
-	 "policy: require this build (e.g. 6003); 0 = no requirement (default: "
-	 "check-require-build)"},
-	{"min_esu_year", HF_PT_INT, 0, NULL, 0, 3, "YEAR",
-	 "policy: require an active ESU licence of this year or later (1-3; default: "
-	 "check-min-esu-year)"},
-	{"max_patch_age", HF_PT_INT, 0, NULL, -1, 1200, "MONTHS",
-	 "policy: at most this many months behind the newest update; -1 = no limit (default: "
-	 "check-max-patch-age)"},
-	{"fail_on", HF_PT_ENUM, 0, "none|attention|critical", 0, 0, "STATUS",
-	 "policy: fail on this verdict or worse (default: check-fail-on)"},
+	P_CHECK_POLICY
 	END};
 static const HfParam p_check_classify[] = {
 	{"evidence", HF_PT_OBJECT, 0, NULL, 0, 0, "JSON",
 	 "the evidence (the \"evidence\" of `holdfast --json check`); the CLI reads it from "
 	 "stdin when not given"},
-	{"require_build", HF_PT_INT, 0, NULL, 0, 65535, "BUILD",
-	 "policy: require this build (e.g. 6003); 0 = no requirement (default: "
-	 "check-require-build)"},
-	{"min_esu_year", HF_PT_INT, 0, NULL, 0, 3, "YEAR",
-	 "policy: require an active ESU licence of this year or later (1-3; default: "
-	 "check-min-esu-year)"},
-	{"max_patch_age", HF_PT_INT, 0, NULL, -1, 1200, "MONTHS",
-	 "policy: at most this many months behind the newest update; -1 = no limit (default: "
-	 "check-max-patch-age)"},
-	{"fail_on", HF_PT_ENUM, 0, "none|attention|critical", 0, 0, "STATUS",
-	 "policy: fail on this verdict or worse (default: check-fail-on)"},
+	P_CHECK_POLICY
 	END};
 
 static const HfParam p_dr_copy[] = {
