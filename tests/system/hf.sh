@@ -1,18 +1,19 @@
-# hf.sh - holdfastd + holdfast on the system test bed (sourced after lib.sh, after tb_init).
+# hf.sh - holdfastd + holdfast on the system test bed (sourced after lib.sh; hf_up after tb_init).
 # hf_up starts the built holdfastd on qemu:///system managing only this run's guests
 # ($TB_PREFIX*); tb_cleanup's EXIT trap stops it through hf_down.
 HF_BUILD=${HF_BUILD:-$TB_BUILD_ROOT}
 : "${HF_SRC:?HF_SRC must point at the source tree}"
-HF_SOCK=$TB_DIR/holdfastd.sock
-HF_LOG=$TB_DIR/holdfastd.log
-HF_PID=
-ASSERT_TMP=$TB_DIR
+HF_SOCK= HF_LOG= HF_PID=
 # shellcheck source=../assert.sh
 . "$HF_SRC/tests/assert.sh"
 
 hf() { "$HF_BUILD/cli/holdfast" --socket "$HF_SOCK" "$@"; }
 
-hf_up() { # extra [daemon] lines on stdin (optional)
+hf_up() { # extra [daemon] lines on stdin (optional); call after tb_init
+	[ -n "$TB_DIR" ] || { tb_log "hf_up before tb_init"; return 1; }
+	HF_SOCK=$TB_DIR/holdfastd.sock
+	HF_LOG=$TB_DIR/holdfastd.log
+	ASSERT_TMP=$TB_DIR
 	{
 		printf '[daemon]\nsocket = %s\nstate-dir = %s/hfstate\nlog-level = debug\n' "$HF_SOCK" "$TB_DIR"
 		printf 'shutdown-timeout = 20\n'
