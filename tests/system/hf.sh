@@ -20,8 +20,8 @@ hf_up() { # extra [daemon] lines on stdin (optional); call after tb_init
 		[ -t 0 ] || cat
 		printf '[host lab]\nuri = %s\nguests = %s*\n' "$TB_URI" "$TB_PREFIX"
 	} >"$TB_DIR/holdfastd.conf"
-	# stop holdfastd before the test bed tears down libvirt (keeps tb_cleanup's exit status)
-	trap '_rc=$?; hf_down || true; (exit $_rc); tb_cleanup' EXIT
+	# stop holdfastd first when the test bed cleans up (also when the test fails)
+	tb_on_cleanup 'hf_down || true'
 	"$HF_BUILD/daemon/holdfastd" --foreground --config "$TB_DIR/holdfastd.conf" >>"$HF_LOG" 2>&1 &
 	HF_PID=$!
 	local i
