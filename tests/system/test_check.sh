@@ -51,7 +51,7 @@ guests = $TB_PREFIX*
 CONF
 "$HOLDFASTD" --foreground --config "$HFDIR/holdfastd.conf" >"$HFDIR/daemon.log" 2>&1 &
 HFPID=$!
-trap 'rc=$?; kill $HFPID 2>/dev/null || true; wait $HFPID 2>/dev/null || true; (exit $rc) || true; tb_cleanup' EXIT
+tb_on_cleanup 'kill $HFPID 2>/dev/null; wait $HFPID 2>/dev/null || true'
 hf() { "$HOLDFAST" --socket "$HFDIR/holdfastd.sock" "$@"; }
 for _ in $(seq 1 200); do
 	hf --json guests --all 2>/dev/null | jq -e '.hosts[0].state == "connected" and (.guests | length) == 7' >/dev/null && break
