@@ -5,8 +5,8 @@ set -euo pipefail
 BUILD_PKGS="meson ninja-build pkg-config gcc libc6-dev libvirt-dev libglib2.0-dev libcjson-dev
  libxml2-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libnbd-dev"
 RUN_PKGS="libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86
- qemu-utils qemu-guest-agent busybox-static e2fsprogs jq openssl curl"
-TEST_PKGS="valgrind clang libclang-rt-14-dev"
+ qemu-utils qemu-guest-agent busybox-static e2fsprogs jq openssl curl procps"
+TEST_PKGS="valgrind clang libclang-rt-14-dev python3"
 case "${1:-all}" in
 build) WANT="$BUILD_PKGS" ;;
 run) WANT="$BUILD_PKGS $RUN_PKGS" ;;
