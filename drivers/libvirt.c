@@ -5,6 +5,7 @@
  * every operation can run on any worker thread. Events are dispatched by the default GLib main
  * context (the daemon calls virEventRegisterDefaultImpl() before the first open). */
 #include "libvirt_priv.h"
+#include "log.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -408,9 +409,12 @@ static int lv_guest_list(DrvConn *dc, unsigned flags, GPtrArray **out, HfError *
 		HfError e = {0};
 		if (rc == 0 && guest_build(c, doms[i], &g, &e) == 0)
 			g_ptr_array_add(list, g);
-		else if (rc == 0 &&
-			 strcmp(e.code, HF_ERR_NOT_FOUND)) /* gone since the list: skip */
+		else if (rc == 0 && !strcmp(e.code, HF_ERR_HOST_UNREACHABLE))
 			rc = error_set(err, e.code, "%s", e.message);
+		else if (rc == 0 && strcmp(e.code, HF_ERR_NOT_FOUND))
+			/* one unreadable guest must not hide the others (gone since the list: skip) */
+			hf_log("hf-libvirt", LOG_LVL_WARNING, "%s: guest skipped: %s", c->base.uri,
+			       e.message);
 		virDomainFree(doms[i]);
 	}
 	free(doms);
@@ -523,4 +527,7 @@ const DrvDriver drv_libvirt = {
     .fs_freeze = lv_fs_freeze,
     .fs_thaw = lv_fs_thaw,
     .agent_command = lv_agent_command,
+    .backup_push = lv_backup_push,
+    .checkpoint_list = lv_checkpoint_list,
+    .checkpoint_delete = lv_checkpoint_delete,
 };
