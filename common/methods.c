@@ -75,9 +75,26 @@ static const HfParam p_check_classify[] = {
 static const HfParam p_dr_copy[] = {
 	P_GUEST,
 	{"full", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
-	 "a full copy (required: the only kind so far; Hyper-V guests)"},
+	 "a full copy (libvirt: default incremental when possible; Hyper-V: required)"},
 	{"dest", HF_PT_STRING, 0, NULL, 0, 0, "DIR",
-	 "destination directory on the hypervisor host (default: the host's export-path)"},
+	 "Hyper-V: destination directory on the host (default: the host's export-path)"},
+	{"store", HF_PT_STRING, 0, NULL, 0, 0, "NAME",
+	 "libvirt: the [drstore NAME] to copy into (default: the first one)"},
+	{"quiesce", HF_PT_ENUM, 0, "no|try", 0, 0, "MODE",
+	 "libvirt: fs-freeze through the guest agent around the start (default try)"},
+	END};
+#define P_DRSTORE                                                                                  \
+	{"store", HF_PT_STRING, 0, NULL, 0, 0, "NAME", "the [drstore NAME] (default: the first one)"}
+static const HfParam p_dr_list[] = {
+	{"guest", HF_PT_STRING, HF_P_POSITIONAL, NULL, 0, 0, "GUEST",
+	 "only this guest (NAME or HOST/NAME)"},
+	P_DRSTORE,
+	END};
+static const HfParam p_dr_verify[] = {
+	P_GUEST,
+	{"point", HF_PT_STRING, HF_P_POSITIONAL, NULL, 0, 0, "POINT",
+	 "this restore point and its chain (default: every point)"},
+	P_DRSTORE,
 	END};
 
 #define P_POLICY                                                                                   \
@@ -108,7 +125,11 @@ const HfMethod methods_table[] = {
 	{"snapshot.delete", "snapshot delete", HF_ROLE_ADMIN, true,
 	 "delete a snapshot holdfast made (--force for foreign ones)", p_snap_delete},
 	{"dr.copy", "dr copy", HF_ROLE_ADMIN, true,
-	 "full DR copy of a guest (Hyper-V: export of a recovery checkpoint)", p_dr_copy},
+	 "DR copy of a guest (libvirt: into a DR store; Hyper-V: export)", p_dr_copy},
+	{"dr.list", "dr list", HF_ROLE_READ, false,
+	 "restore points in the DR store", p_dr_list},
+	{"dr.verify", "dr verify", HF_ROLE_READ, true,
+	 "check restore points: checksums, qemu-img check of the chain", p_dr_verify},
 	{"jobs.list", "jobs list", HF_ROLE_READ, false, "list jobs", p_jobs_list},
 	{"jobs.get", "jobs show", HF_ROLE_READ, false, "show one job", p_job},
 	{"jobs.watch", "jobs watch", HF_ROLE_READ, false,

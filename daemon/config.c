@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "drivers/driver.h"
+#include "drstore.h"
 #include "log.h"
 #include "policy.h"
 
@@ -17,6 +18,7 @@ typedef struct {
 	const char *section; /* "daemon" or "host NAME" */
 	GHashTable *seen;    /* "section\nkey" of keys already given */
 	Policy *policy;      /* the [policy NAME] being read, else NULL */
+	DrStore *drstore;    /* the [drstore NAME] being read, else NULL */
 	HfError *err;
 } Ctx;
 
@@ -217,6 +219,8 @@ void config_free(HfConfig *cfg)
 	g_ptr_array_unref(cfg->hosts);
 	if (cfg->policies)
 		g_ptr_array_unref(cfg->policies);
+	if (cfg->drstores)
+		g_ptr_array_unref(cfg->drstores);
 	g_free(cfg);
 }
 
@@ -251,6 +255,19 @@ static int policy_key(Ctx *c, const char *key, const char *v)
 	return 0;
 }
 
+static int drstore_section(Ctx *c, HfConfig *cfg, const char *name)
+{
+	if (!valid_name(name))
+		return fail(c, NULL, "[drstore %s]: store name must be 1-64 letters, digits, '-', "
+				     "'_' or '.'", name);
+	for (guint i = 0; i < cfg->drstores->len; i++)
+		if (!strcmp(((DrStore *)cfg->drstores->pdata[i])->name, name))
+			return fail(c, NULL, "[drstore %s] is defined twice", name);
+	c->drstore = drstore_new(name, c->line);
+	g_ptr_array_add(cfg->drstores, c->drstore);
+	return 0;
+}
+
 static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char **sect)
 {
 	char *end = strchr(line, ']');
@@ -262,6 +279,7 @@ static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char 
 	c->section = *sect;
 	*host = NULL;
 	c->policy = NULL;
+	c->drstore = NULL;
 	if (!strcmp(*sect, "daemon"))
 		return 0;
 	if (g_str_has_prefix(*sect, "host ")) {
@@ -284,8 +302,10 @@ static int section_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char 
 	}
 	if (g_str_has_prefix(*sect, "policy "))
 		return policy_section(c, cfg, g_strstrip(*sect + 7));
-	return fail(c, NULL, "unknown section [%s] (known: [daemon], [host NAME], [policy NAME])",
-		    *sect);
+	if (g_str_has_prefix(*sect, "drstore "))
+		return drstore_section(c, cfg, g_strstrip(*sect + 8));
+	return fail(c, NULL, "unknown section [%s] (known: [daemon], [host NAME], [policy NAME], "
+			     "[drstore NAME])", *sect);
 }
 
 static int parse_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char **sect)
@@ -308,6 +328,10 @@ static int parse_line(Ctx *c, HfConfig *cfg, char *line, CfgHost **host, char **
 	g_hash_table_add(c->seen, g_steal_pointer(&id));
 	if (c->policy)
 		return policy_key(c, key, val);
+	if (c->drstore) {
+		HfError e = {0};
+		return drstore_set(c->drstore, key, val, &e) < 0 ? fail(c, key, "%s", e.message) : 0;
+	}
 	return *host ? host_key(c, *host, key, val) : daemon_key(c, cfg, key, val);
 }
 
@@ -351,6 +375,7 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 	cfg->check_fail_on = -1;
 	cfg->hosts = g_ptr_array_new_with_free_func((GDestroyNotify)host_free);
 	cfg->policies = g_ptr_array_new_with_free_func((GDestroyNotify)policy_free);
+	cfg->drstores = g_ptr_array_new_with_free_func((GDestroyNotify)drstore_free);
 
 	if (!g_file_get_contents(path, &text, &len, &gerr))
 		return error_set(err, HF_ERR_CONFIG, "%s: cannot read the configuration: %s", path,
@@ -375,6 +400,9 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 	}
 	for (guint i = 0; i < cfg->policies->len; i++)
 		if (policy_finish(cfg->policies->pdata[i], path, err) < 0)
+			return -1;
+	for (guint i = 0; i < cfg->drstores->len; i++)
+		if (drstore_finish(cfg->drstores->pdata[i], path, err) < 0)
 			return -1;
 	*out = g_steal_pointer(&cfg);
 	return 0;

@@ -1,7 +1,7 @@
 /* config.h - holdfastd.conf: parsed completely and validated before use.
  *
  * INI syntax (GKeyFile-compatible subset): [daemon], one [host NAME] section per hypervisor and
- * [policy NAME] sections (policy.h);
+ * [policy NAME] sections (policy.h), [drstore NAME] sections (drstore.h);
  * `key = value`; comments start with # or ;. GKeyFile itself is not used because it cannot say
  * on which line a problem is, and every config error must name file, line and key. */
 #pragma once
@@ -50,6 +50,7 @@ typedef struct {
 	int check_fail_on;	 /* default policy: a BcStatus that fails; -1 = none */
 	GPtrArray *hosts;      /* CfgHost* */
 	GPtrArray *policies;   /* Policy* (policy.h): [policy NAME] sections */
+	GPtrArray *drstores;   /* DrStore* (drstore.h): [drstore NAME] sections */
 } HfConfig;
 
 int config_load(const char *path, HfConfig **out, HfError *err);

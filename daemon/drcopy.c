@@ -1,14 +1,16 @@
 /* drcopy.c - dr.copy: a full DR copy of one guest as a job with progress.
  *
  * Hyper-V guests: the driver's export_full (a recovery checkpoint, ExportSystemDefinition of it
- * to a path on the Hyper-V host, then the checkpoint is deleted). libvirt guests: not yet
- * (answered at once with HF_ERR_UNSUPPORTED). Only full copies exist so far: --full is required,
- * so that a later incremental default cannot change what an existing script does. */
+ * to a path on the Hyper-V host, then the checkpoint is deleted); only full copies: --full is
+ * required, so that a later incremental default cannot change what an existing script does.
+ * libvirt guests (drivers with backup_push): full or incremental copies into a DR store,
+ * drapi.c. */
 #include "drcopy.h"
 
 #include <string.h>
 
 #include "daemon.h"
+#include "drapi.h"
 #include "log.h"
 
 typedef struct {
@@ -93,6 +95,11 @@ void drcopy_handle(Call *call)
 		return;
 	}
 	const DrvDriver *drv = drv_for_uri(host_uri(h));
+	/* libvirt: full/incremental into a DR store; libvirt's test driver has no backups */
+	if (drv && drv->backup_push && !g_str_has_prefix(host_uri(h), "test:")) {
+		drapi_copy(call, h, guest);
+		return;
+	}
 	if (!drv || !drv->export_full) {
 		unsupported(host_name(h), guest, drv ? drv->name : "no driver", &err);
 		call_reply_error(call, &err);

@@ -3,6 +3,7 @@
 
 #include "checks.h"
 #include "daemon.h"
+#include "drapi.h"
 #include "drcopy.h"
 #include "log.h"
 #include "nightly.h"
@@ -364,6 +365,8 @@ static const struct {
 	{"snapshot.revert", h_snapshot_revert},
 	{"snapshot.delete", h_snapshot_delete},
 	{"dr.copy", drcopy_handle},
+	{"dr.list", drapi_list},
+	{"dr.verify", drapi_verify},
 	{"jobs.list", h_jobs_list},
 	{"jobs.get", h_jobs_get},
 	{"jobs.watch", h_jobs_watch},

@@ -114,6 +114,47 @@ int drv_export_full(DrvConn *c, const char *guest, const char *dest_dir, DrvProg
 		    flags, err);
 }
 
+int drv_backup_push(DrvConn *c, const char *guest, const DrvBackupSpec *spec,
+		    DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
+		    HfError *err)
+{
+	return CALL(c, backup_push, "backups with checkpoints", guest, spec, progress, opaque,
+		    flags, out, err);
+}
+
+int drv_checkpoint_list(DrvConn *c, const char *guest, unsigned flags, char ***out, HfError *err)
+{
+	return CALL(c, checkpoint_list, "checkpoints", guest, flags, out, err);
+}
+
+int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsigned flags,
+			  HfError *err)
+{
+	return CALL(c, checkpoint_delete, "checkpoints", guest, name, flags, err);
+}
+
+void drv_backup_disk_free(DrvBackupDisk *d)
+{
+	if (!d)
+		return;
+	g_free(d->target);
+	g_free(d->file);
+	g_free(d->source);
+	g_free(d);
+}
+
+void drv_backup_result_free(DrvBackupResult *r)
+{
+	if (!r)
+		return;
+	if (r->disks)
+		g_ptr_array_unref(r->disks);
+	g_free(r->domain_xml);
+	g_free(r->consistency);
+	g_free(r->consistency_reason);
+	g_free(r);
+}
+
 DrvDisk *drv_disk_new(void)
 {
 	return g_new0(DrvDisk, 1);

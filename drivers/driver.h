@@ -107,6 +107,37 @@ enum {
 /* Progress of a long operation: percent 0-100 and a line for the job's progress. */
 typedef void (*DrvProgressFn)(void *opaque, int pct, const char *msg);
 
+/* A push-mode backup (backup_push): every disk of the guest into dir/TARGET.qcow2, with a new
+ * checkpoint, full or incremental from an existing checkpoint. */
+typedef struct {
+	const char *dir;	 /* target directory (on the hypervisor host); must exist */
+	const char *checkpoint;	 /* name of the checkpoint to create (required) */
+	const char *incremental; /* only what changed since this checkpoint; NULL = full */
+	bool quiesce;		 /* fs-freeze before the backup starts, thaw right after */
+	int agent_timeout;	 /* bound of the freeze and the thaw, seconds */
+	bool (*cancelled)(void *opaque); /* polled while the copy runs; may be NULL */
+} DrvBackupSpec;
+
+typedef struct {
+	char *target;	   /* "vda" */
+	char *file;	   /* dir/vda.qcow2 */
+	char *source;	   /* the guest's disk image */
+	uint64_t capacity; /* virtual size, bytes */
+} DrvBackupDisk;
+
+typedef struct {
+	GPtrArray *disks;	  /* DrvBackupDisk*, freed with drv_backup_disk_free */
+	char *domain_xml;	  /* inactive domain XML at copy time */
+	char *consistency;	  /* "filesystem" or "crash" */
+	char *consistency_reason; /* why */
+	double frozen_s;	  /* length of the frozen window, 0 when not frozen */
+	uint64_t processed;	  /* bytes the hypervisor copied */
+} DrvBackupResult;
+
+void drv_backup_disk_free(DrvBackupDisk *d);
+void drv_backup_result_free(DrvBackupResult *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DrvBackupResult, drv_backup_result_free)
+
 typedef struct DrvDriver DrvDriver;
 typedef struct DrvConn {
 	const DrvDriver *drv; /* first member of every driver's connection struct */
@@ -160,6 +191,16 @@ struct DrvDriver {
 	 * host; NULL = the driver's configured default), with progress. */
 	int (*export_full)(DrvConn *conn, const char *guest, const char *dest_dir,
 			   DrvProgressFn progress, void *opaque, unsigned flags, HfError *err);
+	/* A push-mode backup of a running guest with a new checkpoint; returns when it is complete
+	 * (progress from the hypervisor's job stats). On failure the new checkpoint is removed. */
+	int (*backup_push)(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
+			   DrvProgressFn progress, void *opaque, unsigned flags,
+			   DrvBackupResult **out, HfError *err);
+	/* The guest's checkpoint names, oldest first (NULL-terminated). */
+	int (*checkpoint_list)(DrvConn *conn, const char *guest, unsigned flags, char ***out,
+			       HfError *err);
+	int (*checkpoint_delete)(DrvConn *conn, const char *guest, const char *name,
+				 unsigned flags, HfError *err);
 };
 
 /* The drivers compiled in, NULL-terminated. */
@@ -192,6 +233,13 @@ int drv_guest_kvp(DrvConn *c, const char *guest, unsigned flags, GHashTable **it
 		  HfError *err);
 int drv_export_full(DrvConn *c, const char *guest, const char *dest_dir, DrvProgressFn progress,
 		    void *opaque, unsigned flags, HfError *err);
+int drv_backup_push(DrvConn *c, const char *guest, const DrvBackupSpec *spec,
+		    DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
+		    HfError *err);
+int drv_checkpoint_list(DrvConn *c, const char *guest, unsigned flags, char ***out,
+			HfError *err);
+int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsigned flags,
+			  HfError *err);
 
 /* Plain-struct helpers. */
 DrvGuest *drv_guest_new(void);

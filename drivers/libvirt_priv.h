@@ -79,3 +79,12 @@ int lv_snapshot_revert(DrvConn *conn, const char *guest, const char *snapshot, u
 		       HfError *err);
 int lv_snapshot_delete(DrvConn *conn, const char *guest, const char *snapshot, unsigned flags,
 		       HfError *err);
+
+/* libvirt_backup.c: push-mode backups with checkpoints (DR copies). */
+int lv_backup_push(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
+		   DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
+		   HfError *err);
+int lv_checkpoint_list(DrvConn *conn, const char *guest, unsigned flags, char ***out,
+		       HfError *err);
+int lv_checkpoint_delete(DrvConn *conn, const char *guest, const char *name, unsigned flags,
+			 HfError *err);

@@ -1,0 +1,16 @@
+/* drapi.h - DR copies of libvirt guests into a DR store (drstore.h), and dr.list / dr.verify.
+ *
+ * Push mode only: the hypervisor writes the images straight into the store, which must be a
+ * path on (or mounted at) the hypervisor host. Pull mode (NBD read by holdfastd, for a store
+ * somewhere else) is not done yet. */
+#pragma once
+
+#include "hosts.h"
+#include "server.h"
+
+/* dr.copy of a guest whose driver has backup_push (called by drcopy_handle). */
+void drapi_copy(Call *call, Host *h, const char *guest);
+/* dr.list [GUEST]: restore points of one guest or of all guests in the store. */
+void drapi_list(Call *call);
+/* dr.verify GUEST [POINT]: a job: checksums and qemu-img check of the point's chain. */
+void drapi_verify(Call *call);

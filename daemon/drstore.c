@@ -1,0 +1,434 @@
+/* drstore.c - DR store configuration, layout, manifests, sealing, publishing and checks. */
+#include "drstore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "statefile.h"
+#include "timefmt.h"
+
+#define PARTIAL_SUFFIX ".partial"
+#define SHA_BUF (4 << 20)
+
+DrStore *drstore_new(const char *name, int line)
+{
+	DrStore *s = g_new0(DrStore, 1);
+	s->name = g_strdup(name);
+	s->line = line;
+	return s;
+}
+
+void drstore_free(DrStore *s)
+{
+	if (!s)
+		return;
+	g_free(s->name);
+	g_free(s->path);
+	g_free(s);
+}
+
+int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
+{
+	if (strcmp(key, "path"))
+		return error_set(err, HF_ERR_CONFIG, "unknown key (known: path)");
+	if (!g_path_is_absolute(value) || strlen(value) > 3000)
+		return error_set(err, HF_ERR_CONFIG,
+				 "'%s' is not an absolute directory path (e.g. /srv/holdfast-dr)",
+				 value);
+	g_free(s->path);
+	s->path = g_strdup(value);
+	return 0;
+}
+
+int drstore_finish(const DrStore *s, const char *file, HfError *err)
+{
+	if (!s->path)
+		return error_set(err, HF_ERR_CONFIG,
+				 "%s:%d: [drstore %s] path: missing (e.g. path = /srv/holdfast-dr)",
+				 file, s->line, s->name);
+	return 0;
+}
+
+char *drstore_guest_dir(const char *root, const char *uuid)
+{
+	return g_build_filename(root, uuid, NULL);
+}
+
+bool drstore_point_id_valid(const char *id)
+{
+	/* 20261121T061500Z, optionally -N */
+	if (!id || strlen(id) < 16 || strlen(id) > 24 || id[8] != 'T' || id[15] != 'Z')
+		return false;
+	for (int i = 0; i < 15; i++)
+		if (i != 8 && !g_ascii_isdigit(id[i]))
+			return false;
+	if (!id[16])
+		return true;
+	if (id[16] != '-' || !id[17])
+		return false;
+	for (const char *p = id + 17; *p; p++)
+		if (!g_ascii_isdigit(*p))
+			return false;
+	return true;
+}
+
+char *drstore_point_id(const char *guest_dir, int64_t t)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+	g_autofree char *base = g_date_time_format(dt, "%Y%m%dT%H%M%SZ");
+	for (int n = 1;; n++) {
+		g_autofree char *id = n == 1 ? g_strdup(base) : g_strdup_printf("%s-%d", base, n);
+		g_autofree char *p = g_build_filename(guest_dir, id, NULL);
+		g_autofree char *pp = g_strconcat(p, PARTIAL_SUFFIX, NULL);
+		if (!g_file_test(p, G_FILE_TEST_EXISTS) && !g_file_test(pp, G_FILE_TEST_EXISTS))
+			return g_steal_pointer(&id);
+	}
+}
+
+void drstore_discard(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name(d))) {
+		g_autofree char *p = g_build_filename(dir, n, NULL);
+		g_unlink(p);
+	}
+	g_rmdir(dir);
+}
+
+int drstore_begin(const char *guest_dir, const char *point, char **partial, HfError *err)
+{
+	/* 0755: the hypervisor (qemu's user) writes the images into the point directory */
+	if (g_mkdir_with_parents(guest_dir, 0755) < 0)
+		return error_set(err, errno == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
+				 "cannot create DR store directory %s: %s; check the store's "
+				 "path and permissions",
+				 guest_dir, g_strerror(errno));
+	g_autoptr(GDir) d = g_dir_open(guest_dir, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name(d))) {
+		if (!g_str_has_suffix(n, PARTIAL_SUFFIX))
+			continue;
+		g_autofree char *p = g_build_filename(guest_dir, n, NULL);
+		drstore_discard(p);
+	}
+	g_autofree char *p = g_strdup_printf("%s/%s" PARTIAL_SUFFIX, guest_dir, point);
+	if (g_mkdir(p, 0755) < 0)
+		return error_set(err, errno == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
+				 "cannot create %s: %s", p, g_strerror(errno));
+	chmod(p, 0755); /* whatever the umask */
+	*partial = g_steal_pointer(&p);
+	return 0;
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+cJSON *drstore_manifest_new(const DrPointInfo *i)
+{
+	cJSON *m = cJSON_CreateObject();
+	g_autofree char *t = timefmt_iso(i->time);
+	cJSON_AddNumberToObject(m, "format", DRSTORE_FORMAT);
+	add_str(m, "point", i->point);
+	add_str(m, "guest", i->guest);
+	add_str(m, "uuid", i->uuid);
+	add_str(m, "host", i->host);
+	add_str(m, "time", t);
+	add_str(m, "kind", i->kind);
+	add_str(m, "checkpoint", i->checkpoint);
+	add_str(m, "parent", i->parent);
+	add_str(m, "full_reason", i->full_reason);
+	add_str(m, "consistency", i->consistency);
+	add_str(m, "consistency_reason", i->consistency_reason);
+	cJSON_AddNumberToObject(m, "frozen_s", i->frozen_s);
+	cJSON_AddNumberToObject(m, "duration_s", i->duration_s);
+	cJSON_AddNumberToObject(m, "processed", (double)i->processed);
+	cJSON_AddArrayToObject(m, "disks");
+	cJSON_AddArrayToObject(m, "files");
+	cJSON_AddBoolToObject(m, "verified", 0);
+	add_str(m, "domain_xml", i->domain_xml);
+	return m;
+}
+
+void drstore_manifest_add_disk(cJSON *m, const char *target, const char *file, const char *source,
+			       uint64_t virtual_size)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "target", target);
+	cJSON_AddStringToObject(d, "file", file);
+	add_str(d, "source", source);
+	cJSON_AddNumberToObject(d, "virtual_size", (double)virtual_size);
+	cJSON_AddNumberToObject(d, "stored_size", 0);
+	cJSON_AddItemToArray(cJSON_GetObjectItem(m, "disks"), d);
+}
+
+static int io_error(HfError *err, const char *what, const char *path)
+{
+	int e = errno;
+	return error_set(err, e == ENOSPC || e == EDQUOT ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
+			 "cannot %s %s: %s%s", what, path, g_strerror(e),
+			 e == ENOSPC || e == EDQUOT ? "; free space in the DR store" : "");
+}
+
+int drstore_sha256(const char *path, char hex[65], HfError *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return io_error(err, "read", path);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	g_autofree unsigned char *buf = g_malloc(SHA_BUF);
+	int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	ssize_t n;
+	while (rc == 0 && (n = read(fd, buf, SHA_BUF)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = io_error(err, "read", path);
+			break;
+		}
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			rc = -1;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		rc = -1;
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	if (rc < 0)
+		return error_set(err, HF_ERR_INTERNAL, "SHA-256 of %s failed in libcrypto", path);
+	for (unsigned i = 0; i < mdlen && i < 32; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int fsync_path(const char *path, bool dir, HfError *err)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return io_error(err, "open", path);
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc < 0 ? io_error(err, "fsync", path) : 0;
+}
+
+int drstore_seal(const char *partial, cJSON *m, HfError *err)
+{
+	cJSON *files = cJSON_GetObjectItem(m, "files"), *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(d, "file"));
+		g_autofree char *p = g_build_filename(partial, f, NULL);
+		char hex[65] = "";
+		GStatBuf st;
+		if (fsync_path(p, false, err) < 0 || g_stat(p, &st) < 0 ||
+		    drstore_sha256(p, hex, err) < 0)
+			return err->code[0] ? -1 : io_error(err, "stat", p);
+		cJSON_ReplaceItemInObject(d, "stored_size", cJSON_CreateNumber((double)st.st_size));
+		cJSON *fo = cJSON_CreateObject();
+		cJSON_AddStringToObject(fo, "name", f);
+		cJSON_AddNumberToObject(fo, "size", (double)st.st_size);
+		cJSON_AddStringToObject(fo, "sha256", hex);
+		cJSON_AddItemToArray(files, fo);
+	}
+	cJSON_ReplaceItemInObject(m, "verified", cJSON_CreateBool(1));
+	g_autofree char *mp = g_build_filename(partial, DRSTORE_MANIFEST, NULL);
+	/* statefile_write: temp file, fsync, rename, fsync of the directory */
+	return statefile_write_json(mp, m, err);
+}
+
+int drstore_publish(const char *guest_dir, const char *point, HfError *err)
+{
+	g_autofree char *from = g_strdup_printf("%s/%s" PARTIAL_SUFFIX, guest_dir, point);
+	g_autofree char *to = g_build_filename(guest_dir, point, NULL);
+	if (g_rename(from, to) < 0)
+		return io_error(err, "publish (rename)", from);
+	return fsync_path(guest_dir, true, err);
+}
+
+static int by_time(gconstpointer a, gconstpointer b)
+{
+	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+	const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(x, "point"));
+	const char *q = cJSON_GetStringValue(cJSON_GetObjectItem(y, "point"));
+	/* ids sort by time; "-N" suffixes within one second by length, then text */
+	if (strlen(p) != strlen(q))
+		return strncmp(p, q, 16) ? strncmp(p, q, 16) : (int)strlen(p) - (int)strlen(q);
+	return strcmp(p, q);
+}
+
+int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err)
+{
+	g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
+	g_autoptr(GDir) d = g_dir_open(guest_dir, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name(d))) {
+		if (!drstore_point_id_valid(n)) /* .partial and anything else */
+			continue;
+		g_autofree char *dir = g_build_filename(guest_dir, n, NULL);
+		g_autofree char *mp = g_build_filename(dir, DRSTORE_MANIFEST, NULL);
+		cJSON *m = NULL;
+		HfError e = {0};
+		if (statefile_read_json(mp, &m, &e) < 0 || !m)
+			continue; /* not a point (listed by dr verify as missing when a parent) */
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
+		if (!id || strcmp(id, n)) {
+			cJSON_Delete(m);
+			continue;
+		}
+		cJSON_AddStringToObject(m, "dir", dir);
+		g_ptr_array_add(list, m);
+	}
+	g_ptr_array_sort(list, by_time);
+	*out = g_steal_pointer(&list);
+	(void)err;
+	return 0;
+}
+
+char *drstore_find_guest(const char *root, const char *guest)
+{
+	g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name(d))) {
+		g_autofree char *gd = g_build_filename(root, n, NULL);
+		g_autoptr(GPtrArray) pts = NULL;
+		HfError e = {0};
+		if (!g_file_test(gd, G_FILE_TEST_IS_DIR) || drstore_points(gd, &pts, &e) < 0 ||
+		    !pts->len)
+			continue;
+		const cJSON *m = pts->pdata[pts->len - 1];
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest"));
+		const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(m, "host"));
+		g_autofree char *addr =
+		    g_strdup_printf("%s/%s", host ? host : "", name ? name : "");
+		if ((name && !strcmp(name, guest)) || !strcmp(addr, guest) || !strcmp(n, guest))
+			return g_steal_pointer(&gd);
+	}
+	return NULL;
+}
+
+int drstore_check_files(const char *dir, const cJSON *m, HfError *err)
+{
+	const char *point = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
+	const cJSON *f;
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(m, "files"))
+	{
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(f, "name"));
+		const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256"));
+		g_autofree char *p = g_build_filename(dir, name ? name : "?", NULL);
+		char hex[65] = "";
+		if (!name || !want)
+			return error_set(err, HF_ERR_FAILED,
+					 "restore point %s: manifest %s/%s lists a file without "
+					 "name or sha256",
+					 point, dir, DRSTORE_MANIFEST);
+		if (drstore_sha256(p, hex, err) < 0)
+			return -1;
+		if (strcmp(hex, want))
+			return error_set(
+			    err, HF_ERR_FAILED,
+			    "restore point %s: file %s is corrupt (SHA-256 %s, the "
+			    "manifest says %s); this point and the incrementals after "
+			    "it cannot be restored: take a new full copy (dr copy --full)",
+			    point, p, hex, want);
+	}
+	return 0;
+}
+
+int drstore_qemu_img(HfError *err, const char *const *argv)
+{
+	g_autoptr(GPtrArray) a = g_ptr_array_new();
+	g_ptr_array_add(a, (char *)"qemu-img");
+	for (const char *const *p = argv; *p; p++)
+		g_ptr_array_add(a, (char *)*p);
+	g_ptr_array_add(a, NULL);
+	g_autofree char *out = NULL, *errout = NULL;
+	g_autoptr(GError) gerr = NULL;
+	int status = 0;
+	if (!g_spawn_sync(NULL, (char **)a->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+			  &errout, &status, &gerr))
+		return error_set(err, HF_ERR_FAILED, "cannot run qemu-img: %s; install qemu-utils",
+				 gerr->message);
+	if (!g_spawn_check_wait_status(status, NULL)) {
+		g_autofree char *cmd = g_strjoinv(" ", (char **)a->pdata);
+		const char *why = errout && *errout ? errout : out ? out : "";
+		return error_set(err, HF_ERR_FAILED, "%s failed: %s", cmd, g_strstrip((char *)why));
+	}
+	return 0;
+}
+
+static const cJSON *point_by_id(GPtrArray *points, const char *id)
+{
+	for (guint i = 0; id && i < points->len; i++) {
+		const cJSON *m = points->pdata[i];
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "point")), id))
+			return m;
+	}
+	return NULL;
+}
+
+static int verify_one(const cJSON *m, cJSON *report, HfError *err)
+{
+	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItem(m, "dir"));
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
+	if (drstore_check_files(dir, m, err) < 0)
+		return -1;
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(d, "file"));
+		g_autofree char *p = g_build_filename(dir, f ? f : "?", NULL);
+		const char *argv[] = {"check", "-q", "-f", "qcow2", p, NULL};
+		HfError e = {0};
+		if (drstore_qemu_img(&e, argv) < 0)
+			return error_set(err, HF_ERR_FAILED, "restore point %s: image %s: %s", id,
+					 p, e.message);
+		/* the chain as qemu sees it: every backing file resolves */
+		const char *argv2[] = {"info", "--backing-chain", "-f", "qcow2", p, NULL};
+		if (drstore_qemu_img(&e, argv2) < 0)
+			return error_set(err, HF_ERR_FAILED,
+					 "restore point %s: the backing chain of %s is broken: %s",
+					 id, p, e.message);
+	}
+	cJSON_AddItemToArray(report, cJSON_CreateString(id));
+	return 0;
+}
+
+int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err)
+{
+	const cJSON *m = point_by_id(points, point);
+	if (!m)
+		return error_set(err, HF_ERR_NOT_FOUND, "restore point %s not found", point);
+	for (int depth = 0; m; depth++) {
+		if (depth > 10000)
+			return error_set(err, HF_ERR_FAILED, "restore point %s: parent loop",
+					 point);
+		if (verify_one(m, report, err) < 0)
+			return -1;
+		const char *parent = cJSON_GetStringValue(cJSON_GetObjectItem(m, "parent"));
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
+		if (!parent)
+			break;
+		m = point_by_id(points, parent);
+		if (!m)
+			return error_set(
+			    err, HF_ERR_FAILED,
+			    "restore point %s: its parent point %s is missing from the "
+			    "store; the chain cannot be restored: take a new full copy",
+			    id, parent);
+	}
+	return 0;
+}

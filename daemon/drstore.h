@@ -1,0 +1,88 @@
+/* drstore.h - DR stores: [drstore NAME] path = DIR in holdfastd.conf, and their layout.
+ *
+ *   DIR/GUEST-UUID/POINT-ID/manifest.json     one directory per restore point
+ *   DIR/GUEST-UUID/POINT-ID/TARGET.qcow2      one image per disk; an incremental's backing file
+ *                                             is ../PARENT-ID/TARGET.qcow2 (relative)
+ *   DIR/GUEST-UUID/POINT-ID.partial/          a copy in progress (never listed; discarded by
+ *                                             the next copy of that guest)
+ * POINT-ID is the copy's UTC time, 20261121T061500Z (-2, -3 ... within one second). A point is
+ * written under .partial, fsynced, checked (SHA-256 recomputed, qemu-img check), then published
+ * by one rename: a copy that is not complete never looks complete.
+ *
+ * The manifest (format 1): point, guest, uuid, host, time, kind (full|incremental), checkpoint,
+ * parent (point id or null), full_reason, consistency and consistency_reason, frozen_s,
+ * duration_s, processed, disks [{target, file, source, virtual_size, stored_size}], files
+ * [{name, size, sha256}], verified (at copy time), domain_xml.
+ *
+ * Filesystem work only: no libvirt. Functions block (they read whole images): call them from
+ * job threads, except drstore_points/drstore_find_guest which read manifests only. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define DRSTORE_MANIFEST "manifest.json"
+#define DRSTORE_FORMAT 1
+
+typedef struct {
+	char *name;
+	char *path; /* absolute */
+	int line;
+} DrStore;
+
+DrStore *drstore_new(const char *name, int line);
+void drstore_free(DrStore *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DrStore, drstore_free)
+/* One key of a [drstore NAME] section; err's message names the key's problem. */
+int drstore_set(DrStore *s, const char *key, const char *value, HfError *err);
+/* After the section: required keys present ("FILE:LINE: [drstore NAME] path: missing"). */
+int drstore_finish(const DrStore *s, const char *file, HfError *err);
+
+/* What a restore point records besides its disks (strings may be NULL). */
+typedef struct {
+	const char *point, *guest, *uuid, *host, *kind, *checkpoint, *parent, *full_reason;
+	const char *consistency, *consistency_reason, *domain_xml;
+	int64_t time;
+	double duration_s, frozen_s;
+	uint64_t processed;
+} DrPointInfo;
+
+/* A new point id for time t that is not taken in guest_dir. */
+char *drstore_point_id(const char *guest_dir, int64_t t);
+bool drstore_point_id_valid(const char *id);
+char *drstore_guest_dir(const char *root, const char *uuid);
+
+/* Create guest_dir/POINT.partial, after discarding older .partial directories of the guest
+ * (copies that died). *partial: its path. */
+int drstore_begin(const char *guest_dir, const char *point, char **partial, HfError *err);
+/* Remove a partial point directory and everything in it. */
+void drstore_discard(const char *partial);
+
+cJSON *drstore_manifest_new(const DrPointInfo *info);
+/* A disk of the point: file is a name inside the point directory. */
+void drstore_manifest_add_disk(cJSON *m, const char *target, const char *file, const char *source,
+			       uint64_t virtual_size);
+
+/* Fill stored_size and files[] (SHA-256 of every disk file), fsync the files, write the
+ * manifest (verified = true), fsync the directory. */
+int drstore_seal(const char *partial, cJSON *m, HfError *err);
+/* Rename guest_dir/POINT.partial to guest_dir/POINT and fsync guest_dir. */
+int drstore_publish(const char *guest_dir, const char *point, HfError *err);
+
+/* Published points of a guest, oldest first (cJSON manifests, each with "dir" added). A
+ * guest without points gives an empty array. */
+int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err);
+/* The uuid directory whose newest manifest names this guest ("NAME" or "HOST/NAME"), or NULL. */
+char *drstore_find_guest(const char *root, const char *guest);
+
+int drstore_sha256(const char *path, char hex[65], HfError *err);
+/* Recompute every file's SHA-256 against the manifest; a mismatch names the file and point. */
+int drstore_check_files(const char *dir, const cJSON *m, HfError *err);
+/* qemu-img with these arguments (NULL-terminated); failure quotes its stderr. */
+int drstore_qemu_img(HfError *err, const char *const *argv);
+/* Files, qemu-img check of every image, for the point and its parents back to the full. */
+int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err);

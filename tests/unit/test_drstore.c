@@ -1,0 +1,207 @@
+/* test_drstore.c - DR store layout, manifests, sealing, publishing, checksums, [drstore]. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/config.h"
+#include "daemon/drstore.h"
+#include "daemon/policy.h" /* g_autoptr(cJSON) */
+
+#define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+static char *tmpdir(void)
+{
+	return g_dir_make_tmp("hfdrstore.XXXXXX", NULL);
+}
+
+static void rm_rf(const char *dir)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_point_ids(void **state)
+{
+	g_autofree char *root = tmpdir();
+	g_autofree char *a = drstore_point_id(root, 1795241700); /* 2026-11-21T06:15:00Z */
+	assert_string_equal(a, "20261121T061500Z");
+	assert_true(drstore_point_id_valid(a));
+	g_autofree char *p = g_build_filename(root, a, NULL);
+	assert_int_equal(g_mkdir(p, 0755), 0);
+	g_autofree char *b = drstore_point_id(root, 1795241700);
+	assert_string_equal(b, "20261121T061500Z-2");
+	assert_true(drstore_point_id_valid(b));
+	assert_false(drstore_point_id_valid("20261121T061500Z.partial"));
+	assert_false(drstore_point_id_valid("manifest.json"));
+	assert_false(drstore_point_id_valid("2026112XT061500Z"));
+	assert_false(drstore_point_id_valid(NULL));
+	rm_rf(root);
+}
+
+static cJSON *manifest(const char *point, const char *parent)
+{
+	DrPointInfo i = {.point = point,
+			 .guest = "w1",
+			 .uuid = "u-1",
+			 .host = "lab",
+			 .kind = parent ? "incremental" : "full",
+			 .checkpoint = "hf-dr-x",
+			 .parent = parent,
+			 .consistency = "filesystem",
+			 .consistency_reason = "1 filesystem(s) frozen",
+			 .domain_xml = "<domain/>",
+			 .time = 1795241700,
+			 .duration_s = 1.5,
+			 .frozen_s = 0.17,
+			 .processed = 3};
+	cJSON *m = drstore_manifest_new(&i);
+	drstore_manifest_add_disk(m, "vda", "vda.qcow2", "/var/lib/x.qcow2", 67108864);
+	return m;
+}
+
+static void test_manifest_json(void **state)
+{
+	g_autoptr(cJSON) m = manifest("20261121T061500Z", NULL);
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(m, "format")), DRSTORE_FORMAT);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(m, "time")),
+			    "2026-11-21T06:15:00Z");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(m, "kind")), "full");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "parent")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "full_reason")));
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(m, "verified")));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml")),
+			    "<domain/>");
+	const cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "disks"), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(d, "target")), "vda");
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(d, "virtual_size")), 67108864);
+}
+
+/* begin -> files -> seal -> publish; partials are never listed and go with the next begin. */
+static void test_layout(void **state)
+{
+	g_autofree char *root = tmpdir();
+	g_autofree char *gdir = drstore_guest_dir(root, "u-1");
+	g_autofree char *partial = NULL;
+	HfError err = {0};
+	g_autoptr(GPtrArray) pts = NULL;
+
+	assert_int_equal(drstore_begin(gdir, "20261121T061500Z", &partial, &err), 0);
+	assert_true(g_str_has_suffix(partial, "/u-1/20261121T061500Z.partial"));
+	g_autofree char *img = g_build_filename(partial, "vda.qcow2", NULL);
+	assert_true(g_file_set_contents(img, "abc", 3, NULL));
+	g_autoptr(cJSON) m = manifest("20261121T061500Z", NULL);
+	assert_int_equal(drstore_seal(partial, m, &err), 0);
+	/* sealed but not published: not a point */
+	assert_int_equal(drstore_points(gdir, &pts, &err), 0);
+	assert_int_equal(pts->len, 0);
+	g_clear_pointer(&pts, g_ptr_array_unref);
+	assert_int_equal(drstore_publish(gdir, "20261121T061500Z", &err), 0);
+	assert_int_equal(drstore_points(gdir, &pts, &err), 0);
+	assert_int_equal(pts->len, 1);
+	const cJSON *p = pts->pdata[0];
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "verified")));
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "files"), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256")), SHA_ABC);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(f, "name")), "vda.qcow2");
+	const cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "disks"), 0);
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(d, "stored_size")), 3);
+	g_autofree char *found = drstore_find_guest(root, "w1");
+	assert_string_equal(found, gdir);
+	g_autofree char *found2 = drstore_find_guest(root, "lab/w1");
+	assert_string_equal(found2, gdir);
+	assert_null(drstore_find_guest(root, "w2"));
+
+	/* a second point whose copy died: listed never, discarded by the next begin */
+	g_autofree char *dead = NULL, *next = NULL;
+	assert_int_equal(drstore_begin(gdir, "20261122T000000Z", &dead, &err), 0);
+	g_clear_pointer(&pts, g_ptr_array_unref);
+	assert_int_equal(drstore_points(gdir, &pts, &err), 0);
+	assert_int_equal(pts->len, 1);
+	assert_int_equal(drstore_begin(gdir, "20261123T000000Z", &next, &err), 0);
+	assert_false(g_file_test(dead, G_FILE_TEST_EXISTS));
+	assert_true(g_file_test(next, G_FILE_TEST_IS_DIR));
+	rm_rf(root);
+}
+
+static void test_checksum_mismatch(void **state)
+{
+	g_autofree char *root = tmpdir();
+	g_autofree char *gdir = drstore_guest_dir(root, "u-1");
+	g_autofree char *partial = NULL;
+	HfError err = {0};
+
+	assert_int_equal(drstore_begin(gdir, "20261121T061500Z", &partial, &err), 0);
+	g_autofree char *img = g_build_filename(partial, "vda.qcow2", NULL);
+	assert_true(g_file_set_contents(img, "abc", 3, NULL));
+	g_autoptr(cJSON) m = manifest("20261121T061500Z", NULL);
+	assert_int_equal(drstore_seal(partial, m, &err), 0);
+	assert_int_equal(drstore_check_files(partial, m, &err), 0);
+	assert_true(g_file_set_contents(img, "abd", 3, NULL));
+	assert_int_equal(drstore_check_files(partial, m, &err), -1);
+	assert_string_equal(err.code, HF_ERR_FAILED);
+	assert_non_null(strstr(err.message, "restore point 20261121T061500Z"));
+	assert_non_null(strstr(err.message, img));
+	rm_rf(root);
+}
+
+static void test_chain_missing_parent(void **state)
+{
+	g_autoptr(GPtrArray) pts = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
+	g_ptr_array_add(pts, manifest("20261122T000000Z", "20261121T000000Z"));
+	g_autoptr(cJSON) report = cJSON_CreateArray();
+	HfError err = {0};
+	assert_int_equal(drstore_verify_chain(pts, "20261101T000000Z", report, &err), -1);
+	assert_string_equal(err.code, HF_ERR_NOT_FOUND);
+}
+
+static int load(const char *text, HfError *err)
+{
+	g_autofree char *root = tmpdir();
+	g_autofree char *p = g_build_filename(root, "h.conf", NULL);
+	assert_true(g_file_set_contents(p, text, -1, NULL));
+	HfConfig *cfg = NULL;
+	int rc = config_load(p, &cfg, err);
+	if (rc == 0) {
+		assert_int_equal(cfg->drstores->len, 1);
+		assert_string_equal(((DrStore *)cfg->drstores->pdata[0])->path, "/srv/dr");
+	}
+	config_free(cfg);
+	rm_rf(root);
+	return rc;
+}
+
+static void test_config(void **state)
+{
+	HfError err = {0};
+	assert_int_equal(load("[drstore main]\npath = /srv/dr\n", &err), 0);
+	assert_int_equal(load("[daemon]\n[drstore main]\n", &err), -1);
+	assert_non_null(strstr(err.message, ":2: [drstore main] path: missing"));
+	error_clear(&err);
+	assert_int_equal(load("[drstore main]\npath = rel/dir\n", &err), -1);
+	assert_non_null(
+	    strstr(err.message, ":2: [drstore main] path: 'rel/dir' is not an absolute"));
+	error_clear(&err);
+	assert_int_equal(load("[drstore main]\nsize = 3\n", &err), -1);
+	assert_non_null(strstr(err.message, "size: unknown key"));
+	error_clear(&err);
+	assert_int_equal(load("[drstore a]\npath=/x\n[drstore a]\npath=/y\n", &err), -1);
+	assert_non_null(strstr(err.message, ":3: [drstore a] is defined twice"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_point_ids),
+	    cmocka_unit_test(test_manifest_json),
+	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_checksum_mismatch),
+	    cmocka_unit_test(test_chain_missing_parent),
+	    cmocka_unit_test(test_config),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
