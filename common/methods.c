@@ -96,6 +96,21 @@ static const HfParam p_dr_verify[] = {
 	 "this restore point and its chain (default: every point)"},
 	P_DRSTORE,
 	END};
+static const HfParam p_dr_restore[] = {
+	P_GUEST,
+	{"point", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "POINT",
+	 "the restore point (dr list)"},
+	{"as", HF_PT_STRING, HF_P_REQUIRED, NULL, 0, 0, "NAME",
+	 "name of the new guest (must not exist)"},
+	{"dir", HF_PT_STRING, 0, NULL, 0, 0, "DIR",
+	 "directory for the new disk images (default: that of the guest's original disks)"},
+	P_DRSTORE,
+	END};
+static const HfParam p_dr_status[] = {
+	{"guest", HF_PT_STRING, HF_P_POSITIONAL, NULL, 0, 0, "GUEST",
+	 "only this guest (NAME or HOST/NAME)"},
+	P_DRSTORE,
+	END};
 
 #define P_POLICY                                                                                   \
 	{"name", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "NAME",               \
@@ -130,6 +145,10 @@ const HfMethod methods_table[] = {
 	 "restore points in the DR store", p_dr_list},
 	{"dr.verify", "dr verify", HF_ROLE_READ, true,
 	 "check restore points: checksums, qemu-img check of the chain", p_dr_verify},
+	{"dr.restore", "dr restore", HF_ROLE_ADMIN, true,
+	 "restore a point as a new, shut-off guest (verified first)", p_dr_restore},
+	{"dr.status", "dr status", HF_ROLE_READ, false,
+	 "RPO per guest: age of the newest verified restore point", p_dr_status},
 	{"jobs.list", "jobs list", HF_ROLE_READ, false, "list jobs", p_jobs_list},
 	{"jobs.get", "jobs show", HF_ROLE_READ, false, "show one job", p_job},
 	{"jobs.watch", "jobs watch", HF_ROLE_READ, false,

@@ -42,6 +42,11 @@ static const DrStore *store_for(Call *call, HfError *err)
 	return NULL;
 }
 
+const DrStore *drapi_store(Call *call, HfError *err)
+{
+	return store_for(call, err);
+}
+
 typedef struct {
 	Host *host; /* referenced */
 	char *root; /* the store's path */

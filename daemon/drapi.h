@@ -5,9 +5,12 @@
  * somewhere else) is not done yet. */
 #pragma once
 
+#include "drstore.h"
 #include "hosts.h"
 #include "server.h"
 
+/* The [drstore] a request's "store" names, or the first one; NULL with err. */
+const DrStore *drapi_store(Call *call, HfError *err);
 /* dr.copy of a guest whose driver has backup_push (called by drcopy_handle). */
 void drapi_copy(Call *call, Host *h, const char *guest);
 /* dr.list [GUEST]: restore points of one guest or of all guests in the store. */

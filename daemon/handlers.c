@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "drapi.h"
 #include "drcopy.h"
+#include "drrestore.h"
 #include "log.h"
 #include "nightly.h"
 #include "policyapi.h"
@@ -367,6 +368,8 @@ static const struct {
 	{"dr.copy", drcopy_handle},
 	{"dr.list", drapi_list},
 	{"dr.verify", drapi_verify},
+	{"dr.restore", drrestore_handle},
+	{"dr.status", drrestore_status},
 	{"jobs.list", h_jobs_list},
 	{"jobs.get", h_jobs_get},
 	{"jobs.watch", h_jobs_watch},

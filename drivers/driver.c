@@ -133,6 +133,11 @@ int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsig
 	return CALL(c, checkpoint_delete, "checkpoints", guest, name, flags, err);
 }
 
+int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err)
+{
+	return CALL(c, domain_define, "defining guests", xml, flags, err);
+}
+
 void drv_backup_disk_free(DrvBackupDisk *d)
 {
 	if (!d)

@@ -201,6 +201,9 @@ struct DrvDriver {
 			       HfError *err);
 	int (*checkpoint_delete)(DrvConn *conn, const char *guest, const char *name,
 				 unsigned flags, HfError *err);
+	/* Define a new persistent guest from its XML (left shut off); a guest of that name that
+	 * exists already: HF_ERR_CONFLICT. */
+	int (*domain_define)(DrvConn *conn, const char *xml, unsigned flags, HfError *err);
 };
 
 /* The drivers compiled in, NULL-terminated. */
@@ -240,6 +243,8 @@ int drv_checkpoint_list(DrvConn *c, const char *guest, unsigned flags, char ***o
 			HfError *err);
 int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsigned flags,
 			  HfError *err);
+
+int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err);
 
 /* Plain-struct helpers. */
 DrvGuest *drv_guest_new(void);

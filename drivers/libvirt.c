@@ -512,6 +512,30 @@ static int lv_agent_command(DrvConn *dc, const char *guest, const char *cmd, int
 	return 0;
 }
 
+/* ---- defining guests (DR restores) ---- */
+
+static int lv_domain_define(DrvConn *dc, const char *xml, unsigned flags, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autofree char *name = NULL;
+	const char *a = strstr(xml, "<name>"), *b = a ? strstr(a, "</name>") : NULL;
+	if (a && b)
+		name = g_strndup(a + 6, (gsize)(b - a - 6));
+	virDomainPtr old = name ? virDomainLookupByName(c->conn, name) : NULL;
+	virResetLastError();
+	if (old) {
+		virDomainFree(old);
+		return error_set(err, HF_ERR_CONFLICT,
+				 "guest '%s' already exists on host %s; choose another name or "
+				 "remove that guest first",
+				 name, dc->uri);
+	}
+	g_autoptr(virDomain) dom = virDomainDefineXML(c->conn, xml);
+	if (!dom)
+		return lv_error(err, c, name, NULL, "cannot define");
+	return 0;
+}
+
 const DrvDriver drv_libvirt = {
     .name = "libvirt",
     .probe = probe,
@@ -530,4 +554,5 @@ const DrvDriver drv_libvirt = {
     .backup_push = lv_backup_push,
     .checkpoint_list = lv_checkpoint_list,
     .checkpoint_delete = lv_checkpoint_delete,
+    .domain_define = lv_domain_define,
 };

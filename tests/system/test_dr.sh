@@ -123,6 +123,37 @@ jcheck "the newer full chain still verifies" ".job.state == \"succeeded\" and .j
 flip
 jcheck "byte restored: the chain verifies again" '.job.state == "succeeded"' hf --json dr verify "$W" "$P3"
 
+# dr status: the guest's newest verified point is the --full one just taken
+jcheck "dr status: the guest, its newest verified point < 60 s old, state ok" \
+	".state == \"ok\" and (.guests | length) == 1 and .guests[0].point == \"$P4\" and .guests[0].age_s < 60 and .guests[0].state == \"ok\" and .guests[0].points == 4" \
+	hf --json dr status "$W"
+jcheck "dr status without a guest: the same guest" '.guests | length == 1' hf --json dr status
+
+# dr restore of point 2 as a new guest: verified, flattened next to the source's disk, defined shut off
+R=$(tb_dom r1)
+jcheck "dr restore of point $P2 as a new guest $R" \
+	".job.state == \"succeeded\" and .job.result.name == \"$R\" and .job.result.state == \"shutoff\" and (.job.result.verified | index(\"$P2\")) != null" \
+	hf --json dr restore "$W" "$P2" --as "$R"
+RDISK=$(tb_virsh domblklist "$R" --details | awk '$3 == "vda" {print $4}')
+check "the new guest is shut off, with its own UUID" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$R')\" = 'shut off' ] && [ \"\$(virsh -q -c '$TB_URI' domuuid '$R' | tr -d '[:space:]')\" != '$UUID' ]"
+[ "$RDISK" = "$(dirname "$(tb_disk d1)")/$R-vda.qcow2" ] && ok "its disk is a new file next to the source's ($RDISK)" || bad "restored disk is '$RDISK'"
+check "... a flattened qcow2 (no backing file)" \
+	sh -c "qemu-img info -U --output=json '$RDISK' | jq -e '.format == \"qcow2\" and (has(\"backing-filename\") | not)'"
+check "... equal to the guest's disk at point 2, byte for byte" \
+	qemu-img compare -f qcow2 -F qcow2 "$RDISK" "$TB_DIR/ref-2.qcow2"
+check "the source guest is untouched (running, its own disk)" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ] && virsh -q -c '$TB_URI' domblklist '$W' | grep -q '$(tb_disk d1)'"
+expect_exit "dr restore onto an existing name fails" 1 hf dr restore "$W" "$P2" --as "$R"
+grep_out "... naming the conflict" "guest '$R' already exists"
+expect_exit "dr restore onto the source's own name fails" 1 hf dr restore "$W" "$P2" --as "$W"
+check "start the restored guest" tb_virsh start "$R"
+check "its agent answers" tb_wait_agent r1 120
+OUT=$(tb_guest_exec r1 'cat /mnt/data/a.txt')
+[ "$OUT" = second ] && ok "the restored guest reads a.txt = second (as written before point 2)" || bad "restored guest: a.txt='$OUT'"
+OUT=$(tb_guest_exec d1 'cat /mnt/data/a.txt')
+[ "$OUT" = third ] && ok "the source guest still reads a.txt = third" || bad "source guest: a.txt='$OUT'"
+
 tb_measure dr_full_s="$FULL_S" dr_full_stored="$FULL_STORED" dr_inc_stored="$INC_STORED" dr_inc_written=4194304 \
 	disk="$(qemu-img info -U --output=json "$(tb_disk d1)" | jq '."virtual-size"')"
 hf_finish

@@ -193,6 +193,79 @@ static void test_config(void **state)
 	assert_non_null(strstr(err.message, ":3: [drstore a] is defined twice"));
 }
 
+static void test_rpo_config(void **state)
+{
+	HfError err = {0};
+	g_autoptr(DrStore) s = drstore_new("main", 1);
+	assert_int_equal(s->rpo_warn, 26 * 3600);
+	assert_int_equal(s->rpo_critical, 50 * 3600);
+	assert_int_equal(drstore_set(s, "rpo-warn", "60", &err), 0);
+	assert_int_equal(drstore_set(s, "rpo-critical", "120", &err), 0);
+	assert_int_equal(s->rpo_warn, 60);
+	assert_int_equal(s->rpo_critical, 120);
+	assert_int_equal(drstore_set(s, "rpo-warn", "1h", &err), -1);
+	assert_non_null(strstr(err.message, "'1h' is not a number of seconds"));
+	error_clear(&err);
+	assert_int_equal(load("[drstore m]\npath=/x\nrpo-warn=100\nrpo-critical=50\n", &err), -1);
+	assert_non_null(strstr(err.message, "rpo-warn (100 s) is above rpo-critical (50 s)"));
+}
+
+#define SRC_XML                                                                                    \
+	"<domain type='kvm'><name>w1</name><uuid>0b5d3a6e-8d51-4a58-9f51-1c2a3b4c5d6e</uuid>"      \
+	"<metadata><hf:guest xmlns:hf='https://holdfast.dev/xmlns/guest/1' "                       \
+	"os='win2k8'/></metadata>"                                                                 \
+	"<os><type>hvm</type><loader type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>"          \
+	"<nvram>/var/lib/libvirt/qemu/nvram/w1_VARS.fd</nvram></os><devices>"                      \
+	"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"                       \
+	"<source file='/vm/w1.qcow2'/><target dev='vda' bus='virtio'/></disk>"                     \
+	"<disk type='block' device='disk'><driver name='qemu' type='raw'/>"                        \
+	"<source dev='/dev/vg/w1-data'/><backingStore/><target dev='vdb' bus='virtio'/></disk>"    \
+	"<disk type='file' device='cdrom'><source file='/iso/x.iso'/><target dev='hda'/></disk>"   \
+	"<interface type='network'><mac address='52:54:00:12:34:56'/><source network='lan'/>"      \
+	"</interface><serial type='file'><source path='/log/w1.console' append='on'/></serial>"    \
+	"</devices></domain>"
+
+static void test_restore_xml(void **state)
+{
+	HfError err = {0};
+	g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(files, "vda", "/vm/w1-r-vda.qcow2");
+	g_hash_table_insert(files, "vdb", "/vm/w1-r & <x>-vdb.qcow2");
+	g_autofree char *x = drstore_restore_xml(SRC_XML, "w1-r&d", files, &err);
+	assert_non_null(x);
+	assert_non_null(strstr(x, "<name>w1-r&amp;d</name>"));
+	assert_null(strstr(x, "<uuid>"));
+	assert_null(strstr(x, "<mac"));
+	assert_null(strstr(x, "52:54:00"));
+	assert_null(strstr(x, "<nvram"));
+	assert_null(strstr(x, "/vm/w1.qcow2"));
+	assert_null(strstr(x, "/dev/vg/w1-data"));
+	assert_null(strstr(x, "backingStore"));
+	assert_null(strstr(x, "type='raw'"));
+	assert_null(strstr(x, "type=\"raw\""));
+	assert_non_null(strstr(x, "<source file=\"/vm/w1-r-vda.qcow2\"/>"));
+	assert_non_null(strstr(x, "<source file=\"/vm/w1-r &amp; &lt;x&gt;-vdb.qcow2\"/>"));
+	assert_non_null(strstr(x, "/iso/x.iso"));      /* a cdrom is left alone */
+	assert_non_null(strstr(x, "network=\"lan\"")); /* the interface stays, without MAC */
+	assert_non_null(strstr(x, "os=\"win2k8\""));
+	assert_non_null(strstr(x, "<source path=\"/log/w1-r&amp;d-w1.console\" append=\"on\"/>"));
+	/* the block disk became a qcow2 file */
+	const char *vdb = strstr(x, "-vdb.qcow2");
+	assert_non_null(vdb);
+	assert_non_null(strstr(x, "<disk type=\"file\" device=\"disk\"><driver name=\"qemu\" "
+				  "type=\"qcow2\"/><target dev=\"vdb\""));
+
+	/* a disk without a new image would share the source's disk: refused */
+	g_hash_table_remove(files, "vdb");
+	assert_null(drstore_restore_xml(SRC_XML, "w1-r", files, &err));
+	assert_non_null(strstr(err.message, "disk vdb of the restore point's domain XML"));
+	error_clear(&err);
+	assert_null(drstore_restore_xml("<network/>", "w1-r", files, &err));
+	assert_non_null(strstr(err.message, "not a <domain>"));
+	error_clear(&err);
+	assert_null(drstore_restore_xml(NULL, "w1-r", files, &err));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +275,8 @@ int main(void)
 	    cmocka_unit_test(test_checksum_mismatch),
 	    cmocka_unit_test(test_chain_missing_parent),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_rpo_config),
+	    cmocka_unit_test(test_restore_xml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
