@@ -8,6 +8,7 @@
  * publish by rename, then drop the guest's older hf-dr-* checkpoints. Any failure discards the
  * partial directory and the new checkpoint, so the next copy is again an incremental of the
  * last published point. */
+#include "jobcall.h"
 #include "drapi.h"
 
 #include <string.h>
@@ -305,9 +306,7 @@ void drapi_copy(Call *call, Host *h, const char *guest)
 		call_reply_error(call, &err);
 		return;
 	}
-	if (host_state(h, NULL) != HOST_CONNECTED) {
-		HostConn *hc = host_conn_get(h, &err); /* fills the unreachable message */
-		host_conn_put(hc);
+	if (jobcall_host_check(h, &err) < 0) {
 		call_reply_error(call, &err);
 		return;
 	}
@@ -324,10 +323,7 @@ void drapi_copy(Call *call, Host *h, const char *guest)
 	    .ctx = ctx,
 	    .ctx_free = copy_ctx_free,
 	};
-	Job *job = jobs_submit(call->d->jobs, &spec);
-	cJSON *r = cJSON_CreateObject();
-	cJSON_AddItemToObject(r, "job", job_to_json(job));
-	call_reply_result(call, r);
+	jobcall_submit(call, &spec);
 }
 
 /* ---- dr.list ---- */
@@ -492,8 +488,5 @@ void drapi_verify(Call *call)
 	    .ctx = v,
 	    .ctx_free = verify_ctx_free,
 	};
-	Job *job = jobs_submit(call->d->jobs, &spec);
-	cJSON *r = cJSON_CreateObject();
-	cJSON_AddItemToObject(r, "job", job_to_json(job));
-	call_reply_result(call, r);
+	jobcall_submit(call, &spec);
 }

@@ -5,6 +5,7 @@
  * required, so that a later incremental default cannot change what an existing script does.
  * libvirt guests (drivers with backup_push): full or incremental copies into a DR store,
  * drapi.c. */
+#include "jobcall.h"
 #include "drcopy.h"
 
 #include <string.h>
@@ -112,9 +113,7 @@ void drcopy_handle(Call *call)
 		call_reply_error(call, &err);
 		return;
 	}
-	if (host_state(h, NULL) != HOST_CONNECTED) {
-		HostConn *hc = host_conn_get(h, &err); /* fills the unreachable message */
-		host_conn_put(hc);
+	if (jobcall_host_check(h, &err) < 0) {
 		call_reply_error(call, &err);
 		return;
 	}
@@ -129,8 +128,5 @@ void drcopy_handle(Call *call)
 	    .ctx = ctx,
 	    .ctx_free = ctx_free,
 	};
-	Job *job = jobs_submit(call->d->jobs, &spec);
-	cJSON *r = cJSON_CreateObject();
-	cJSON_AddItemToObject(r, "job", job_to_json(job));
-	call_reply_result(call, r);
+	jobcall_submit(call, &spec);
 }

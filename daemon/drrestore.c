@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "jobcall.h"
 #include "daemon.h"
 #include "drapi.h"
 #include "drstore.h"
@@ -211,11 +212,8 @@ void drrestore_handle(Call *call)
 			  point);
 	else if (s)
 		h = restore_host(call, guest, gdir, &err);
-	if (h && host_state(h, NULL) != HOST_CONNECTED) {
-		HostConn *hc = host_conn_get(h, &err); /* fills the unreachable message */
-		host_conn_put(hc);
+	if (h && jobcall_host_check(h, &err) < 0)
 		h = NULL;
-	}
 	g_autoptr(DrvGuest) taken = h ? host_guest(h, as) : NULL;
 	if (taken)
 		error_set(&err, HF_ERR_CONFLICT,
@@ -241,10 +239,7 @@ void drrestore_handle(Call *call)
 	    .ctx = r,
 	    .ctx_free = restore_ctx_free,
 	};
-	Job *job = jobs_submit(call->d->jobs, &spec);
-	cJSON *res = cJSON_CreateObject();
-	cJSON_AddItemToObject(res, "job", job_to_json(job));
-	call_reply_result(call, res);
+	jobcall_submit(call, &spec);
 }
 
 /* ---- dr.status ---- */

@@ -1,6 +1,7 @@
 /* handlers.c - one handler per row of the method table (common/methods.c). */
 #include <string.h>
 
+#include "jobcall.h"
 #include "checks.h"
 #include "daemon.h"
 #include "drapi.h"
@@ -196,13 +197,12 @@ static void submit_job(Call *call, JobRunFn fn)
 		{ reply_err(call, &err); return; }
 	if (!resolve(call, &t, &err))
 		{ reply_err(call, &err); return; }
-	if (host_state(t.host, NULL) != HOST_CONNECTED) {
-		HostConn *hc = host_conn_get(t.host, &err); /* fills the unreachable message */
-		host_conn_put(hc);
+	if (jobcall_host_check(t.host, &err) < 0) {
 		host_unref(t.host);
 		g_free(t.guest);
 		g_free(t.state_dir);
-		{ reply_err(call, &err); return; }
+		reply_err(call, &err);
+		return;
 	}
 	JobSpec spec = {
 		.kind = call->method->name,
@@ -213,13 +213,10 @@ static void submit_job(Call *call, JobRunFn fn)
 		.ctx = snapshot_ctx_new(t.host, t.state_dir, call->d->cfg->agent_timeout),
 		.ctx_free = snapshot_ctx_free,
 	};
-	Job *job = jobs_submit(call->d->jobs, &spec);
+	jobcall_submit(call, &spec);
 	host_unref(t.host);
 	g_free(t.guest);
 	g_free(t.state_dir);
-	cJSON *r = cJSON_CreateObject();
-	cJSON_AddItemToObject(r, "job", job_to_json(job));
-	call_reply_result(call, r);
 }
 
 static void h_snapshot_create(Call *call)
