@@ -1,5 +1,6 @@
 /* drrestore.c - dr.restore: a restore point as a new, shut-off guest; dr.status: RPO per guest. */
 #include "drrestore.h"
+#include "drxml.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -133,7 +134,8 @@ static int restore_job(Job *job, HfError *err)
 	if (plan_files(r, m, files, err) < 0)
 		return -1;
 	const char *xml = cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml"));
-	g_autofree char *nxml = drstore_restore_xml(xml, r->name, files, err);
+	DrXmlOpts xo = {.name = r->name, .files = files};
+	g_autofree char *nxml = drxml_restore(xml, &xo, err);
 	if (!nxml)
 		return -1;
 	if (flatten(job, r, m, files, made, err) < 0 ||

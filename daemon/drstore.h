@@ -89,10 +89,3 @@ int drstore_check_files(const char *dir, const cJSON *m, HfError *err);
 int drstore_qemu_img(HfError *err, const char *const *argv);
 /* Files, qemu-img check of every image, for the point and its parents back to the full. */
 int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err);
-
-/* The point's domain XML for a new guest: <name> NAME, no <uuid> (libvirt makes one), no
- * <mac> (libvirt makes new ones), no <nvram> path (the source's NVRAM file is never shared),
- * every disk of device disk/lun a qcow2 file at files[TARGET], serial/console file logs
- * renamed to DIR/NAME-FILE. A disk without a new file
- * fails (it would share the source guest's image). A new string, or NULL with err. */
-char *drstore_restore_xml(const char *xml, const char *name, GHashTable *files, HfError *err);

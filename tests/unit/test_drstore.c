@@ -10,6 +10,7 @@
 
 #include "daemon/config.h"
 #include "daemon/drstore.h"
+#include "daemon/drxml.h"
 #include "daemon/policy.h" /* g_autoptr(cJSON) */
 
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -225,13 +226,44 @@ static void test_rpo_config(void **state)
 	"</interface><serial type='file'><source path='/log/w1.console' append='on'/></serial>"    \
 	"</devices></domain>"
 
+static char *restore_xml(const char *xml, const char *name, GHashTable *files, HfError *err)
+{
+	DrXmlOpts o = {.name = name, .files = files};
+	return drxml_restore(xml, &o, err);
+}
+
+/* A test boot: no network; in place: the source's identity; a point's NVRAM copy. */
+static void test_restore_xml_opts(void **state)
+{
+	HfError err = {0};
+	g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(files, "vda", "/t/vda.qcow2");
+	g_hash_table_insert(files, "vdb", "/t/vdb.qcow2");
+	DrXmlOpts iso = {
+	    .name = "hf-test-w1", .files = files, .isolate = true, .nvram = "/t/VARS.fd"};
+	g_autofree char *x = drxml_restore(SRC_XML, &iso, &err);
+	assert_non_null(x);
+	assert_null(strstr(x, "<interface"));
+	assert_null(strstr(x, "<uuid>"));
+	assert_non_null(strstr(x, "<nvram>/t/VARS.fd</nvram>"));
+	assert_non_null(strstr(x, "<source path=\"/log/hf-test-w1-w1.console\""));
+	DrXmlOpts inplace = {.name = "w1", .files = files, .keep_uuid = true};
+	g_autofree char *y = drxml_restore(SRC_XML, &inplace, &err);
+	assert_non_null(y);
+	assert_non_null(strstr(y, "<uuid>0b5d3a6e-8d51-4a58-9f51-1c2a3b4c5d6e</uuid>"));
+	assert_non_null(strstr(y, "52:54:00:12:34:56"));
+	assert_non_null(strstr(y, "/log/w1.console"));
+	assert_non_null(strstr(y, "<source file=\"/t/vdb.qcow2\"/>"));
+	assert_null(strstr(y, "<nvram"));
+}
+
 static void test_restore_xml(void **state)
 {
 	HfError err = {0};
 	g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
 	g_hash_table_insert(files, "vda", "/vm/w1-r-vda.qcow2");
 	g_hash_table_insert(files, "vdb", "/vm/w1-r & <x>-vdb.qcow2");
-	g_autofree char *x = drstore_restore_xml(SRC_XML, "w1-r&d", files, &err);
+	g_autofree char *x = restore_xml(SRC_XML, "w1-r&d", files, &err);
 	assert_non_null(x);
 	assert_non_null(strstr(x, "<name>w1-r&amp;d</name>"));
 	assert_null(strstr(x, "<uuid>"));
@@ -257,13 +289,13 @@ static void test_restore_xml(void **state)
 
 	/* a disk without a new image would share the source's disk: refused */
 	g_hash_table_remove(files, "vdb");
-	assert_null(drstore_restore_xml(SRC_XML, "w1-r", files, &err));
+	assert_null(restore_xml(SRC_XML, "w1-r", files, &err));
 	assert_non_null(strstr(err.message, "disk vdb of the restore point's domain XML"));
 	error_clear(&err);
-	assert_null(drstore_restore_xml("<network/>", "w1-r", files, &err));
+	assert_null(restore_xml("<network/>", "w1-r", files, &err));
 	assert_non_null(strstr(err.message, "not a <domain>"));
 	error_clear(&err);
-	assert_null(drstore_restore_xml(NULL, "w1-r", files, &err));
+	assert_null(restore_xml(NULL, "w1-r", files, &err));
 }
 
 int main(void)
@@ -277,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_config),
 	    cmocka_unit_test(test_rpo_config),
 	    cmocka_unit_test(test_restore_xml),
+	    cmocka_unit_test(test_restore_xml_opts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
