@@ -138,6 +138,21 @@ int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err)
 	return CALL(c, domain_define, "defining guests", xml, flags, err);
 }
 
+int drv_domain_start(DrvConn *c, const char *guest, unsigned flags, HfError *err)
+{
+	return CALL(c, domain_start, "starting guests", guest, flags, err);
+}
+
+int drv_domain_destroy(DrvConn *c, const char *guest, unsigned flags, HfError *err)
+{
+	return CALL(c, domain_destroy, "powering guests off", guest, flags, err);
+}
+
+int drv_domain_undefine(DrvConn *c, const char *guest, unsigned flags, HfError *err)
+{
+	return CALL(c, domain_undefine, "removing guests", guest, flags, err);
+}
+
 void drv_backup_disk_free(DrvBackupDisk *d)
 {
 	if (!d)

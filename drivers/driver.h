@@ -204,6 +204,17 @@ struct DrvDriver {
 	/* Define a new persistent guest from its XML (left shut off); a guest of that name that
 	 * exists already: HF_ERR_CONFLICT. */
 	int (*domain_define)(DrvConn *conn, const char *xml, unsigned flags, HfError *err);
+	/* Start a defined, shut-off guest (flags: DRV_START_PAUSED). */
+	int (*domain_start)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
+	/* Power a guest off at once, no guest shutdown; a guest that is off already: 0. */
+	int (*domain_destroy)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
+	/* Remove a shut-off guest's definition with its NVRAM file and its snapshot and checkpoint
+	 * metadata; never its disk images. */
+	int (*domain_undefine)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
+};
+
+enum {
+	DRV_START_PAUSED = 1 << 0, /* domain_start: CPUs stopped (no guest code runs) */
 };
 
 /* The drivers compiled in, NULL-terminated. */
@@ -245,6 +256,9 @@ int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsig
 			  HfError *err);
 
 int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err);
+int drv_domain_start(DrvConn *c, const char *guest, unsigned flags, HfError *err);
+int drv_domain_destroy(DrvConn *c, const char *guest, unsigned flags, HfError *err);
+int drv_domain_undefine(DrvConn *c, const char *guest, unsigned flags, HfError *err);
 
 /* Plain-struct helpers. */
 DrvGuest *drv_guest_new(void);

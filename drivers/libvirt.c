@@ -536,6 +536,46 @@ static int lv_domain_define(DrvConn *dc, const char *xml, unsigned flags, HfErro
 	return 0;
 }
 
+static int lv_domain_start(DrvConn *dc, const char *guest, unsigned flags, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	unsigned f = flags & DRV_START_PAUSED ? VIR_DOMAIN_START_PAUSED : 0;
+	if (!dom)
+		return -1;
+	if (virDomainCreateWithFlags(dom, f) < 0)
+		return lv_error(err, c, guest, NULL, "cannot start");
+	return 0;
+}
+
+static int lv_domain_destroy(DrvConn *dc, const char *guest, unsigned flags, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	if (!dom)
+		return -1;
+	if (virDomainIsActive(dom) == 0)
+		return 0;
+	if (virDomainDestroy(dom) < 0 && virDomainIsActive(dom) != 0)
+		return lv_error(err, c, guest, NULL, "cannot power off");
+	virResetLastError();
+	return 0;
+}
+
+static int lv_domain_undefine(DrvConn *dc, const char *guest, unsigned flags, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	unsigned f = VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+		     VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+		     VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_TPM;
+	if (!dom)
+		return -1;
+	if (virDomainUndefineFlags(dom, f) < 0)
+		return lv_error(err, c, guest, NULL, "cannot undefine");
+	return 0;
+}
+
 const DrvDriver drv_libvirt = {
     .name = "libvirt",
     .probe = probe,
@@ -555,4 +595,7 @@ const DrvDriver drv_libvirt = {
     .checkpoint_list = lv_checkpoint_list,
     .checkpoint_delete = lv_checkpoint_delete,
     .domain_define = lv_domain_define,
+    .domain_start = lv_domain_start,
+    .domain_destroy = lv_domain_destroy,
+    .domain_undefine = lv_domain_undefine,
 };
