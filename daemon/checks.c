@@ -36,6 +36,7 @@ typedef struct {
 	GHashTable *queues;  /* host name -> HostQ* */
 	GThreadPool *pool;
 	char *path;
+	StateWriter *writer; /* checks.json */
 	int running;
 	int waiters; /* check.run jobs using this state */
 	bool stopping;
@@ -69,7 +70,6 @@ static int64_t now_s(void)
 static gboolean flush_main(gpointer data)
 {
 	Checks *cs = data;
-	HfError err = {0};
 	cJSON *doc = cJSON_CreateObject(), *arr;
 	GHashTableIter it;
 	gpointer v;
@@ -83,8 +83,7 @@ static gboolean flush_main(gpointer data)
 		if (((CheckEntry *)v)->checked)
 			cJSON_AddItemToArray(arr, checkreport_entry_save(v));
 	g_mutex_unlock(&cs->lock);
-	if (statefile_write_json(cs->path, doc, &err) < 0)
-		hf_log("hf-check", LOG_LVL_WARNING, "build-check cache not saved: %s", err.message);
+	statewriter_put_json(cs->writer, doc); /* its own thread writes it */
 	cJSON_Delete(doc);
 	return G_SOURCE_REMOVE;
 }
@@ -267,6 +266,7 @@ void checks_start(Daemon *d)
 	cs->queues =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)hostq_free);
 	cs->path = g_build_filename(d->cfg->state_dir, CHECKS_FILE, NULL);
+	cs->writer = statewriter_new(cs->path, "hf-check", "build-check cache");
 	cs->pool = g_thread_pool_new(task_run, cs, -1, FALSE, &gerr);
 	if (!cs->pool)
 		g_error("cannot start build-check workers: %s", gerr->message);
@@ -302,6 +302,7 @@ void checks_stop(void)
 	g_cond_broadcast(&cs->done);
 	g_mutex_unlock(&cs->lock);
 	flush_main(cs);
+	statewriter_sync(cs->writer);
 	if (!idle)
 		return; /* collections still run on workers: leave them their state */
 	g_thread_pool_free(cs->pool, TRUE, TRUE);
@@ -309,6 +310,7 @@ void checks_stop(void)
 	g_hash_table_unref(cs->queues);
 	g_mutex_clear(&cs->lock);
 	g_cond_clear(&cs->done);
+	statewriter_free(cs->writer);
 	g_free(cs->path);
 	g_free(cs);
 	checks = NULL;

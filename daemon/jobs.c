@@ -7,7 +7,7 @@
 #include "statefile.h"
 #include "timefmt.h"
 
-#define JOBS_HISTORY 1000     /* finished jobs kept in memory and in the journal */
+#define JOBS_HISTORY 1000 /* finished jobs kept in memory and in the journal */
 #define JOBS_FLUSH_DELAY_MS 200
 
 typedef struct {
@@ -40,14 +40,15 @@ struct Job {
 };
 
 struct Jobs {
-	GHashTable *by_id; /* int64 id -> Job* (ref) */
-	GQueue all;        /* Job*, oldest first */
-	GQueue queued;     /* Job*, FIFO */
+	GHashTable *by_id;	      /* int64 id -> Job* (ref) */
+	GQueue all;		      /* Job*, oldest first */
+	GQueue queued;		      /* Job*, FIFO */
 	GHashTable *running_per_host; /* host -> GUINT count */
 	GHashTable *busy_guests;      /* "host/guest" */
 	unsigned running;
 	int64_t next_id;
 	char *journal;
+	StateWriter *writer; /* jobs.json */
 	GThreadPool *pool;
 	JobHostLimitFn limit;
 	void *limit_ctx;
@@ -58,8 +59,8 @@ struct Jobs {
 	guint stop_timer;
 };
 
-static const char *const state_names[] = {"queued",    "running",   "succeeded",
-					  "failed",    "cancelled", "interrupted"};
+static const char *const state_names[] = {"queued", "running",	 "succeeded",
+					  "failed", "cancelled", "interrupted"};
 
 const char *job_state_name(JobState s)
 {
@@ -176,7 +177,6 @@ cJSON *job_to_json(Job *j)
 static gboolean flush_now(gpointer data)
 {
 	Jobs *jobs = data;
-	HfError err = {0};
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(doc, "jobs");
 
@@ -184,10 +184,20 @@ static gboolean flush_now(gpointer data)
 	cJSON_AddNumberToObject(doc, "next_id", (double)jobs->next_id);
 	for (GList *l = jobs->all.head; l; l = l->next)
 		cJSON_AddItemToArray(arr, job_to_json(l->data));
-	if (statefile_write_json(jobs->journal, doc, &err) < 0)
-		hf_log("hf-jobs", LOG_LVL_WARNING, "job journal not saved: %s", err.message);
+	statewriter_put_json(jobs->writer, doc); /* written by its own thread, not the loop */
 	cJSON_Delete(doc);
 	return G_SOURCE_REMOVE;
+}
+
+/* Write the journal now and wait until it is on disk (shutdown). */
+static void flush_sync(Jobs *jobs)
+{
+	if (jobs->flush_source) {
+		g_source_remove(jobs->flush_source);
+		jobs->flush_source = 0;
+	}
+	flush_now(jobs);
+	statewriter_sync(jobs->writer);
 }
 
 static void journal_dirty(Jobs *jobs)
@@ -229,8 +239,10 @@ static void journal_load(Jobs *jobs)
 		j->progress = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "progress"));
 		j->message = g_strdup(cJSON_GetStringValue(cJSON_GetObjectItem(o, "message")));
 		j->created = timefmt_parse(cJSON_GetStringValue(cJSON_GetObjectItem(o, "created")));
-		j->started = MAX(0, timefmt_parse(cJSON_GetStringValue(cJSON_GetObjectItem(o, "started"))));
-		j->finished = MAX(0, timefmt_parse(cJSON_GetStringValue(cJSON_GetObjectItem(o, "finished"))));
+		j->started =
+		    MAX(0, timefmt_parse(cJSON_GetStringValue(cJSON_GetObjectItem(o, "started"))));
+		j->finished =
+		    MAX(0, timefmt_parse(cJSON_GetStringValue(cJSON_GetObjectItem(o, "finished"))));
 		j->state = JOB_INTERRUPTED;
 		for (int s = 0; s < (int)G_N_ELEMENTS(state_names); s++)
 			if (!strcmp(st, state_names[s]))
@@ -396,7 +408,7 @@ static gboolean done_main(gpointer data)
 	if (jobs->stopping && jobs->running == 0 && jobs->stop_timer) {
 		g_source_remove(jobs->stop_timer);
 		jobs->stop_timer = 0;
-		flush_now(jobs);
+		flush_sync(jobs);
 		jobs->stopped_fn(jobs->stopped_data);
 	} else
 		pump(jobs);
@@ -491,7 +503,8 @@ Job *jobs_submit(Jobs *jobs, JobSpec *spec)
 	       j->host, j->guest ? j->guest : "");
 	if (jobs->stopping) {
 		HfError e = {0};
-		error_set(&e, HF_ERR_CANCELLED, "holdfastd is stopping; submit the job again later");
+		error_set(&e, HF_ERR_CANCELLED,
+			  "holdfastd is stopping; submit the job again later");
 		finish(jobs, j, JOB_CANCELLED, &e);
 		return j;
 	}
@@ -528,7 +541,8 @@ int jobs_cancel(Jobs *jobs, int64_t id, HfError *err)
 	Job *j = jobs_get(jobs, id);
 	if (!j)
 		return error_set(err, HF_ERR_NOT_FOUND,
-				 "job %" G_GINT64_FORMAT " not found (see `holdfast jobs list`)", id);
+				 "job %" G_GINT64_FORMAT " not found (see `holdfast jobs list`)",
+				 id);
 	g_mutex_lock(&j->lock);
 	JobState st = j->state;
 	g_mutex_unlock(&j->lock);
@@ -541,8 +555,8 @@ int jobs_cancel(Jobs *jobs, int64_t id, HfError *err)
 	}
 	if (st != JOB_RUNNING)
 		return error_set(err, HF_ERR_CONFLICT,
-				 "job %" G_GINT64_FORMAT " already ended (%s); nothing to cancel", id,
-				 state_names[st]);
+				 "job %" G_GINT64_FORMAT " already ended (%s); nothing to cancel",
+				 id, state_names[st]);
 	g_atomic_int_set(&j->cancel, 1);
 	job_progress(j, j->progress, "cancel requested; stopping at the next safe point");
 	return 0;
@@ -563,13 +577,14 @@ static gboolean stop_timeout(gpointer data)
 		if (j->state == JOB_RUNNING) {
 			j->state = JOB_INTERRUPTED;
 			j->finished = now_s();
-			error_set(&j->error, HF_ERR_INTERRUPTED,
-				  "holdfastd stopped before this job ended; check the guest and run "
-				  "the job again");
+			error_set(
+			    &j->error, HF_ERR_INTERRUPTED,
+			    "holdfastd stopped before this job ended; check the guest and run "
+			    "the job again");
 		}
 		g_mutex_unlock(&j->lock);
 	}
-	flush_now(jobs);
+	flush_sync(jobs);
 	jobs->stopped_fn(jobs->stopped_data);
 	return G_SOURCE_REMOVE;
 }
@@ -586,7 +601,7 @@ void jobs_shutdown(Jobs *jobs, int timeout_s, GSourceFunc done, gpointer data)
 	while ((j = g_queue_pop_head(&jobs->queued)))
 		finish(jobs, j, JOB_CANCELLED, &e);
 	if (jobs->running == 0) {
-		flush_now(jobs);
+		flush_sync(jobs);
 		done(data);
 		return;
 	}
@@ -607,6 +622,7 @@ Jobs *jobs_new(const char *state_dir, JobHostLimitFn limit, void *limit_ctx, HfE
 	jobs->busy_guests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	jobs->next_id = 1;
 	jobs->journal = g_build_filename(state_dir, "jobs.json", NULL);
+	jobs->writer = statewriter_new(jobs->journal, "hf-jobs", "job journal");
 	jobs->limit = limit;
 	jobs->limit_ctx = limit_ctx;
 	jobs->pool = g_thread_pool_new(worker, jobs, 256, FALSE, &gerr);
@@ -627,10 +643,9 @@ void jobs_free(Jobs *jobs)
 		return;
 	if (jobs->pool)
 		g_thread_pool_free(jobs->pool, FALSE, TRUE);
-	if (jobs->flush_source) {
-		g_source_remove(jobs->flush_source);
-		flush_now(jobs);
-	}
+	if (jobs->flush_source)
+		flush_sync(jobs);
+	statewriter_free(jobs->writer);
 	if (jobs->stop_timer)
 		g_source_remove(jobs->stop_timer);
 	while ((j = g_queue_pop_head(&jobs->all)))

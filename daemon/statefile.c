@@ -6,7 +6,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #define STATEFILE_MAX (256 * 1024 * 1024)
 
@@ -92,4 +95,90 @@ int statefile_read_json(const char *path, cJSON **out, HfError *err)
 				 "fresh",
 				 path);
 	return 0;
+}
+
+/* ---- StateWriter ---- */
+
+struct StateWriter {
+	char *path, *category, *what;
+	GMutex lock;
+	GCond cond;
+	char *pending; /* newest text not yet being written */
+	bool busy;     /* a write in flight */
+	bool stop;
+	GThread *thread;
+};
+
+static gpointer writer_main(gpointer data)
+{
+	StateWriter *w = data;
+	g_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->pending && !w->stop)
+			g_cond_wait(&w->cond, &w->lock);
+		if (!w->pending)
+			break; /* stop, nothing left */
+		char *text = w->pending;
+		w->pending = NULL;
+		w->busy = true;
+		g_mutex_unlock(&w->lock);
+		HfError err = {0};
+		if (statefile_write(w->path, text, strlen(text), &err) < 0)
+			hf_log(w->category, LOG_LVL_WARNING, "%s not saved: %s", w->what,
+			       err.message);
+		cJSON_free(text);
+		g_mutex_lock(&w->lock);
+		w->busy = false;
+		g_cond_broadcast(&w->cond);
+	}
+	g_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+StateWriter *statewriter_new(const char *path, const char *category, const char *what)
+{
+	StateWriter *w = g_new0(StateWriter, 1);
+	w->path = g_strdup(path);
+	w->category = g_strdup(category);
+	w->what = g_strdup(what);
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->cond);
+	w->thread = g_thread_new("hf-statefile", writer_main, w);
+	return w;
+}
+
+void statewriter_put_json(StateWriter *w, const cJSON *doc)
+{
+	char *text = cJSON_Print(doc);
+	g_mutex_lock(&w->lock);
+	if (w->pending)
+		cJSON_free(w->pending);
+	w->pending = text;
+	g_cond_broadcast(&w->cond);
+	g_mutex_unlock(&w->lock);
+}
+
+void statewriter_sync(StateWriter *w)
+{
+	g_mutex_lock(&w->lock);
+	while (w->pending || w->busy)
+		g_cond_wait(&w->cond, &w->lock);
+	g_mutex_unlock(&w->lock);
+}
+
+void statewriter_free(StateWriter *w)
+{
+	if (!w)
+		return;
+	g_mutex_lock(&w->lock);
+	w->stop = true;
+	g_cond_broadcast(&w->cond);
+	g_mutex_unlock(&w->lock);
+	g_thread_join(w->thread); /* writes what is pending first */
+	g_mutex_clear(&w->lock);
+	g_cond_clear(&w->cond);
+	g_free(w->path);
+	g_free(w->category);
+	g_free(w->what);
+	g_free(w);
 }

@@ -13,3 +13,18 @@ int statefile_write_json(const char *path, const cJSON *doc, HfError *err);
 /* Read a JSON document; *out = NULL (and 0 returned) when the file does not exist. */
 int statefile_read_json(const char *path, cJSON **out, HfError *err);
 int statefile_mkdirs(const char *dir, HfError *err);
+
+/* A background writer for one state file that the event loop updates often (jobs.json,
+ * checks.json, schedule.json): the loop hands over the serialized document and goes on; one
+ * thread per file writes it (temp + fsync + rename), at most one write in flight, and a
+ * document handed over while a write runs replaces any older one still waiting (each is a
+ * full snapshot). Write failures are logged under `category`. */
+typedef struct StateWriter StateWriter;
+
+StateWriter *statewriter_new(const char *path, const char *category, const char *what);
+/* Queue doc's text for writing (doc is not taken). Any thread. */
+void statewriter_put_json(StateWriter *w, const cJSON *doc);
+/* Block until every document handed over so far is written (or failed): shutdown. */
+void statewriter_sync(StateWriter *w);
+/* Sync, stop the thread, free. NULL is fine. */
+void statewriter_free(StateWriter *w);
