@@ -82,6 +82,11 @@ static GPtrArray *check_reasons(const cJSON *c)
 	if (cJSON_IsObject(e))
 		g_ptr_array_add(r, g_strdup_printf("not checked: %s (%s)", strd(e, "message", ""),
 						   strd(e, "code", "error")));
+	e = cJSON_GetObjectItemCaseSensitive(c, "refresh_error");
+	if (cJSON_IsObject(e))
+		g_ptr_array_add(r, g_strdup_printf("stale: the last refresh failed: %s (%s); the "
+						   "verdict is from the older evidence",
+						   strd(e, "message", ""), strd(e, "code", "error")));
 	for (guint i = 0; i < r->len; i++)
 		if (!r->pdata[i])
 			r->pdata[i] = g_strdup("?");
@@ -150,6 +155,11 @@ void render_check(const cJSON *doc, GString *out, GString *warn)
 	if (num(sum, "failed", 0) > 0)
 		g_string_append_printf(warn, "holdfast: %.0f guest(s) could not be checked\n",
 				       num(sum, "failed", 0));
+	if (num(sum, "stale", 0) > 0)
+		g_string_append_printf(warn,
+				       "holdfast: %.0f guest(s) could not be checked again: their "
+				       "verdict is from older evidence\n",
+				       num(sum, "stale", 0));
 }
 
 /* RFC 4180: quote a field that has a comma, a quote, CR or LF; double the quotes. */
@@ -217,7 +227,10 @@ int render_check_exit(const cJSON *doc)
 	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(doc, "summary");
 	if (!cJSON_IsObject(sum))
 		return 1;
-	return num(sum, "failed", 1) > 0 || num(sum, "policy_failures", 1) > 0 ? 1 : 0;
+	return num(sum, "failed", 1) > 0 || num(sum, "policy_failures", 1) > 0 ||
+			       num(sum, "stale", 0) > 0
+		   ? 1
+		   : 0;
 }
 
 void render_classify(const cJSON *r, GString *out)

@@ -36,6 +36,7 @@ CheckEntry *checkreport_entry_copy(const CheckEntry *e)
 {
 	CheckEntry *c = checkreport_entry_new(e->host, e->guest);
 	c->checked = e->checked;
+	c->attempted = e->attempted;
 	c->evidence = dup_or_null(e->evidence);
 	c->agent = dup_or_null(e->agent);
 	c->os = dup_or_null(e->os);
@@ -48,17 +49,20 @@ CheckEntry *checkreport_entry_copy(const CheckEntry *e)
 void checkreport_entry_store(CheckEntry *e, int64_t now, const BcEvidence *ev,
 			     const CollectInfo *ci, const HfError *err)
 {
+	e->attempted = now;
+	e->busy = false;
+	error_clear(&e->error);
+	if (!ev)
+		e->error = *err;
+	if (!ev && e->evidence)
+		return; /* a failed refresh: the last good evidence stays, marked stale */
 	cJSON_Delete(e->evidence);
 	cJSON_Delete(e->agent);
 	cJSON_Delete(e->os);
 	e->evidence = ev ? buildcheck_evidence_to_json(ev) : NULL;
 	e->agent = ci->agent_calls > 0 ? collect_info_agent_json(ci) : NULL;
 	e->os = ci->os_id ? collect_info_os_json(ci) : NULL;
-	error_clear(&e->error);
-	if (!ev)
-		e->error = *err;
 	e->checked = now;
-	e->busy = false;
 }
 
 void checkreport_entry_not_running(CheckEntry *e)
@@ -115,6 +119,7 @@ CheckEntry *checkreport_entry_load(const cJSON *o)
 		return NULL;
 	CheckEntry *e = checkreport_entry_new(host, name);
 	e->checked = checked;
+	e->attempted = checked;
 	if (cJSON_IsObject(ev)) {
 		buildcheck_evidence_init(&probe);
 		int rc = buildcheck_evidence_from_json(ev, &probe, &err);
@@ -124,7 +129,8 @@ CheckEntry *checkreport_entry_load(const cJSON *o)
 			return NULL;
 		}
 		e->evidence = cJSON_Duplicate(ev, 1);
-	} else {
+	}
+	if (cJSON_IsObject(er) || !e->evidence) {
 		const char *code = cJSON_GetStringValue(cJSON_GetObjectItem(er, "code"));
 		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(er, "message"));
 		error_set(&e->error, code ? code : HF_ERR_FAILED, "%s", msg ? msg : "check failed");
@@ -247,7 +253,7 @@ cJSON *checkreport_classify(const cJSON *evidence, const BcPolicy *p, int64_t no
 }
 
 typedef struct {
-	int ok, attention, critical, failed, policy_failures;
+	int ok, attention, critical, failed, policy_failures, stale;
 } Summary;
 
 static cJSON *entry_json(const CheckEntry *e, const BcPolicy *p, int64_t now, Summary *s)
@@ -273,6 +279,13 @@ static cJSON *entry_json(const CheckEntry *e, const BcPolicy *p, int64_t now, Su
 	add_json(o, "agent", e->agent);
 	add_json(o, "os", e->os);
 	add_json(o, "evidence", e->evidence);
+	cJSON_AddBoolToObject(o, "stale", e->evidence && err.code[0]);
+	s->stale += e->evidence && err.code[0];
+	if (e->evidence && err.code[0]) { /* the last refresh failed: say so beside the verdict */
+		cJSON *re = cJSON_AddObjectToObject(o, "refresh_error");
+		cJSON_AddStringToObject(re, "code", err.code);
+		cJSON_AddStringToObject(re, "message", err.message);
+	}
 	if (e->evidence) {
 		error_clear(&err);
 		vj = classify(e->evidence, now, &v, &err);
@@ -315,5 +328,6 @@ cJSON *checkreport_document(GPtrArray *entries, const BcPolicy *p, int64_t now)
 	cJSON_AddNumberToObject(sj, "critical", s.critical);
 	cJSON_AddNumberToObject(sj, "failed", s.failed);
 	cJSON_AddNumberToObject(sj, "policy_failures", s.policy_failures);
+	cJSON_AddNumberToObject(sj, "stale", s.stale);
 	return doc;
 }

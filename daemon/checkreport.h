@@ -16,11 +16,13 @@
 typedef struct {
 	char *key; /* "host/guest" */
 	char *host, *guest;
-	int64_t checked; /* unix seconds of the last collection; 0 = never */
-	cJSON *evidence; /* buildcheck_evidence_to_json; NULL when the last collection failed */
+	int64_t checked;   /* unix seconds of the evidence's collection; 0 = never */
+	int64_t attempted; /* unix seconds of the last collection attempt (memory only) */
+	cJSON *evidence;   /* buildcheck_evidence_to_json of the last good collection, or NULL */
 	cJSON *agent;	 /* collect_info_agent_json; NULL when unknown */
 	cJSON *os;	 /* collect_info_os_json; NULL when unknown */
-	HfError error;	 /* why the last collection failed */
+	HfError error;	 /* why the last collection failed (with evidence: a failed refresh,
+			  * the older evidence is kept and reported as stale) */
 	bool busy;	 /* a collection runs (checks.c) */
 	bool cached;	 /* report only: served from the cache */
 } CheckEntry;
@@ -28,7 +30,8 @@ typedef struct {
 CheckEntry *checkreport_entry_new(const char *host, const char *guest);
 void checkreport_entry_free(CheckEntry *e);
 CheckEntry *checkreport_entry_copy(const CheckEntry *e);
-/* Record a collection: ev NULL when it failed with err. */
+/* Record a collection: ev NULL when it failed with err. A failed refresh keeps the last good
+ * evidence (and its time); the failure is reported beside it, never instead of it. */
 void checkreport_entry_store(CheckEntry *e, int64_t now, const BcEvidence *ev,
 			     const CollectInfo *ci, const HfError *err);
 /* Mark a copy as "not running, never checked". */

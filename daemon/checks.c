@@ -230,7 +230,7 @@ static gboolean tick(gpointer data)
 					continue;
 				CheckEntry *e = entry_get(cs, host_name(h), g->name);
 				if (e->busy ||
-				    (e->checked && now - e->checked < cfg->check_interval))
+				    (e->attempted && now - e->attempted < cfg->check_interval))
 					continue;
 				submit_locked(cs, h, e, cfg->check_timeout, cfg->check_parallel);
 				n++;

@@ -72,13 +72,15 @@ else bad "csv does not parse as expected"; cat "$T/out"; fi
 expect_exit "fleet check: exit 1 (guests could not be checked)" 1 hf --json check --refresh
 jcheck "fleet check reports every guest" '[.checks[].guest] | sort == ["demo/debian-tools","demo/w2k8-dc01","demo/w2k8-files01","demo/w2k8-sql01","demo/w2k8-web01","demo/w2k8r2-app01"]' \
 	sh -c "$HOLDFAST --socket $SOCK --json check --refresh; true"
-jcheck "running guests: agent commands unsupported by the test backend" '[.checks[] | select(.name != "w2k8-files01" and .name != "w2k8-web01") | .error.code] | unique == ["unsupported"]' \
+jcheck "running guests: agent commands unsupported by the test backend" '[.checks[] | select(.name != "w2k8-files01" and .name != "w2k8-web01" and .name != "w2k8-dc01") | .error.code] | unique == ["unsupported"]' \
 	sh -c "$HOLDFAST --socket $SOCK --json check --refresh; true"
 jcheck "error names the guest and the missing agent support" '.checks[] | select(.name == "w2k8-sql01") | .error.message | test("w2k8-sql01") and test("not supported")' \
 	sh -c "$HOLDFAST --socket $SOCK --json check --refresh; true"
 jcheck "shut-off guests: agent-unavailable, never checked" '[.checks[] | select(.name == "w2k8-files01" or .name == "w2k8-web01") | [.error.code, .checked, .verdict]] | unique == [["agent-unavailable", null, null]]' \
 	sh -c "$HOLDFAST --socket $SOCK --json check; true"
-jcheck "summary counts the failures" '.summary.failed == 6 and .summary.ok == 0 and .summary.policy_failures == 0' \
+jcheck "a failed refresh keeps the older evidence, marked stale with the refresh's error" '.checks[] | select(.name == "w2k8-dc01") | .stale and .refresh_error.code == "unsupported" and .error == null and .verdict.product == "server2008-sp2-6003"' \
+	sh -c "$HOLDFAST --socket $SOCK --json check --refresh; true"
+jcheck "summary counts the failures and the stale guest" '.summary.failed == 5 and .summary.stale == 1 and .summary.policy_failures == 0' \
 	sh -c "$HOLDFAST --socket $SOCK --json check --refresh; true"
 jcheck "check.run is a job (--no-wait)" '.job.kind == "check.run" and .job.host == "*"' hf --json --no-wait check
 expect_exit "unknown guest: exit 4" 4 hf check nosuchguest
@@ -96,9 +98,11 @@ check "human table of the fleet" sh -c "$HOLDFAST --socket $SOCK check; true"
 grep_out "table header" "BUILD.REVISION"
 grep_out "failures are listed with reasons" "not checked:"
 
-# ---- --refresh replaces the cached evidence by what the guest says now ----
-jcheck "--refresh collects again (fails on the test driver)" '.checks[0].cached == false and .checks[0].error.code == "unsupported" and .checks[0].verdict == null' \
+# ---- --refresh collects again; a failure is reported beside the older evidence ----
+jcheck "--refresh collects again (fails on the test driver): stale verdict + the error" '.checks[0].cached == false and .checks[0].stale and .checks[0].refresh_error.code == "unsupported" and .checks[0].verdict.product == "server2008-sp2-6003"' \
 	sh -c "$HOLDFAST --socket $SOCK --json check w2k8-dc01 --refresh; true"
+expect_exit "a stale guest: exit 1" 1 hf check w2k8-dc01 --refresh
+grep_out "the table says the verdict is stale" "stale: the last refresh failed"
 for _ in $(seq 1 40); do # written on the main thread at most 0.5 s after a collection
 	jq -e '[.checks[]] | length >= 4' "$T/state/checks.json" >/dev/null 2>&1 && break
 	sleep 0.1
