@@ -143,7 +143,7 @@ const HfMethod methods_table[] = {
 	 "DR copy of a guest (libvirt: into a DR store; Hyper-V: export)", p_dr_copy},
 	{"dr.list", "dr list", HF_ROLE_READ, false,
 	 "restore points in the DR store", p_dr_list},
-	{"dr.verify", "dr verify", HF_ROLE_READ, true,
+	{"dr.verify", "dr verify", HF_ROLE_ADMIN, true,
 	 "check restore points: checksums, qemu-img check of the chain", p_dr_verify},
 	{"dr.restore", "dr restore", HF_ROLE_ADMIN, true,
 	 "restore a point as a new, shut-off guest (verified first)", p_dr_restore},
