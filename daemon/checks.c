@@ -496,3 +496,29 @@ cJSON *checks_classify(const HfConfig *cfg, const cJSON *params, HfError *err)
 		return NULL;
 	return checkreport_classify(cJSON_GetObjectItem(params, "evidence"), &p, now_s(), err);
 }
+
+cJSON *checks_cached(const char *host, const char *guest)
+{
+	Checks *cs = checks;
+	if (!cs)
+		return NULL;
+	g_autofree char *key = g_strdup_printf("%s/%s", host, guest);
+	g_mutex_lock(&cs->lock);
+	CheckEntry *e = g_hash_table_lookup(cs->entries, key);
+	CheckEntry *c = e && e->checked ? checkreport_entry_copy(e) : NULL;
+	g_mutex_unlock(&cs->lock);
+	if (!c)
+		return NULL;
+	c->cached = true;
+	g_autoptr(GPtrArray) one =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)checkreport_entry_free);
+	g_ptr_array_add(one, c);
+	BcPolicy p;
+	buildcheck_policy_init(&p);
+	cJSON *doc = checkreport_document(one, &p, now_s());
+	cJSON *r = cJSON_DetachItemFromArray(cJSON_GetObjectItem(doc, "checks"), 0);
+	cJSON_Delete(doc);
+	cJSON_DeleteItemFromObject(r, "evidence"); /* the verdict and its reasons are enough */
+	cJSON_DeleteItemFromObject(r, "policy");
+	return r;
+}

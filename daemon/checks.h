@@ -37,3 +37,7 @@ void checks_stop(void);
 int checks_submit(Daemon *d, const cJSON *params, cJSON **reply, HfError *err);
 /* check.classify (any thread): {"verdict":..,"policy":..|null} for params.evidence. */
 cJSON *checks_classify(const HfConfig *cfg, const cJSON *params, HfError *err);
+/* Any thread: the cached build-check entry of HOST/GUEST as check.run reports it (checked,
+ * age_s, stale, verdict, error; without the evidence), classified now; NULL when the guest was
+ * never checked. For DR manifests: the guest's verdict at copy time. */
+cJSON *checks_cached(const char *host, const char *guest);
