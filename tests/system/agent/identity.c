@@ -18,10 +18,16 @@
  *   misbehave                     none | hang-freeze | silent | silent-after-sync | garbage
  *   delay-ms hang-ms exec-ms      reply delay; late answer of a hung freeze (0: never);
  *                                 run time of a simulated program (exited:false until then)
- *   timezone tz-offset            guest-get-timezone */
+ *   timezone tz-offset            guest-get-timezone
+ *   listen                        TCP ports the guest's services listen on (3389 445): real
+ *                                 sockets in the stand-in, so netstat -an lists them */
 #include "winqga.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +94,8 @@ static int set_list(struct identity *id, const char *key, char *v, const char **
 		id->nkbs = 0;
 	else if (!strcmp(key, "esu-years"))
 		id->esu_years = 0;
+	else if (!strcmp(key, "listen"))
+		id->nlisten = 0;
 	else
 		id->misbehave = 0;
 	for (char *w = strtok_r(v, " ,\t", &save); w; w = strtok_r(NULL, " ,\t", &save)) {
@@ -104,6 +112,12 @@ static int set_list(struct identity *id, const char *key, char *v, const char **
 				return -1;
 			}
 			id->esu_years |= 1u << n;
+		} else if (!strcmp(key, "listen")) {
+			if (id->nlisten >= WQ_MAX_LISTEN || parse_int(w, 1, 65535, &n) < 0) {
+				*why = "listen takes up to 8 TCP ports (1-65535)";
+				return -1;
+			}
+			id->listen[id->nlisten++] = (int)n;
 		} else if (!strcmp(w, "none")) {
 			id->misbehave = 0;
 		} else if (!strcmp(w, "hang-freeze")) {
@@ -189,7 +203,8 @@ static int set_key(struct identity *id, const char *k, char *v, const char **why
 		id->install_date = (uint32_t)n;
 		return 0;
 	}
-	if (!strcmp(k, "kbs") || !strcmp(k, "esu-years") || !strcmp(k, "misbehave"))
+	if (!strcmp(k, "kbs") || !strcmp(k, "esu-years") || !strcmp(k, "misbehave") ||
+	    !strcmp(k, "listen"))
 		return set_list(id, k, v, why);
 	*why = "unknown key";
 	return -1;
@@ -276,4 +291,18 @@ int identity_set(struct identity *id, const char *kv, char *err, size_t errlen)
 		id->buildlab[0] = id->buildlabex[0] = 0;
 	identity_finish(id);
 	return 0;
+}
+
+void identity_listen(const struct identity *id)
+{
+	for (int i = 0; i < id->nlisten; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(id->listen[i])};
+		int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+			wq_log("listen on TCP %d failed: %s", id->listen[i], strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		} /* else: kept open for the agent's life, never accepted (a backlog of 8) */
+	}
 }

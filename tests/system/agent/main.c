@@ -271,6 +271,7 @@ int main(int argc, char **argv)
 	wq_log("identity %s: %s build %d.%d (%s), agent %s, %d KBs, esu 0x%x, misbehave 0x%x",
 	       a.id.name, a.id.product_name, a.id.build, a.id.revision, a.id.buildlabex,
 	       a.id.agent_version, a.id.nkbs, a.id.esu_years, a.id.misbehave);
+	identity_listen(&a.id);
 	if (mode == M_STDIO) {
 		a.in_fd = 0;
 		a.out_fd = 1;

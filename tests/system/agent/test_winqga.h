@@ -42,5 +42,6 @@ void test_wmic(void);
 void test_licence_and_systeminfo(void);
 void test_exec_semantics(void);
 void test_freeze_and_misbehaviour(void);
+void test_netstat(void);
 
 #endif

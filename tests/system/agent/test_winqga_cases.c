@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define CURVER "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
@@ -370,4 +372,56 @@ void test_freeze_and_misbehaviour(void)
 	same_str("slow: answered", call(&p, "{\"execute\":\"guest-ping\"}"), "{\"return\": {}}");
 	ok(ms_now() - t0 >= 250, "slow: at least delay-ms late");
 	stop(&p);
+}
+
+/* A TCP socket on 127.0.0.1, bound to a free port; listening when `listening`. */
+static int tcp_socket(int listening, int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (listening && listen(fd, 1) < 0) || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+void test_netstat(void)
+{
+	struct peer p;
+	struct result r;
+	char set[32], want[128];
+	int lport = 0, sport = 0, cport = 0;
+	int lfd = tcp_socket(1, &lport), sfd = tcp_socket(0, &sport), cfd = tcp_socket(0, &cport);
+	ok(lfd >= 0 && sfd >= 0 && cfd >= 0, "netstat: test sockets");
+	close(sfd); /* its port is free again: the identity's "service" takes it */
+	close(cfd); /* nobody listens on cport */
+	snprintf(set, sizeof(set), "listen=%d", sport);
+	start(&p, "w2k8-6003-esu3", set, NULL);
+	run(&p, &r, "C:\\Windows\\System32\\NETSTAT.EXE", "-an", NULL);
+	ok(r.exited && r.code == 0 && !r.err, "netstat -an: exit 0, no err-data");
+	static const char hdr[] = "\r\nActive Connections\r\n\r\n  Proto  Local Address          "
+				  "Foreign Address        State\r\n";
+	ok(r.olen > sizeof(hdr) && !memcmp(r.out, hdr, sizeof(hdr) - 1),
+	   "netstat -an: Windows header, CRLF");
+	snprintf(want, sizeof(want),
+		 "\r\n  TCP    127.0.0.1:%-13d0.0.0.0:0              LISTENING\r\n", lport);
+	ok(contains((char *)r.out, r.olen, want), "netstat -an: the test's real listener, padded");
+	snprintf(want, sizeof(want),
+		 "\r\n  TCP    0.0.0.0:%-15d0.0.0.0:0              LISTENING\r\n", sport);
+	ok(contains((char *)r.out, r.olen, want), "netstat -an: the identity's listen port");
+	snprintf(want, sizeof(want), ":%d ", cport);
+	ok(!contains((char *)r.out, r.olen, want), "netstat -an: a closed port is not listed");
+	result_free(&r);
+	run(&p, &r, "netstat", "-n", NULL);
+	ok(r.code == 0 && !contains((char *)r.out, r.olen, "LISTENING"),
+	   "netstat -n: connections only, no listeners");
+	result_free(&r);
+	run(&p, &r, "netstat.exe", "-x", NULL);
+	ok(r.code == 1 && contains((char *)r.out, r.olen, "NETSTAT [-a]"),
+	   "netstat -x: usage, exit 1");
+	result_free(&r);
+	stop(&p);
+	close(lfd);
 }

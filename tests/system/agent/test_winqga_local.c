@@ -242,6 +242,7 @@ int main(int argc, char **argv)
 	test_licence_and_systeminfo();
 	test_exec_semantics();
 	test_freeze_and_misbehaviour();
+	test_netstat();
 	printf("1..%d\n", checks);
 	if (failures)
 		fprintf(stderr, "%d of %d checks failed\n", failures, checks);

@@ -1,8 +1,8 @@
 /* winprog.c - the Windows programs holdfast's build check runs through guest-exec, printing
  * byte for byte what Windows Server 2008 prints through a pipe (OEM code page, CRLF):
  * reg.exe, cmd.exe (/c ver, /c <program>), cscript.exe slmgr.vbs, systeminfo.exe; wmic.exe
- * lives in wmic.c. Program names match case-insensitively, with or without directory and
- * ".exe", as CreateProcess with a PATH search would find them. */
+ * lives in wmic.c, netstat.exe in netstat.c. Program names match case-insensitively, with or
+ * without directory and ".exe", as CreateProcess with a PATH search would find them. */
 #include "winprog.h"
 
 #include <ctype.h>
@@ -385,7 +385,7 @@ int winprog_run(const struct identity *id, const char *path, char *const *args, 
 	} progs[] = {
 	    {"reg", "c:\\windows\\system32"},	     {"cmd", "c:\\windows\\system32"},
 	    {"cscript", "c:\\windows\\system32"},    {"systeminfo", "c:\\windows\\system32"},
-	    {"wmic", "c:\\windows\\system32\\wbem"},
+	    {"wmic", "c:\\windows\\system32\\wbem"}, {"netstat", "c:\\windows\\system32"},
 	};
 	char dir[512], base[64];
 	size_t i;
@@ -409,6 +409,9 @@ int winprog_run(const struct identity *id, const char *path, char *const *args, 
 		break;
 	case 's':
 		run_systeminfo(id, r);
+		break;
+	case 'n':
+		run_netstat(args, nargs, r);
 		break;
 	default:
 		run_wmic(id, args, nargs, r);

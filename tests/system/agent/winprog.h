@@ -16,5 +16,7 @@ const char *esu_name(int year);
 const char *esu_partial_key(int year);
 
 void run_wmic(const struct identity *id, char *const *args, int nargs, struct winprog_result *r);
+/* netstat.c: NETSTAT.EXE from the stand-in's real /proc/net sockets */
+void run_netstat(char *const *args, int nargs, struct winprog_result *r);
 
 #endif

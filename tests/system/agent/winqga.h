@@ -12,6 +12,7 @@
 #define WQ_MAX_KBS 64
 #define WQ_MAX_FREEZE 8
 #define WQ_MAX_PROCS 64
+#define WQ_MAX_LISTEN 8
 #define WQ_FRAME_MAX (1u << 20) /* one request may carry guest-exec input-data */
 
 /* misbehaviour flags (identity key "misbehave") */
@@ -47,6 +48,8 @@ struct identity {
 	int delay_ms; /* every reply is delayed this long */
 	int hang_ms;  /* WQ_HANG_FREEZE: answer after this long (0: never) */
 	int exec_ms;  /* simulated run time of a Windows program */
+	int listen[WQ_MAX_LISTEN]; /* TCP ports the guest's "services" listen on (real sockets) */
+	int nlisten;
 	char timezone[64];
 	int tz_offset; /* seconds east of UTC */
 };
@@ -59,6 +62,9 @@ void identity_finish(struct identity *id); /* derives BuildLab/BuildLabEx when u
 int identity_set(struct identity *id, const char *kv, char *err, size_t errlen);
 int identity_agent_at_least(const struct identity *id, int major, int minor);
 int identity_has_kb(const struct identity *id, const char *kb);
+/* Open the identity's listen ports (0.0.0.0, TCP) as real listening sockets, like the Windows
+ * services that own them would; a port that cannot be bound is logged. */
+void identity_listen(const struct identity *id);
 const char *identity_version(const struct identity *id); /* "6.0" or "6.1" */
 
 /* A Windows program's result (simulated) */
