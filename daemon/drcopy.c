@@ -25,19 +25,14 @@ static void ctx_free(void *p)
 	g_free(c);
 }
 
-typedef struct {
-	Job *job;
-	char *dest; /* from the driver's final "exported to DIR" */
-} Run;
-
 static void on_progress(void *opaque, int pct, const char *msg)
 {
-	Run *r = opaque;
-	if (g_str_has_prefix(msg, "exported to ")) {
-		g_free(r->dest);
-		r->dest = g_strdup(msg + strlen("exported to "));
-	}
-	job_progress(r->job, pct, "%s", msg);
+	job_progress(opaque, pct, "%s", msg);
+}
+
+static bool on_cancelled(void *opaque)
+{
+	return job_cancelled(opaque);
 }
 
 static int unsupported(const char *host, const char *guest, const char *drv, HfError *err)
@@ -55,7 +50,8 @@ static int drcopy_job(Job *job, HfError *err)
 	const char *guest = job_guest(job);
 	const char *dest = cJSON_GetStringValue(cJSON_GetObjectItem(p, "dest"));
 	g_autoptr(HostConn) hc = host_conn_get(ctx->host, err);
-	Run run = {job, NULL};
+	DrvExportSpec spec = {
+	    .dest_dir = dest, .progress = on_progress, .opaque = job, .cancelled = on_cancelled};
 
 	if (!hc)
 		return -1;
@@ -63,8 +59,7 @@ static int drcopy_job(Job *job, HfError *err)
 	if (!c->drv->export_full)
 		return unsupported(host_name(ctx->host), guest, c->drv->name, err);
 	job_progress(job, 1, "full DR copy of %s/%s", host_name(ctx->host), guest);
-	if (drv_export_full(c, guest, dest, on_progress, &run, 0, err) < 0) {
-		g_free(run.dest);
+	if (drv_export_full(c, guest, &spec, 0, err) < 0) {
 		host_report(ctx->host, guest, err);
 		return -1;
 	}
@@ -72,15 +67,15 @@ static int drcopy_job(Job *job, HfError *err)
 	cJSON *res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "guest", addr);
 	cJSON_AddStringToObject(res, "kind", "full");
-	if (run.dest || dest)
-		cJSON_AddStringToObject(res, "dest", run.dest ? run.dest : dest);
+	if (spec.exported || dest)
+		cJSON_AddStringToObject(res, "dest", spec.exported ? spec.exported : dest);
 	else
 		cJSON_AddNullToObject(res, "dest");
 	cJSON_AddStringToObject(res, "backend", c->drv->name);
 	job_set_result(job, res);
 	hf_log("hf-dr", LOG_LVL_INFO, "full DR copy of %s done (%s)", addr,
-	       run.dest ? run.dest : "driver default");
-	g_free(run.dest);
+	       spec.exported ? spec.exported : "driver default");
+	g_free(spec.exported);
 	return 0;
 }
 

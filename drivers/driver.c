@@ -107,11 +107,10 @@ int drv_guest_kvp(DrvConn *c, const char *guest, unsigned flags, GHashTable **it
 	return CALL(c, guest_kvp, "guest KVP data", guest, flags, items, err);
 }
 
-int drv_export_full(DrvConn *c, const char *guest, const char *dest_dir, DrvProgressFn progress,
-		    void *opaque, unsigned flags, HfError *err)
+int drv_export_full(DrvConn *c, const char *guest, DrvExportSpec *spec, unsigned flags,
+		    HfError *err)
 {
-	return CALL(c, export_full, "full DR copies (export)", guest, dest_dir, progress, opaque,
-		    flags, err);
+	return CALL(c, export_full, "full DR copies (export)", guest, spec, flags, err);
 }
 
 int drv_backup_push(DrvConn *c, const char *guest, const DrvBackupSpec *spec,

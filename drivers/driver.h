@@ -107,6 +107,16 @@ enum {
 /* Progress of a long operation: percent 0-100 and a line for the job's progress. */
 typedef void (*DrvProgressFn)(void *opaque, int pct, const char *msg);
 
+/* A full DR copy by the hypervisor's own export (export_full). */
+typedef struct {
+	const char *dest_dir; /* a path on the hypervisor host; NULL = the driver's default */
+	DrvProgressFn progress;
+	void *opaque;
+	bool (*cancelled)(void *opaque); /* polled while the export runs; the hypervisor's job is
+					  * terminated when it returns true; may be NULL */
+	char *exported;			 /* out: where the copy went (g_free) */
+} DrvExportSpec;
+
 /* A push-mode backup (backup_push): every disk of the guest into dir/TARGET.qcow2, with a new
  * checkpoint, full or incremental from an existing checkpoint. */
 typedef struct {
@@ -187,10 +197,9 @@ struct DrvDriver {
 	 * that reports none (off, no integration services) gives an empty table. */
 	int (*guest_kvp)(DrvConn *conn, const char *guest, unsigned flags, GHashTable **items,
 			 HfError *err);
-	/* A full DR copy of a running or stopped guest into dest_dir (a path on the hypervisor
-	 * host; NULL = the driver's configured default), with progress. */
-	int (*export_full)(DrvConn *conn, const char *guest, const char *dest_dir,
-			   DrvProgressFn progress, void *opaque, unsigned flags, HfError *err);
+	/* A full DR copy of a running or stopped guest (see DrvExportSpec). */
+	int (*export_full)(DrvConn *conn, const char *guest, DrvExportSpec *spec, unsigned flags,
+			   HfError *err);
 	/* A push-mode backup of a running guest with a new checkpoint; returns when it is complete
 	 * (progress from the hypervisor's job stats). On failure the new checkpoint is removed. */
 	int (*backup_push)(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
@@ -245,8 +254,8 @@ int drv_agent_command(DrvConn *c, const char *guest, const char *cmd, int timeou
 		      unsigned flags, char **reply, HfError *err);
 int drv_guest_kvp(DrvConn *c, const char *guest, unsigned flags, GHashTable **items,
 		  HfError *err);
-int drv_export_full(DrvConn *c, const char *guest, const char *dest_dir, DrvProgressFn progress,
-		    void *opaque, unsigned flags, HfError *err);
+int drv_export_full(DrvConn *c, const char *guest, DrvExportSpec *spec, unsigned flags,
+		    HfError *err);
 int drv_backup_push(DrvConn *c, const char *guest, const DrvBackupSpec *spec,
 		    DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
 		    HfError *err);

@@ -58,5 +58,5 @@ int hyperv_snapshot_revert(DrvConn *conn, const char *guest, const char *snapsho
 			   HfError *err);
 int hyperv_snapshot_delete(DrvConn *conn, const char *guest, const char *snapshot, unsigned flags,
 			   HfError *err);
-int hyperv_export_full(DrvConn *conn, const char *guest, const char *dest_dir,
-		       DrvProgressFn progress, void *opaque, unsigned flags, HfError *err);
+int hyperv_export_full(DrvConn *conn, const char *guest, DrvExportSpec *spec, unsigned flags,
+		       HfError *err);

@@ -368,11 +368,14 @@ int hyperv_snapshot_delete(DrvConn *dc, const char *guest, const char *name, uns
 
 /* ---- DR export: recovery checkpoint -> ExportSystemDefinition of it -> destroy it ---- */
 
-int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir, DrvProgressFn progress,
-		       void *opaque, unsigned flags, HfError *err)
+int hyperv_export_full(DrvConn *dc, const char *guest, DrvExportSpec *spec, unsigned flags,
+		       HfError *err)
 {
 	HvConn *c = hv_conn(dc);
 	g_autofree char *dest = NULL;
+	const char *dest_dir = spec->dest_dir;
+	DrvProgressFn progress = spec->progress;
+	void *opaque = spec->opaque;
 	if (dest_dir && *dest_dir) {
 		dest = g_strdup(dest_dir);
 	} else if (c->export_path) {
@@ -423,8 +426,23 @@ int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir, Drv
 				  {"ExportSettingData", WSMAN_P_TEXT, settings, NULL}};
 		if (progress)
 			progress(opaque, 25, "exporting the recovery checkpoint");
-		rc = invoke(c, MGMTSVC, "ExportSystemDefinition", p, 3, what, progress, opaque, 25,
-			    90, NULL, err);
+		WsmanCall call = {.cls = MGMTSVC,
+				  .method = "ExportSystemDefinition",
+				  .params = p,
+				  .n_params = 3,
+				  .what = what,
+				  .job_timeout_s = c->job_timeout,
+				  .progress = progress,
+				  .opaque = opaque,
+				  .cancelled = spec->cancelled,
+				  .pct_from = 25,
+				  .pct_to = 90};
+		rc = wsman_call(c->ws, &call, NULL, err) < 0 ? hyperv_fail(c, err) : 0;
+		if (rc < 0 && !strcmp(err->code, HF_ERR_CANCELLED))
+			error_prefix(err,
+				     "files already exported under %s on Hyper-V host %s "
+				     "are incomplete: delete them",
+				     dest, c->host);
 	}
 	if (progress)
 		progress(opaque, 92, "deleting the recovery checkpoint");
@@ -439,9 +457,10 @@ int hyperv_export_full(DrvConn *dc, const char *guest, const char *dest_dir, Drv
 		error_prefix(err, "recovery checkpoint %s also left behind (%s)", iid,
 			     derr.message);
 	}
-	if (rc == 0 && progress) {
-		g_autofree char *m = g_strdup_printf("exported to %s", dest);
-		progress(opaque, 100, m);
+	if (rc == 0) {
+		spec->exported = g_strdup(dest);
+		if (progress)
+			progress(opaque, 100, "exported");
 	}
 	return rc;
 }

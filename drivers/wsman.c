@@ -281,6 +281,61 @@ int wsman_enumerate_epr(WsmanClient *c, const char *wql, const char *what, GPtrA
 
 /* ---- jobs ---- */
 
+/* One poll of the job: its instance. */
+static int job_get(WsmanClient *c, const char *wql, const char *job_id, const WsmanCall *call,
+		   GPtrArray **jobs, HfError *err)
+{
+	if (wsman_enumerate(c, wql, call->what, jobs, err) < 0)
+		return -1;
+	if ((*jobs)->len == 0)
+		return error_set(err, HF_ERR_FAILED,
+				 "%s on Hyper-V host %s: job %s of %s disappeared", call->what,
+				 c->host, job_id, call->method);
+	return 0;
+}
+
+/* Ask the host to terminate the job, wait (bounded) until it has stopped; always fails with
+ * HF_ERR_CANCELLED, saying whether the host's job stopped. */
+static int job_terminate(WsmanClient *c, const char *wql, const char *job_id, const WsmanCall *call,
+			 HfError *err)
+{
+	g_autoptr(WsmanRef) ref =
+	    wsman_ref_new(WSMAN_V2 "Msvm_ConcreteJob", "InstanceID", job_id, NULL);
+	WsmanParam p[] = {{"RequestedState", WSMAN_P_TEXT, "4", NULL}};
+	g_autofree char *what = g_strdup_printf("terminating job %s (%s)", job_id, call->method);
+	WsmanCall term = {.cls = "Msvm_ConcreteJob",
+			  .method = "RequestStateChange",
+			  .selectors = ref->selectors,
+			  .params = p,
+			  .n_params = 1,
+			  .what = what,
+			  .job_timeout_s = 30};
+	HfError terr = {0};
+	long long state = 4;
+	if (wsman_call(c, &term, NULL, &terr) == 0) {
+		gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+		while (state >= 2 && state <= 6 && g_get_monotonic_time() < deadline) {
+			g_autoptr(GPtrArray) jobs = NULL;
+			error_clear(&terr);
+			if (job_get(c, wql, job_id, call, &jobs, &terr) < 0 ||
+			    !wsman_inst_int(jobs->pdata[0], "JobState", &state))
+				break;
+			if (state >= 2 && state <= 6)
+				g_usleep(200 * 1000);
+		}
+	}
+	if (state >= 7)
+		return error_set(err, HF_ERR_CANCELLED,
+				 "%s on Hyper-V host %s cancelled: job %s (%s) stopped with "
+				 "JobState %lld",
+				 call->what, c->host, job_id, call->method, state);
+	return error_set(err, HF_ERR_CANCELLED,
+			 "%s on Hyper-V host %s cancelled, but job %s (%s) could not be stopped "
+			 "(%s): it may still run on the host; check Hyper-V Manager",
+			 call->what, c->host, job_id, call->method,
+			 terr.code[0] ? terr.message : "still running after 30 s");
+}
+
 static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, HfError *err)
 {
 	g_autofree char *q = wsman_wql_quote(job_id);
@@ -293,12 +348,8 @@ static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, H
 	for (;;) {
 		g_autoptr(GPtrArray) jobs = NULL;
 		long long state = 0, pct = 0;
-		if (wsman_enumerate(c, wql, call->what, &jobs, err) < 0)
+		if (job_get(c, wql, job_id, call, &jobs, err) < 0)
 			return -1;
-		if (jobs->len == 0)
-			return error_set(err, HF_ERR_FAILED,
-					 "%s on Hyper-V host %s: job %s of %s disappeared",
-					 call->what, c->host, job_id, call->method);
 		const WsmanInst *j = jobs->pdata[0];
 		if (!wsman_inst_int(j, "JobState", &state))
 			return error_set(err, HF_ERR_PROTOCOL,
@@ -322,6 +373,8 @@ static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, H
 				       call->pct_from + (int)(span * CLAMP(pct, 0, 100) / 100), m);
 			last = pct;
 		}
+		if (call->cancelled && call->cancelled(call->opaque))
+			return job_terminate(c, wql, job_id, call, err);
 		if (g_get_monotonic_time() >= deadline)
 			return error_set(
 			    err, HF_ERR_TIMEOUT,
@@ -330,7 +383,7 @@ static int job_wait(WsmanClient *c, const char *job_id, const WsmanCall *call, H
 			    "the host: check Hyper-V Manager",
 			    call->what, c->host, job_id, call->method, call->job_timeout_s, pct);
 		g_usleep(delay_ms * 1000);
-		delay_ms = MIN(delay_ms * 2, 2000);
+		delay_ms = MIN(delay_ms * 2, call->cancelled ? 500 : 2000);
 	}
 }
 

@@ -184,6 +184,9 @@ typedef struct {
 	int job_timeout_s;
 	WsmanProgressFn progress; /* may be NULL */
 	void *opaque;
+	/* polled while waiting for the job (may be NULL): when it returns true the job is asked
+	 * to terminate (Msvm_ConcreteJob.RequestStateChange 4) and the call fails "cancelled" */
+	bool (*cancelled)(void *opaque);
 	int pct_from, pct_to; /* progress range the job's PercentComplete maps to */
 } WsmanCall;
 /* Invoke; ReturnValue 0 is done, 4096 waits for the job (polled with backoff up to

@@ -197,6 +197,23 @@ expect_exit "dr copy of a libvirt guest: unsupported yet" 1 hfx dr copy demo/w2k
 grep_out "... said so" "unsupported by this backend yet"
 expect_exit "dr copy without --full refused" 1 hfx dr copy hv/legacy01
 
+# cancel during the export: the Hyper-V job is terminated, the recovery checkpoint removed,
+# nothing exported, the result says where incomplete files may be
+control "job-ms 2500"
+J=$("$HOLDFAST" --socket "$SOCK" --json --no-wait dr copy hv/legacy01 --full --dest 'D:\HolDR\cancelled' | jq -r '.job.id')
+for _ in $(seq 1 100); do
+	"$HOLDFAST" --socket "$SOCK" --json jobs show "$J" | jq -e '.job.message | test("ExportSystemDefinition|exporting")' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+check "cancel the export while Hyper-V runs it" hfx jobs cancel "$J"
+jcheck "the job ends cancelled, saying the Hyper-V job stopped" \
+	'.job.state == "cancelled" and (.job.error.message | test("stopped with JobState 8")) and (.job.error.message | test("incomplete"))' \
+	sh -c "$HOLDFAST --socket $SOCK --json jobs watch $J; true"
+check "holdfast asked Hyper-V to terminate the export job" grep -q 'op=RequestStateChange .*resource=.*Msvm_ConcreteJob.* to=4 return=0' "$T/requests.log"
+check "nothing exported" test ! -e "$T/export/cancelled"
+jcheck "the recovery checkpoint was removed" '.snapshots == []' hfx --json snapshot list hv/legacy01
+control "job-ms 300"
+
 # --- failing, slow and misbehaving hosts
 control "fail-jobs 1 CreateSnapshot"
 expect_exit "a failed Hyper-V job fails the snapshot job" 1 hfx snapshot create hv/web01 --name will-fail

@@ -151,8 +151,11 @@ SimInst *job_instance(SimState *st, const SimJob *j)
 	static const struct {
 		int state;
 		const char *status;
-	} statuses[] = {
-	    {4, "Job is running"}, {7, "Job completed successfully"}, {10, "Job failed"}};
+	} statuses[] = {{4, "Job is running"},
+			{7, "Job completed successfully"},
+			{8, "Job was terminated"},
+			{9, "Job was killed"},
+			{10, "Job failed"}};
 	const char *status = "";
 	for (size_t i = 0; i < G_N_ELEMENTS(statuses); i++)
 		if (statuses[i].state == j->job_state)

@@ -11,6 +11,7 @@
 enum {
 	RV_OK = 0,
 	RV_JOB = 4096,
+	RV_INVALID_TRANSITION = 4097, /* CIM_ConcreteJob.RequestStateChange: job not running */
 	RV_FAILED = 32768,
 	RV_NOT_SUPPORTED = 32770,
 	RV_INVALID_PARAMETER = 32773,
@@ -229,11 +230,38 @@ static int export_system_definition(SimState *st, SoapReq *rq, SimInst *target, 
 	return started(outp, j, log);
 }
 
+/* Msvm_ConcreteJob.RequestStateChange: 4 terminate, 5 kill a running job (nothing of its
+ * effect is applied: an export writes nothing, a state change is undone). */
+static int job_request_state_change(SimState *st, SoapReq *rq, SimInst *target, SimInst *outp,
+				    GString *log)
+{
+	int want;
+	job_tick(st);
+	SimJob *j = sim_job_find(st, inst_get(target, "InstanceID"));
+	if (!j || !int_param(rq, "RequestedState", &want))
+		return RV_INVALID_PARAMETER;
+	g_string_append_printf(log, " job=%s state=%d to=%d", j->id, j->job_state, want);
+	if (want != 4 && want != 5)
+		return RV_NOT_SUPPORTED;
+	if (j->job_state != 4)
+		return RV_INVALID_TRANSITION;
+	j->job_state = want == 4 ? 8 : 9;
+	j->finished = sim_now();
+	g_free(j->error_desc);
+	j->error_desc = g_strdup("The operation was cancelled.");
+	j->error_code = 32768;
+	SimVm *vm = j->kind == SIM_JOB_STATE_CHANGE ? sim_vm_find(st, j->vm_id) : NULL;
+	if (vm)
+		vm->state = j->prev_state;
+	return RV_OK;
+}
+
 static const struct {
 	const char *cls;
 	const char *method;
 	MethodFn fn;
 } methods[] = {
+    {"Msvm_ConcreteJob", "RequestStateChange", job_request_state_change},
     {"Msvm_ComputerSystem", "RequestStateChange", request_state_change},
     {"Msvm_VirtualSystemSnapshotService", "CreateSnapshot", create_snapshot},
     {"Msvm_VirtualSystemSnapshotService", "ApplySnapshot", apply_snapshot},
