@@ -23,7 +23,7 @@ struct Qcow2w {
 	char *backing;
 	uint64_t l1_entries;
 	int64_t *l2_of; /* per L1 entry: index of its L2 table, -1 = none */
-	uint64_t rt, rb, l1c, nl2, ndata, total; /* cluster counts */
+	uint64_t rt, rb, l1c, nl2, ndata, total;	   /* cluster counts */
 	uint64_t rt_off, rb_off, l1_off, l2_off, data_off; /* cluster indexes in the file */
 	uint64_t gen_rank; /* data rank reached by the L2 tables generated so far */
 	uint64_t next;	   /* guest cluster index of the next DATA cluster to write */
@@ -197,8 +197,8 @@ static void fill_meta(Qcow2w *w, uint64_t idx, uint8_t *c)
 		uint64_t first = (idx - w->l1_off) * L2_ENTRIES;
 		for (uint64_t i = 0; i < L2_ENTRIES && first + i < w->l1_entries; i++)
 			if (w->l2_of[first + i] >= 0)
-				be64(c + 8 * i,
-				     (w->l2_off + (uint64_t)w->l2_of[first + i]) * CS | OFLAG_COPIED);
+				be64(c + 8 * i, (w->l2_off + (uint64_t)w->l2_of[first + i]) * CS |
+						    OFLAG_COPIED);
 	} else {
 		fill_l2(w, idx - w->l2_off, c);
 	}
@@ -266,10 +266,10 @@ int qcow2w_write(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfErro
 					 " is not a data cluster",
 					 w->path, o);
 	if (end % CS && end != w->size)
-		return error_set(err, HF_ERR_INTERNAL,
-				 "qcow2 writer of %s: data ends inside a cluster (%" G_GUINT64_FORMAT
-				 ")",
-				 w->path, end);
+		return error_set(
+		    err, HF_ERR_INTERNAL,
+		    "qcow2 writer of %s: data ends inside a cluster (%" G_GUINT64_FORMAT ")",
+		    w->path, end);
 	if (put(w, buf, len, err) < 0)
 		return -1;
 	if (end % CS) { /* the disk's last, short cluster: zero padding */
@@ -289,7 +289,8 @@ int qcow2w_finish(Qcow2w *w, char sha256[65], HfError *err)
 {
 	if (w->fd < 0 || w->next < w->ncl)
 		return error_set(err, HF_ERR_INTERNAL,
-				 "qcow2 writer of %s: finished before all data was written", w->path);
+				 "qcow2 writer of %s: finished before all data was written",
+				 w->path);
 	if (fsync(w->fd) < 0) {
 		int e = errno;
 		return error_set(err, e == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED,

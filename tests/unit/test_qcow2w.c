@@ -219,9 +219,9 @@ static void test_zero_ranges(void **state)
 		uint64_t from, count;
 		uint8_t kind;
 	} runs[] = {
-	    {0, 5, QCOW2W_DATA},	  {5, 3, QCOW2W_ZERO},	   {8, 1, QCOW2W_DATA},
-	    {100, 40, QCOW2W_DATA},	  {8190, 4, QCOW2W_DATA},  /* across the first L2 table */
-	    {8300, 10, QCOW2W_ZERO},	  {20000, 2, QCOW2W_ZERO}, /* an L2 table of zeros only */
+	    {0, 5, QCOW2W_DATA},     {5, 3, QCOW2W_ZERO},     {8, 1, QCOW2W_DATA},
+	    {100, 40, QCOW2W_DATA},  {8190, 4, QCOW2W_DATA},  /* across the first L2 table */
+	    {8300, 10, QCOW2W_ZERO}, {20000, 2, QCOW2W_ZERO}, /* an L2 table of zeros only */
 	    {n - 3, 3, QCOW2W_DATA},
 	};
 	for (size_t r = 0; r < G_N_ELEMENTS(runs); r++)
@@ -273,8 +273,8 @@ static void test_incremental_backing(void **state)
 	g_autoptr(cJSON) j = img_info(timg);
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "backing-filename")),
 			    "../P1/vda.qcow2");
-	assert_string_equal(
-	    cJSON_GetStringValue(cJSON_GetObjectItem(j, "backing-filename-format")), "qcow2");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "backing-filename-format")),
+			    "qcow2");
 	compare_raw(f, timg, size, seeds);
 	g_autoptr(cJSON) z = map_at(timg, 31 * CS);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(z, "zero")));

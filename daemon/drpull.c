@@ -1,0 +1,383 @@
+/* drpull.c - push or pull the disks of a libvirt guest into a DR store point (see drpull.h).
+ *
+ * Pull, per disk: one NBD connection to the export (libnbd); block status gives the clusters
+ * to store (base:allocation for a full; for an incremental the dirty bitmap, and
+ * base:allocation to tell dirty clusters that read as zero); the qcow2 writer lays the image
+ * out from that map; a reader thread keeps INFLIGHT reads in flight while this thread hashes
+ * and writes what arrived, in order, so reading overlaps hashing and writing. */
+#include "drpull.h"
+
+#include <glib/gstdio.h>
+#include <libnbd.h>
+#include <string.h>
+
+#include "drstore.h"
+#include "log.h"
+#include "qcow2w.h"
+
+#define CS QCOW2W_CLUSTER
+#define CHUNK ((size_t)4 << 20)		  /* bytes per NBD read */
+#define INFLIGHT 4			  /* reads in flight */
+#define NBUF (INFLIGHT + 2)		  /* buffers between the threads */
+#define STATUS_SPAN (UINT64_C(1) << 30)	  /* bytes per block status request */
+#define DIRTY_PREFIX "qemu:dirty-bitmap:" /* QEMU's meta context of an exported bitmap */
+
+typedef struct nbd_handle NbdHandle;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NbdHandle, nbd_close)
+
+typedef struct {
+	const char *guest;
+	const DrvBackupSpec *spec;
+	const DrvPullSpec *server;
+	const char *parent;
+	DrvProgressFn progress;
+	void *opaque;
+	guint disk, ndisks;
+	int last_pct;
+	uint64_t read; /* bytes read over NBD, all disks */
+} Pull;
+
+static int nbd_fail(HfError *err, const Pull *p, const DrvBackupDisk *d, const char *what,
+		    const char *why)
+{
+	return error_set(err, HF_ERR_FAILED,
+			 "pull-mode DR copy of guest '%s', disk %s: %s: %s; check the libvirtd "
+			 "log and that holdfastd can reach the hypervisor's NBD server",
+			 p->guest, d->target, what, why ? why : "unknown error");
+}
+
+/* ---- which clusters to store ---- */
+
+typedef struct {
+	uint64_t ncl;
+	uint8_t *data;	/* per cluster: some byte of it does not read as zero */
+	uint8_t *dirty; /* per cluster: dirty in the exported bitmap */
+	uint64_t reach_alloc, reach_dirty;
+} Scan;
+
+static void mark(uint8_t *a, uint64_t ncl, uint64_t off, uint64_t len)
+{
+	for (uint64_t c = off / CS; c < ncl && c * CS < off + len; c++)
+		a[c] = 1;
+}
+
+static int extent_cb(void *user, const char *ctx, uint64_t offset, uint32_t *e, size_t n,
+		     int *error)
+{
+	Scan *s = user;
+	bool alloc = !strcmp(ctx, LIBNBD_CONTEXT_BASE_ALLOCATION);
+	uint64_t o = offset;
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		if (alloc ? !(e[i + 1] & LIBNBD_STATE_ZERO) : (e[i + 1] & 1))
+			mark(alloc ? s->data : s->dirty, s->ncl, o, e[i]);
+		o += e[i];
+	}
+	*(alloc ? &s->reach_alloc : &s->reach_dirty) = o;
+	return 0;
+}
+
+/* The cluster map of the disk: full -> data or unallocated; incremental -> dirty clusters as
+ * data or zero, clean ones unallocated (read through the backing file). */
+static uint8_t *scan(NbdHandle *h, const Pull *p, const DrvBackupDisk *d, uint64_t size,
+		     HfError *err)
+{
+	Scan s = {.ncl = qcow2w_clusters(size)};
+	g_autofree uint8_t *data = g_malloc0(s.ncl + 1), *dirty = g_malloc0(s.ncl + 1);
+	s.data = data;
+	s.dirty = dirty;
+	for (uint64_t off = 0; off < size;) {
+		s.reach_alloc = s.reach_dirty = off;
+		nbd_extent_callback cb = {.callback = extent_cb, .user_data = &s};
+		if (nbd_block_status(h, MIN(size - off, STATUS_SPAN), off, cb, 0) < 0)
+			return nbd_fail(err, p, d, "NBD block status failed", nbd_get_error()),
+			       NULL;
+		uint64_t r = d->bitmap ? MIN(s.reach_alloc, s.reach_dirty) : s.reach_alloc;
+		if (r <= off)
+			return nbd_fail(err, p, d, "NBD block status made no progress",
+					"the server answered no extents"),
+			       NULL;
+		off = r;
+	}
+	uint8_t *map = g_malloc0(s.ncl + 1);
+	for (uint64_t c = 0; c < s.ncl; c++) {
+		if (!d->bitmap)
+			map[c] = data[c] ? QCOW2W_DATA : QCOW2W_UNALLOC;
+		else if (dirty[c])
+			map[c] = data[c] ? QCOW2W_DATA : QCOW2W_ZERO;
+	}
+	return map;
+}
+
+/* ---- reading (reader thread) ---- */
+
+typedef struct {
+	uint64_t off;
+	size_t len;
+	uint8_t *buf;
+} Chunk;
+
+typedef struct {
+	NbdHandle *h;
+	GArray *runs; /* Chunk (off, len): what to read, in order */
+	GAsyncQueue *free_q, *full_q;
+	gint stop;
+	bool failed;
+	char why[512];
+} Reader;
+
+static Chunk end_mark;
+
+static void reader_error(Reader *r)
+{
+	if (!r->failed)
+		g_strlcpy(r->why, nbd_get_error() ? nbd_get_error() : "read failed",
+			  sizeof(r->why));
+	r->failed = true;
+}
+
+static gpointer reader_main(gpointer arg)
+{
+	Reader *r = arg;
+	Chunk *ring[INFLIGHT];
+	int64_t cookie[INFLIGHT];
+	guint issued = 0, done = 0, n = r->runs->len;
+	for (;;) {
+		while (issued < n && issued - done < INFLIGHT && !r->failed &&
+		       !g_atomic_int_get(&r->stop)) {
+			Chunk *ch = g_async_queue_pop(r->free_q);
+			const Chunk *want = &g_array_index(r->runs, Chunk, issued);
+			ch->off = want->off;
+			ch->len = want->len;
+			int64_t ck =
+			    nbd_aio_pread(r->h, ch->buf, ch->len, ch->off, NBD_NULL_COMPLETION, 0);
+			if (ck < 0) {
+				reader_error(r);
+				g_async_queue_push(r->free_q, ch);
+				break;
+			}
+			ring[issued % INFLIGHT] = ch;
+			cookie[issued % INFLIGHT] = ck;
+			issued++;
+		}
+		if (done == issued)
+			break;
+		int rc;
+		while ((rc = nbd_aio_command_completed(r->h, (uint64_t)cookie[done % INFLIGHT])) ==
+		       0)
+			if (nbd_poll(r->h, -1) < 0) {
+				rc = -1;
+				break;
+			}
+		Chunk *ch = ring[done % INFLIGHT];
+		done++;
+		if (rc < 0)
+			reader_error(r);
+		g_async_queue_push(rc < 0 || r->failed ? r->free_q : r->full_q, ch);
+	}
+	g_async_queue_push(r->full_q, &end_mark);
+	return NULL;
+}
+
+/* Runs of DATA clusters cut into reads of at most CHUNK bytes. */
+static GArray *data_runs(const uint8_t *map, uint64_t size)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(Chunk));
+	uint64_t ncl = qcow2w_clusters(size);
+	for (uint64_t c = 0; c < ncl;) {
+		if (map[c] != QCOW2W_DATA) {
+			c++;
+			continue;
+		}
+		Chunk ch = {.off = c * CS};
+		while (c < ncl && map[c] == QCOW2W_DATA && ch.len + CS <= CHUNK) {
+			ch.len += (size_t)MIN(CS, size - c * CS);
+			c++;
+		}
+		g_array_append_val(a, ch);
+	}
+	return a;
+}
+
+static void report(Pull *p, const DrvBackupDisk *d, uint64_t done, uint64_t total)
+{
+	int pct = (int)((p->disk * 100 + (total ? done * 100 / total : 100)) / p->ndisks);
+	if (!p->progress || pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	g_autofree char *m = g_strdup_printf("reading disk %s over NBD: %" G_GUINT64_FORMAT
+					     " of %" G_GUINT64_FORMAT " MiB",
+					     d->target, done >> 20, total >> 20);
+	p->progress(p->opaque, pct, m);
+}
+
+/* Write what the reader delivers; on an error or a cancel, stop the reader and drain. */
+static int consume(Pull *p, const DrvBackupDisk *d, Reader *r, Qcow2w *w, HfError *err)
+{
+	uint64_t total = qcow2w_data_bytes(w), done = 0;
+	int rc = 0;
+	for (;;) {
+		Chunk *ch = g_async_queue_pop(r->full_q);
+		if (ch == &end_mark)
+			break;
+		if (rc == 0 && p->spec->cancelled && p->spec->cancelled(p->opaque))
+			rc = error_set(err, HF_ERR_CANCELLED, "DR copy of guest '%s' cancelled",
+				       p->guest);
+		else if (rc == 0)
+			rc = qcow2w_write(w, ch->off, ch->buf, ch->len, err);
+		if (rc < 0)
+			g_atomic_int_set(&r->stop, 1);
+		done += ch->len;
+		p->read += ch->len;
+		if (rc == 0)
+			report(p, d, done, total);
+		g_async_queue_push(r->free_q, ch);
+	}
+	if (rc == 0 && r->failed)
+		rc = nbd_fail(err, p, d, "reading the NBD export failed", r->why);
+	return rc;
+}
+
+static int copy_data(Pull *p, NbdHandle *h, const DrvBackupDisk *d, const uint8_t *map,
+		     uint64_t size, Qcow2w *w, HfError *err)
+{
+	Reader r = {.h = h, .runs = data_runs(map, size)};
+	r.free_q = g_async_queue_new();
+	r.full_q = g_async_queue_new();
+	Chunk bufs[NBUF];
+	for (int i = 0; i < NBUF; i++) {
+		bufs[i].buf = g_malloc(CHUNK);
+		g_async_queue_push(r.free_q, &bufs[i]);
+	}
+	GThread *t = g_thread_new("hf-nbd-read", reader_main, &r);
+	int rc = consume(p, d, &r, w, err);
+	g_thread_join(t);
+	for (int i = 0; i < NBUF; i++)
+		g_free(bufs[i].buf);
+	g_async_queue_unref(r.free_q);
+	g_async_queue_unref(r.full_q);
+	g_array_unref(r.runs);
+	return rc;
+}
+
+static NbdHandle *nbd_open(const Pull *p, const DrvBackupDisk *d, HfError *err)
+{
+	g_autoptr(NbdHandle) h = nbd_create();
+	g_autofree char *dirty = d->bitmap ? g_strconcat(DIRTY_PREFIX, d->bitmap, NULL) : NULL;
+	g_autofree char *port = g_strdup_printf("%d", p->server->tcp_port);
+	if (!h || nbd_set_export_name(h, d->export_name) < 0 ||
+	    nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) < 0 ||
+	    (dirty && nbd_add_meta_context(h, dirty) < 0))
+		return nbd_fail(err, p, d, "cannot set up libnbd", nbd_get_error()), NULL;
+	int rc = p->server->socket ? nbd_connect_unix(h, p->server->socket)
+				   : nbd_connect_tcp(h, p->server->tcp_host, port);
+	if (rc < 0) {
+		g_autofree char *what = g_strdup_printf(
+		    "cannot connect to the NBD export '%s' at %s%s%s", d->export_name,
+		    p->server->socket ? p->server->socket : p->server->tcp_host,
+		    p->server->socket ? "" : ":", p->server->socket ? "" : port);
+		return nbd_fail(err, p, d, what, nbd_get_error()), NULL;
+	}
+	if (nbd_can_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) != 1 ||
+	    (dirty && nbd_can_meta_context(h, dirty) != 1))
+		return nbd_fail(err, p, d, "the NBD export lacks a block status context",
+				dirty ? dirty : LIBNBD_CONTEXT_BASE_ALLOCATION),
+		       NULL;
+	return g_steal_pointer(&h);
+}
+
+static int pull_disk(Pull *p, DrvBackupDisk *d, HfError *err)
+{
+	g_autoptr(NbdHandle) h = nbd_open(p, d, err);
+	if (!h)
+		return -1;
+	int64_t size = nbd_get_size(h);
+	if (size < 0)
+		return nbd_fail(err, p, d, "cannot read the export's size", nbd_get_error());
+	if (!d->capacity)
+		d->capacity = (uint64_t)size;
+	g_autofree uint8_t *map = scan(h, p, d, (uint64_t)size, err);
+	if (!map)
+		return -1;
+	g_autofree char *base = g_path_get_basename(d->file);
+	g_autofree char *backing =
+	    d->bitmap ? g_strdup_printf("../%s/%s", p->parent ? p->parent : "?", base) : NULL;
+	if (d->bitmap && !p->parent)
+		return error_set(err, HF_ERR_INTERNAL,
+				 "incremental pull of disk %s without a parent point", d->target);
+	g_autoptr(Qcow2w) w = qcow2w_new((uint64_t)size, backing, map);
+	char hex[65];
+	if (qcow2w_create(w, d->file, err) < 0 ||
+	    copy_data(p, h, d, map, (uint64_t)size, w, err) < 0 || qcow2w_finish(w, hex, err) < 0)
+		return -1;
+	d->sha256 = g_strdup(hex);
+	nbd_shutdown(h, 0);
+	return 0;
+}
+
+static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
+		DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err)
+{
+	g_autoptr(GUri) u = g_uri_parse(c->uri, G_URI_FLAGS_NONE, NULL);
+	const char *host = u ? g_uri_get_host(u) : NULL;
+	g_autoptr(GError) gerr = NULL;
+	/* the socket (local hypervisor): a directory of holdfast's own, handed to QEMU's user */
+	g_autofree char *tmp = g_dir_make_tmp("hf-nbd-XXXXXX", &gerr);
+	if (!tmp)
+		return error_set(err, HF_ERR_FAILED,
+				 "cannot create a directory for the NBD socket: %s", gerr->message);
+	g_autofree char *sock = g_build_filename(tmp, "nbd.sock", NULL);
+	/* scratch files in the point's .partial: a copy that died with holdfastd is found by them
+	 */
+	DrvPullSpec server = {.scratch_dir = spec->dir, .tcp_port = o->port};
+	if (host && *host) {
+		server.tcp_host = host;
+		server.scratch_dir = "/var/tmp"; /* on the hypervisor host */
+	} else {
+		server.socket = sock;
+	}
+	if (progress)
+		progress(opaque, 0,
+			 spec->incremental ? "starting an incremental copy (pull mode, NBD)"
+					   : "starting a full copy (pull mode, NBD)");
+	g_autoptr(DrvBackupResult) res = NULL;
+	if (drv_backup_pull(c, guest, spec, &server, 0, &res, err) < 0) {
+		drstore_discard(tmp);
+		return -1;
+	}
+	Pull p = {.guest = guest,
+		  .spec = spec,
+		  .server = &server,
+		  .parent = o->parent,
+		  .progress = progress,
+		  .opaque = opaque,
+		  .ndisks = res->disks->len,
+		  .last_pct = -1};
+	int rc = 0;
+	for (p.disk = 0; rc == 0 && p.disk < res->disks->len; p.disk++)
+		rc = pull_disk(&p, res->disks->pdata[p.disk], err);
+	HfError e = {0};
+	if (drv_backup_abort(c, guest, 0, &e) < 0 && rc == 0)
+		rc = error_set(err, e.code, "%s", e.message);
+	drstore_discard(tmp);
+	if (rc < 0) {
+		error_clear(&e);
+		drv_checkpoint_delete(c, guest, spec->checkpoint, 0, &e);
+		for (guint i = 0; i < res->disks->len; i++)
+			g_unlink(((DrvBackupDisk *)res->disks->pdata[i])->file);
+		return -1;
+	}
+	res->processed = p.read;
+	hf_log("hf-dr", LOG_LVL_INFO,
+	       "pull-mode copy of %s: %u disk(s), %" G_GUINT64_FORMAT " bytes read over NBD (%s)",
+	       guest, res->disks->len, p.read, server.socket ? server.socket : server.tcp_host);
+	*out = g_steal_pointer(&res);
+	return 0;
+}
+
+int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
+		  DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err)
+{
+	if (!drstore_pulls(o->mode, c->uri))
+		return drv_backup_push(c, guest, spec, progress, opaque, 0, out, err);
+	return pull(c, guest, spec, o, progress, opaque, out, err);
+}

@@ -1,0 +1,23 @@
+/* drpull.h - the disks of a libvirt guest copied into a DR store point, in push or pull mode.
+ *
+ * Push: the hypervisor writes spec->dir/TARGET.qcow2 (drv_backup_push); the seal reads them
+ * back to hash them. Pull: a pull-mode backup exports the disks over NBD; holdfastd reads
+ * them with libnbd (several requests in flight, on a reader thread), writes each image with
+ * the streaming qcow2 writer (qcow2w.h) and hashes it as written, once; an incremental disk's
+ * image is backed by ../PARENT/TARGET.qcow2 from the start (no rebase), its dirty clusters
+ * stored (zero ones as zero clusters), the clean ones left to the backing file. The result has
+ * the push path's shape, with each DrvBackupDisk.sha256 set. On any failure the backup job is
+ * ended, the new checkpoint removed and nothing is left in spec->dir by the pull itself. */
+#pragma once
+
+#include "drivers/driver.h"
+
+typedef struct {
+	int mode;	    /* DRSTORE_MODE_* ([drstore] mode) */
+	int port;	    /* [drstore] pull-port: NBD over TCP to a remote hypervisor */
+	const char *parent; /* the point incremental images are backed by (NULL for a full) */
+} DrPullOpts;
+
+/* Copy the guest's disks for one restore point: push or pull as o and the host's URI say. */
+int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
+		  DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err);

@@ -1,0 +1,198 @@
+/* libvirt_pull.c - pull-mode backups: the guest's disks exported over NBD for holdfast to read.
+ *
+ * <domainbackup mode='pull'> with a <server> (a unix socket when the hypervisor runs on this
+ * host, else TCP on the hypervisor host) and a new checkpoint, like push mode; per disk an
+ * export named after its target, for an incremental its dirty bitmap exported as
+ * qemu:dirty-bitmap:backup-TARGET, and a scratch file (libvirt 9.0 refuses a pull backup of a
+ * file disk without one: "argument key 'filename' must not have null value") that holds the
+ * copy-before-write data while the export runs. QEMU creates the socket, so its directory is
+ * handed to the QEMU user of the domain (its DAC label). The job runs until backup_abort. */
+#include "libvirt_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+/* The uid:gid QEMU runs as for this domain (<seclabel model='dac'><label>+N:+M</label>). */
+static bool qemu_owner(const char *live_xml, uid_t *uid, gid_t *gid)
+{
+	g_autoptr(xmlDoc) doc =
+	    xmlReadMemory(live_xml, (int)strlen(live_xml), NULL, NULL,
+			  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return false;
+	g_autoptr(xmlXPathContext) ctx = xmlXPathNewContext(doc);
+	g_autoptr(xmlXPathObject) o = xmlXPathEvalExpression(
+	    (const xmlChar *)"string(/domain/seclabel[@model='dac']/label)", ctx);
+	const char *label = o && o->stringval ? (const char *)o->stringval : "";
+	unsigned long u = 0, g = 0;
+	if (sscanf(label, "+%lu:+%lu", &u, &g) != 2)
+		return false;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return true;
+}
+
+static void server_xml(GString *b, const DrvPullSpec *pull)
+{
+	if (pull->socket) {
+		g_autofree char *s = g_markup_escape_text(pull->socket, -1);
+		g_string_append_printf(b, "  <server transport='unix' socket='%s'/>\n", s);
+	} else {
+		g_autofree char *h = g_markup_escape_text(pull->tcp_host, -1);
+		g_string_append_printf(b, "  <server transport='tcp' name='%s' port='%d'/>\n", h,
+				       pull->tcp_port);
+	}
+}
+
+/* The disks the copy takes (qcow2 file disks) into res, the others' targets into skip. */
+static int pick_disks(LvConn *c, virDomainPtr dom, const char *guest, const DrvGuest *g,
+		      const DrvBackupSpec *spec, DrvBackupResult *res, GPtrArray *skip,
+		      HfError *err)
+{
+	for (guint i = 0; i < g->disks->len; i++) {
+		const DrvDisk *d = g->disks->pdata[i];
+		bool file_disk = !strcmp(d->device, "disk") && d->path;
+		if (file_disk && g_strcmp0(d->format, "qcow2"))
+			return error_set(err, HF_ERR_UNSUPPORTED,
+					 "cannot copy disk '%s' (%s) of guest '%s' on host %s: it "
+					 "is %s, and DR copies need qcow2 images (dirty bitmaps); "
+					 "convert it with qemu-img convert -O qcow2",
+					 d->target, d->path, guest, c->base.uri,
+					 d->format ? d->format : "of unknown format");
+		if (!file_disk) {
+			g_ptr_array_add(skip, g_markup_escape_text(d->target, -1));
+			continue;
+		}
+		bool full = !spec->incremental ||
+			    (spec->full_disks &&
+			     g_strv_contains((const char *const *)spec->full_disks, d->target));
+		DrvBackupDisk *bd = g_new0(DrvBackupDisk, 1);
+		bd->target = g_strdup(d->target);
+		bd->file = g_strdup_printf("%s/%s.qcow2", spec->dir, d->target);
+		bd->source = g_strdup(d->path);
+		bd->export_name = g_strdup(d->target);
+		bd->bitmap = full ? NULL : g_strdup_printf("backup-%s", d->target);
+		virDomainBlockInfo bi;
+		if (virDomainGetBlockInfo(dom, d->target, &bi, 0) == 0)
+			bd->capacity = bi.capacity;
+		virResetLastError();
+		g_ptr_array_add(res->disks, bd);
+	}
+	if (res->disks->len)
+		return 0;
+	return error_set(err, HF_ERR_UNSUPPORTED, "guest '%s' on host %s has no disk image to copy",
+			 guest, c->base.uri);
+}
+
+/* <domainbackup mode='pull'>: the server, per disk its export, bitmap and scratch file. */
+static char *backup_text(const DrvBackupSpec *spec, const DrvPullSpec *pull,
+			 const DrvBackupResult *res, GPtrArray *skip)
+{
+	GString *b = g_string_new("<domainbackup mode='pull'>\n");
+	if (spec->incremental) {
+		g_autofree char *inc = g_markup_escape_text(spec->incremental, -1);
+		g_string_append_printf(b, "  <incremental>%s</incremental>\n", inc);
+	}
+	server_xml(b, pull);
+	g_string_append(b, "  <disks>\n");
+	for (guint i = 0; i < res->disks->len; i++) {
+		const DrvBackupDisk *d = res->disks->pdata[i];
+		g_autofree char *t = g_markup_escape_text(d->target, -1);
+		g_autofree char *scratch = g_strdup_printf("%s/%s-%s.scratch", pull->scratch_dir,
+							   spec->checkpoint, d->target);
+		g_autofree char *sx = g_markup_escape_text(scratch, -1);
+		/* per disk (libvirt >= 7.6): a disk added or resized since the checkpoint in full
+		 */
+		g_string_append_printf(
+		    b, "    <disk name='%s' backup='yes' type='file'%s exportname='%s'", t,
+		    !d->bitmap && spec->incremental ? " backupmode='full'" : "", t);
+		if (d->bitmap)
+			g_string_append_printf(b, " exportbitmap='backup-%s'", t);
+		g_string_append_printf(b, "><scratch file='%s'/></disk>\n", sx);
+	}
+	for (guint i = 0; i < skip->len; i++)
+		g_string_append_printf(b, "    <disk name='%s' backup='no'/>\n",
+				       (const char *)skip->pdata[i]);
+	g_string_append(b, "  </disks>\n</domainbackup>\n");
+	return g_string_free(b, FALSE);
+}
+
+/* <domaincheckpoint>: a bitmap on every copied disk. */
+static char *checkpoint_text(const DrvBackupSpec *spec, const DrvBackupResult *res, GPtrArray *skip)
+{
+	g_autofree char *ck = g_markup_escape_text(spec->checkpoint, -1);
+	GString *k = g_string_new(NULL);
+	g_string_append_printf(k, "<domaincheckpoint>\n  <name>%s</name>\n  <disks>\n", ck);
+	for (guint i = 0; i < res->disks->len + skip->len; i++) {
+		bool on = i < res->disks->len;
+		g_autofree char *t =
+		    g_markup_escape_text(on ? ((DrvBackupDisk *)res->disks->pdata[i])->target
+					    : (const char *)skip->pdata[i - res->disks->len],
+					 -1);
+		g_string_append_printf(k, "    <disk name='%s' checkpoint='%s'/>\n", t,
+				       on ? "bitmap" : "no");
+	}
+	g_string_append(k, "  </disks>\n</domaincheckpoint>\n");
+	return g_string_free(k, FALSE);
+}
+
+int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
+		   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	g_autofree char *bxml = NULL, *kxml = NULL;
+
+	if (!dom)
+		return -1;
+	if (!spec || !spec->dir || !spec->checkpoint || !pull || !pull->scratch_dir ||
+	    (!pull->socket && (!pull->tcp_host || pull->tcp_port <= 0)))
+		return error_set(err, HF_ERR_INTERNAL,
+				 "pull-mode DR copy of guest '%s': no target, checkpoint, NBD "
+				 "server or scratch directory given",
+				 guest);
+	if (virDomainIsActive(dom) != 1)
+		return error_set(err, HF_ERR_UNSUPPORTED,
+				 "pull-mode DR copy of guest '%s' on host %s: the guest is not "
+				 "running; start it, or copy it in push mode ([drstore] mode = "
+				 "push) when the store is reachable from the hypervisor host",
+				 guest, c->base.uri);
+	g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
+	g_autofree char *ixml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	if (!xml || !ixml)
+		return lv_error(err, c, guest, NULL, "cannot read");
+	g_autofree char *what = g_strdup_printf("guest '%s' on host %s", guest, c->base.uri);
+	g_autoptr(DrvGuest) g = drv_guest_new();
+	if (lv_xml_guest_parse(xml, what, g, err) < 0)
+		return -1;
+	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
+	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
+	res->domain_xml = g_steal_pointer(&ixml);
+	g_autoptr(GPtrArray) skip = g_ptr_array_new_with_free_func(g_free);
+	if (pick_disks(c, dom, guest, g, spec, res, skip, err) < 0)
+		return -1;
+	bxml = backup_text(spec, pull, res, skip);
+	kxml = checkpoint_text(spec, res, skip);
+	uid_t uid;
+	gid_t gid;
+	if (pull->socket && qemu_owner(xml, &uid, &gid)) {
+		g_autofree char *dir = g_path_get_dirname(pull->socket);
+		if (chown(dir, uid, gid) < 0)
+			return error_set(err, HF_ERR_FAILED,
+					 "cannot hand the NBD socket directory %s to QEMU's user "
+					 "(%u:%u): %s",
+					 dir, (unsigned)uid, (unsigned)gid, g_strerror(errno));
+	}
+	if (lv_backup_begin_quiesced(c, dom, guest, spec, bxml, kxml, res, err) < 0) {
+		HfError e = {0};
+		if (lv_checkpoint_delete(dc, guest, spec->checkpoint, 0, &e) < 0)
+			virResetLastError();
+		return -1;
+	}
+	*out = g_steal_pointer(&res);
+	return 0;
+}
