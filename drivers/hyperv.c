@@ -358,6 +358,53 @@ static DrvGuest *guest_from(const WsmanInst *vm, GHashTable *kvp)
 	return g;
 }
 
+/* vCPUs and memory from the VM's own Msvm_ProcessorSettingData / Msvm_MemorySettingData
+ * (VirtualQuantity: processors; MiB of startup memory). Their InstanceID is
+ * "Microsoft:<VM GUID>\\..."; checkpoints' and templates' carry other GUIDs. */
+static const char *rasd_vm(const WsmanInst *in)
+{
+	const char *iid = wsman_inst_get(in, "InstanceID");
+	return iid && g_str_has_prefix(iid, "Microsoft:") ? iid + strlen("Microsoft:") : NULL;
+}
+
+static void resources_apply(DrvGuest *g, const GPtrArray *cpus, const GPtrArray *mems)
+{
+	g_autofree char *prefix = g_strdup_printf("%s\\", g->uuid);
+	long long v;
+	for (guint i = 0; cpus && i < cpus->len; i++) {
+		const char *id = rasd_vm(cpus->pdata[i]);
+		if (id && !g_ascii_strncasecmp(id, prefix, strlen(prefix)) &&
+		    wsman_inst_int(cpus->pdata[i], "VirtualQuantity", &v) && v > 0)
+			g->vcpus = (unsigned)v;
+	}
+	for (guint i = 0; mems && i < mems->len; i++) {
+		const char *id = rasd_vm(mems->pdata[i]);
+		if (id && !g_ascii_strncasecmp(id, prefix, strlen(prefix)) &&
+		    wsman_inst_int(mems->pdata[i], "VirtualQuantity", &v) && v > 0)
+			g->memory_kib = (uint64_t)v * 1024;
+	}
+}
+
+/* The resource settings of one VM (guid) or, guid NULL, of every VM. */
+static int resources_of(HvConn *c, const char *guid, GPtrArray **cpus, GPtrArray **mems,
+			HfError *err)
+{
+	g_autofree char *like = NULL;
+	if (guid) {
+		g_autofree char *pat = g_strdup_printf("Microsoft:%s\\%%", guid);
+		g_autofree char *q = wsman_wql_quote(pat);
+		like = g_strdup_printf(" WHERE InstanceID LIKE %s", q);
+	}
+	g_autofree char *wc =
+	    g_strdup_printf("SELECT * FROM Msvm_ProcessorSettingData%s", like ? like : "");
+	g_autofree char *wm =
+	    g_strdup_printf("SELECT * FROM Msvm_MemorySettingData%s", like ? like : "");
+	if (wsman_enumerate(c->ws, wc, "reading the virtual processors", cpus, err) < 0 ||
+	    wsman_enumerate(c->ws, wm, "reading the memory settings", mems, err) < 0)
+		return hyperv_fail(c, err);
+	return 0;
+}
+
 static int kvp_of(HvConn *c, const char *guid, const char *guest, GHashTable **out, HfError *err)
 {
 	g_autofree char *q = wsman_wql_quote(guid);
@@ -429,12 +476,14 @@ WsmanRef *hyperv_vm_ref(HvConn *c, const char *guid, HfError *err)
 static int hv_guest_list(DrvConn *dc, unsigned flags, GPtrArray **out, HfError *err)
 {
 	HvConn *c = hv_conn(dc);
-	g_autoptr(GPtrArray) vms = NULL, comps = NULL;
+	g_autoptr(GPtrArray) vms = NULL, comps = NULL, cpus = NULL, mems = NULL;
 	if (wsman_enumerate(c->ws, "SELECT * FROM Msvm_ComputerSystem WHERE " VM_FILTER,
 			    "listing virtual machines", &vms, err) < 0 ||
 	    wsman_enumerate(c->ws, "SELECT * FROM Msvm_KvpExchangeComponent",
 			    "reading KVP data of the virtual machines", &comps, err) < 0)
 		return hyperv_fail(c, err);
+	if (resources_of(c, NULL, &cpus, &mems, err) < 0)
+		return -1;
 	g_autoptr(GHashTable) kvp = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 							  (GDestroyNotify)g_hash_table_unref);
 	for (guint i = 0; i < comps->len; i++) {
@@ -461,6 +510,7 @@ static int hv_guest_list(DrvConn *dc, unsigned flags, GPtrArray **out, HfError *
 			continue;
 		}
 		DrvGuest *g = guest_from(vms->pdata[i], g_hash_table_lookup(kvp, key));
+		resources_apply(g, cpus, mems);
 		g->description = g_strdup_printf("Hyper-V VM %s", id);
 		g_hash_table_insert(by_name, g->name, g);
 		g_ptr_array_add(gs, g);
@@ -487,9 +537,12 @@ static int hv_guest_get(DrvConn *dc, const char *guest, unsigned flags, DrvGuest
 	HvConn *c = hv_conn(dc);
 	g_autoptr(WsmanInst) vm = hyperv_vm(c, guest, err);
 	g_autoptr(GHashTable) kvp = NULL;
-	if (!vm || kvp_of(c, wsman_inst_get(vm, "Name"), guest, &kvp, err) < 0)
+	g_autoptr(GPtrArray) cpus = NULL, mems = NULL;
+	if (!vm || kvp_of(c, wsman_inst_get(vm, "Name"), guest, &kvp, err) < 0 ||
+	    resources_of(c, wsman_inst_get(vm, "Name"), &cpus, &mems, err) < 0)
 		return -1;
 	*out = guest_from(vm, kvp);
+	resources_apply(*out, cpus, mems);
 	return 0;
 }
 

@@ -122,6 +122,11 @@ jcheck "saved guest: state saved" '.guests[] | select(.address == "hv/app01") | 
 jcheck "default listing shows the 2008 guests only" \
 	'[.guests[] | select(.host == "hv") | .name] | sort == ["legacy01","prod01","web01"]' hfx --json guests
 jcheck "guest show (live)" '.guest.name == "web01" and .snapshots == 2' hfx --json guest show hv/web01
+jcheck "vCPUs and memory from the VM's own resource settings (not a checkpoint's or a template's)" \
+	'.guest.vcpus == 4 and .guest.memory_mib == 6144' hfx --json guest show hv/web01
+jcheck "... in the listing too (defaults of the fleet file: 2 vCPUs, 4096 MiB)" \
+	'[.guests[] | select(.address == "hv/web01" or .address == "hv/legacy01") | [.vcpus, .memory_mib]] == [[4, 6144], [2, 4096]] or [.guests[] | select(.address == "hv/web01" or .address == "hv/legacy01") | [.vcpus, .memory_mib]] == [[2, 4096], [4, 6144]]' \
+	hfx --json guests --all
 # --- build check on Hyper-V guests: KVP gives the build but no revision, and says so
 jcheck "check hv/web01: 6003 from KVP" \
 	'.checks[0].guest == "hv/web01" and .checks[0].verdict.product == "server2008-sp2-6003"' \

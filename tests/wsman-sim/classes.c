@@ -108,6 +108,49 @@ static void settings(SimState *st, GPtrArray *out)
 	}
 }
 
+/* The VM's own resource settings: InstanceID "Microsoft:<VM GUID>\<resource GUID>[\<n>]"
+ * (a checkpoint's carry the checkpoint's GUID instead; capability templates
+ * "Microsoft:Definition\..."; holdfast matches the VM's prefix). */
+static SimInst *rasd(const char *cls, const SimVm *vm, const char *suffix, int type,
+		     const char *name, int quantity, const char *unit)
+{
+	SimInst *in = inst_new(cls);
+	g_autofree char *iid = g_strdup_printf("Microsoft:%s\\%s", vm->id, suffix);
+	inst_set(in, "AllocationUnits", unit);
+	inst_set(in, "Caption", name);
+	inst_set(in, "ElementName", name);
+	inst_set(in, "InstanceID", iid);
+	inst_set_int(in, "ResourceType", type);
+	inst_set_int(in, "VirtualQuantity", quantity);
+	return in;
+}
+
+static void processor_settings(SimState *st, GPtrArray *out)
+{
+	g_ptr_array_add(out, rasd("Msvm_ProcessorSettingData", &(SimVm){.id = "Definition"},
+				  "B637F346-6A6E-4DEC-AF52-BD70CB80A21D\\Default", 3, "Processor",
+				  1, "count"));
+	for (guint i = 0; i < st->vms->len; i++) {
+		SimVm *vm = g_ptr_array_index(st->vms, i);
+		g_ptr_array_add(out, rasd("Msvm_ProcessorSettingData", vm,
+					  "B637F346-6A6E-4DEC-AF52-BD70CB80A21D\\0", 3, "Processor",
+					  vm->vcpus, "count"));
+	}
+}
+
+static void memory_settings(SimState *st, GPtrArray *out)
+{
+	g_ptr_array_add(out, rasd("Msvm_MemorySettingData", &(SimVm){.id = "Definition"},
+				  "4764334D-E001-4176-82EE-5594EC9B530E\\Default", 4, "Memory", 512,
+				  "byte * 2^20"));
+	for (guint i = 0; i < st->vms->len; i++) {
+		SimVm *vm = g_ptr_array_index(st->vms, i);
+		g_ptr_array_add(out, rasd("Msvm_MemorySettingData", vm,
+					  "4764334D-E001-4176-82EE-5594EC9B530E", 4, "Memory",
+					  vm->memory_mb, "byte * 2^20"));
+	}
+}
+
 char *cls_kvp_item(const char *name, const char *data)
 {
 	g_autofree char *n = sim_xml_escape(name, false);
@@ -233,6 +276,8 @@ static const ClsDef classes[] = {
     {VSSD, {"InstanceID"}, settings},
     {"Msvm_KvpExchangeComponent", SERVICE_KEYS, kvp_components},
     {"Msvm_ConcreteJob", {"InstanceID"}, concrete_jobs},
+    {"Msvm_ProcessorSettingData", {"InstanceID"}, processor_settings},
+    {"Msvm_MemorySettingData", {"InstanceID"}, memory_settings},
     {"Msvm_AffectedJobElement", {NULL}, affected_elements},
     {"Msvm_VirtualSystemSnapshotService", SERVICE_KEYS, snapshot_service},
     {"Msvm_VirtualSystemManagementService", SERVICE_KEYS, management_service},

@@ -106,6 +106,8 @@ static SimVm *vm_new(const char *name, const char *id, int state)
 	vm->id = id ? g_ascii_strup(id, -1) : guid_from("vm", name);
 	vm->state = state;
 	vm->user_snapshot_type = 3;
+	vm->vcpus = 2;
+	vm->memory_mb = 4096;
 	vm->created = sim_parse_datetime("2019-04-09T10:00:00Z");
 	vm->last_change = vm->created;
 	vm->kvp = g_ptr_array_new_with_free_func(sim_pair_free);
@@ -192,6 +194,10 @@ static int vm_load(SimState *st, GKeyFile *kf, const char *group, const char *pa
 		vm->user_snapshot_type =
 		    g_key_file_get_integer(kf, group, "user-snapshot-type", NULL);
 	vm->vss = g_key_file_get_boolean(kf, group, "vss", NULL);
+	if (g_key_file_has_key(kf, group, "vcpus", NULL))
+		vm->vcpus = g_key_file_get_integer(kf, group, "vcpus", NULL);
+	if (g_key_file_has_key(kf, group, "memory-mb", NULL))
+		vm->memory_mb = g_key_file_get_integer(kf, group, "memory-mb", NULL);
 
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 	for (guint i = 0; keys && keys[i]; i++) {

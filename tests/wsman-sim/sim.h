@@ -40,6 +40,8 @@ typedef struct {
 	int state; /* EnabledState (2 running, 3 off, 6 saved, 9 paused, 10 starting, 4 stopping) */
 	int user_snapshot_type; /* 2 production, 3 production with fallback, 5 standard */
 	bool vss;		/* guest can take production checkpoints */
+	int vcpus;		/* Msvm_ProcessorSettingData.VirtualQuantity */
+	int memory_mb;		/* Msvm_MemorySettingData.VirtualQuantity (startup RAM) */
 	char *current_snap;	/* GUID of the checkpoint the VM runs from, or NULL */
 	gint64 created;
 	gint64 last_change;

@@ -165,9 +165,9 @@ static bool parse_conds(Lexer *lx, WqlQuery *q)
 				return false;
 			continue;
 		}
-		c->op = is_sym(lx, "<>") ? WQL_NE : WQL_EQ;
-		if (!is_sym(lx, "<>") && !is_sym(lx, "="))
-			return fail(lx, "= or <>");
+		c->op = is_sym(lx, "<>") ? WQL_NE : is_kw(lx, "LIKE") ? WQL_LIKE : WQL_EQ;
+		if (!is_sym(lx, "<>") && !is_sym(lx, "=") && !is_kw(lx, "LIKE"))
+			return fail(lx, "=, <> or LIKE");
 		lex_next(lx);
 		if (!(c->value = take_value(lx)))
 			return false;
@@ -287,6 +287,12 @@ int wql_match(const WqlQuery *q, const SimInst *in, const char **bad_prop)
 		case WQL_NE:
 			ok = v && g_ascii_strcasecmp(v, c->value) != 0;
 			break;
+		case WQL_LIKE: {
+			size_t n = strcspn(c->value, "%_[");
+			ok = v && g_ascii_strncasecmp(v, c->value, n) == 0 &&
+			     (c->value[n] == '%' ? c->value[n + 1] == '\0' : v[n] == '\0');
+			break;
+		}
 		default:
 			ok = v && g_ascii_strcasecmp(v, c->value) == 0;
 			break;

@@ -14,6 +14,7 @@ typedef enum {
 	WQL_NE,
 	WQL_IS_NULL,
 	WQL_NOT_NULL,
+	WQL_LIKE, /* LIKE 'text%': a prefix (the only pattern the driver sends) */
 } WqlOp;
 
 typedef struct {
