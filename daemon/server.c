@@ -2,12 +2,14 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -277,8 +279,8 @@ static bool handle_frame(Client *c, const char *line)
 	call->client = client_ref(c);
 	call->id = req.id;
 	call->method = m;
-	call->params = req.params ? cJSON_DetachItemViaPointer(req.root, req.params)
-				  : cJSON_CreateObject();
+	call->params =
+	    req.params ? cJSON_DetachItemViaPointer(req.root, req.params) : cJSON_CreateObject();
 	call->uid = c->uid;
 	c->s->pending++;
 	proto_request_clear(&req);
@@ -333,7 +335,8 @@ static gboolean accept_cb(gint lfd, GIOCondition cond, gpointer data)
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				hf_log("hf-server", LOG_LVL_WARNING, "accept: %s", g_strerror(errno));
+				hf_log("hf-server", LOG_LVL_WARNING, "accept: %s",
+				       g_strerror(errno));
 			return G_SOURCE_CONTINUE;
 		}
 		struct ucred cred;
@@ -388,21 +391,56 @@ static int listen_on(const char *path, HfError *err)
 	if (r < 0 || listen(fd, 128) < 0) {
 		int e = errno;
 		close(fd);
-		return error_set(err, HF_ERR_FAILED, "cannot listen on %s: %s", path, g_strerror(e));
+		return error_set(err, HF_ERR_FAILED, "cannot listen on %s: %s", path,
+				 g_strerror(e));
 	}
 	return fd;
 }
 
-Server *server_new(Daemon *d, const char *path, gid_t sock_gid, gid_t admin_gid,
-		   gid_t readonly_gid, HfError *err)
+/* The admin group's access to a socket whose group is the read-only group: a POSIX ACL
+ * entry (system.posix_acl_access, the kernel's xattr format), so admins need not also be
+ * members of the read-only group. */
+static int socket_acl(const char *path, gid_t admin_gid)
+{
+	enum { USER_OBJ = 0x01, GROUP_OBJ = 0x04, GROUP = 0x08, MASK = 0x10, OTHER = 0x20 };
+	struct {
+		uint32_t version;
+		struct {
+			uint16_t tag, perm;
+			uint32_t id;
+		} e[5];
+	} acl = {GUINT32_TO_LE(2),
+		 {{GUINT16_TO_LE(USER_OBJ), GUINT16_TO_LE(6), GUINT32_TO_LE(UINT32_MAX)},
+		  {GUINT16_TO_LE(GROUP_OBJ), GUINT16_TO_LE(6), GUINT32_TO_LE(UINT32_MAX)},
+		  {GUINT16_TO_LE(GROUP), GUINT16_TO_LE(6), GUINT32_TO_LE((uint32_t)admin_gid)},
+		  {GUINT16_TO_LE(MASK), GUINT16_TO_LE(6), GUINT32_TO_LE(UINT32_MAX)},
+		  {GUINT16_TO_LE(OTHER), 0, GUINT32_TO_LE(UINT32_MAX)}}};
+	return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0);
+}
+
+/* Mode 0660, group sock_gid; with two different groups the admin group gets an ACL entry. */
+static int socket_perms(const char *path, gid_t sock_gid, gid_t admin_gid, HfError *err)
+{
+	if (chmod(path, 0660) < 0 || (sock_gid != NO_GID && chown(path, (uid_t)-1, sock_gid) < 0))
+		return error_set(err, HF_ERR_FAILED, "cannot set owner/mode of %s: %s", path,
+				 g_strerror(errno));
+	if (admin_gid != NO_GID && sock_gid != NO_GID && admin_gid != sock_gid &&
+	    socket_acl(path, admin_gid) < 0)
+		hf_log("hf-server", LOG_LVL_WARNING,
+		       "cannot give admin-group access to %s with an ACL (%s): admins must also "
+		       "be members of readonly-group to reach the socket",
+		       path, g_strerror(errno));
+	return 0;
+}
+
+Server *server_new(Daemon *d, const char *path, gid_t sock_gid, gid_t admin_gid, gid_t readonly_gid,
+		   HfError *err)
 {
 	g_return_val_if_fail(path != NULL, NULL); /* also tells the compiler path is never NULL */
 	int fd = listen_on(path, err);
 	if (fd < 0)
 		return NULL;
-	if (chmod(path, 0660) < 0 || (sock_gid != NO_GID && chown(path, (uid_t)-1, sock_gid) < 0)) {
-		error_set(err, HF_ERR_FAILED, "cannot set owner/mode of %s: %s", path,
-			  g_strerror(errno));
+	if (socket_perms(path, sock_gid, admin_gid, err) < 0) {
 		close(fd);
 		unlink(path);
 		return NULL;
@@ -411,7 +449,8 @@ Server *server_new(Daemon *d, const char *path, gid_t sock_gid, gid_t admin_gid,
 	s->d = d;
 	s->lfd = fd;
 	s->path = g_strdup(path);
-	server_set_groups(s, admin_gid, readonly_gid);
+	s->admin_gid = admin_gid;
+	s->readonly_gid = readonly_gid;
 	s->lsrc = g_unix_fd_add(fd, G_IO_IN, accept_cb, s);
 	hf_log("hf-server", LOG_LVL_INFO, "listening on %s", path);
 	return s;
@@ -419,8 +458,13 @@ Server *server_new(Daemon *d, const char *path, gid_t sock_gid, gid_t admin_gid,
 
 void server_set_groups(Server *s, gid_t admin_gid, gid_t readonly_gid)
 {
+	HfError err = {0};
+	bool changed = s->admin_gid != admin_gid || s->readonly_gid != readonly_gid;
 	s->admin_gid = admin_gid;
 	s->readonly_gid = readonly_gid;
+	if (changed && socket_perms(s->path, readonly_gid != NO_GID ? readonly_gid : admin_gid,
+				    admin_gid, &err) < 0)
+		hf_log("hf-server", LOG_LVL_WARNING, "after reload: %s", err.message);
 }
 
 unsigned server_pending_calls(Server *s)

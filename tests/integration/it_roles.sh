@@ -9,7 +9,7 @@ SUF=$$
 RO_G=hfro$SUF AD_G=hfad$SUF RO_U=hfro$SUF AD_U=hfad$SUF NO_U=hfno$SUF
 groupadd "$RO_G"; groupadd "$AD_G"
 useradd -M -N -g "$RO_G" "$RO_U"
-useradd -M -N -g "$AD_G" -G "$RO_G" "$AD_U"
+useradd -M -N -g "$AD_G" "$AD_U" # not in the read-only group: the socket's ACL lets it in
 useradd -M -N -g nogroup "$NO_U"
 undo_users() {
 	userdel "$RO_U" 2>/dev/null || true
@@ -31,6 +31,9 @@ start_daemon
 as() { local u=$1; shift; runuser -u "$u" -- "$HOLDFAST" --socket "$SOCK" "$@"; }
 
 check "socket is mode 0660, group $RO_G" test "$(stat -c '%a %G' "$SOCK")" = "660 $RO_G"
+if command -v getfacl >/dev/null; then
+	check "socket ACL: admin group rw, others nothing" sh -c "getfacl -p '$SOCK' 2>/dev/null | grep -qx 'group:$AD_G:rw-' && getfacl -p '$SOCK' | grep -qx 'other::---'"
+fi
 jcheck "read-only user lists guests" '.guests | length == 5' as "$RO_U" --json guests
 jcheck "read-only user lists snapshots" '.snapshots | length == 2' as "$RO_U" --json snapshot list w2k8-sql01
 expect_exit "read-only user cannot create a snapshot (exit 5)" 5 as "$RO_U" snapshot create w2k8-dc01 --name ro-try
