@@ -16,9 +16,9 @@
 #include "qcow2w.h"
 
 #define CS QCOW2W_CLUSTER
-#define CHUNK ((size_t)4 << 20)		  /* bytes per NBD read */
+#define CHUNK ((size_t)2 << 20)		  /* bytes per NBD read */
 #define INFLIGHT 4			  /* reads in flight */
-#define NBUF (INFLIGHT + 2)		  /* buffers between the threads */
+#define NBUF (INFLIGHT + 4)		  /* buffers between the threads */
 #define STATUS_SPAN (UINT64_C(1) << 30)	  /* bytes per block status request */
 #define DIRTY_PREFIX "qemu:dirty-bitmap:" /* QEMU's meta context of an exported bitmap */
 
@@ -118,6 +118,7 @@ typedef struct {
 
 typedef struct {
 	NbdHandle *h;
+	Qcow2w *w;    /* the reader hashes (qcow2w_hash), the consumer writes (qcow2w_append) */
 	GArray *runs; /* Chunk (off, len): what to read, in order */
 	GAsyncQueue *free_q, *full_q;
 	gint stop;
@@ -127,11 +128,10 @@ typedef struct {
 
 static Chunk end_mark;
 
-static void reader_error(Reader *r)
+static void reader_error(Reader *r, const char *why)
 {
 	if (!r->failed)
-		g_strlcpy(r->why, nbd_get_error() ? nbd_get_error() : "read failed",
-			  sizeof(r->why));
+		g_strlcpy(r->why, why ? why : "read failed", sizeof(r->why));
 	r->failed = true;
 }
 
@@ -151,7 +151,7 @@ static gpointer reader_main(gpointer arg)
 			int64_t ck =
 			    nbd_aio_pread(r->h, ch->buf, ch->len, ch->off, NBD_NULL_COMPLETION, 0);
 			if (ck < 0) {
-				reader_error(r);
+				reader_error(r, nbd_get_error());
 				g_async_queue_push(r->free_q, ch);
 				break;
 			}
@@ -170,8 +170,11 @@ static gpointer reader_main(gpointer arg)
 			}
 		Chunk *ch = ring[done % INFLIGHT];
 		done++;
+		HfError herr = {0};
 		if (rc < 0)
-			reader_error(r);
+			reader_error(r, nbd_get_error());
+		else if (!r->failed && qcow2w_hash(r->w, ch->off, ch->buf, ch->len, &herr) < 0)
+			reader_error(r, herr.message);
 		g_async_queue_push(rc < 0 || r->failed ? r->free_q : r->full_q, ch);
 	}
 	g_async_queue_push(r->full_q, &end_mark);
@@ -215,15 +218,18 @@ static int consume(Pull *p, const DrvBackupDisk *d, Reader *r, Qcow2w *w, HfErro
 {
 	uint64_t total = qcow2w_data_bytes(w), done = 0;
 	int rc = 0;
+	gint64 t0 = g_get_monotonic_time(), waited = 0;
 	for (;;) {
+		gint64 tw = g_get_monotonic_time();
 		Chunk *ch = g_async_queue_pop(r->full_q);
+		waited += g_get_monotonic_time() - tw;
 		if (ch == &end_mark)
 			break;
 		if (rc == 0 && p->spec->cancelled && p->spec->cancelled(p->opaque))
 			rc = error_set(err, HF_ERR_CANCELLED, "DR copy of guest '%s' cancelled",
 				       p->guest);
 		else if (rc == 0)
-			rc = qcow2w_write(w, ch->off, ch->buf, ch->len, err);
+			rc = qcow2w_append(w, ch->off, ch->buf, ch->len, err);
 		if (rc < 0)
 			g_atomic_int_set(&r->stop, 1);
 		done += ch->len;
@@ -234,13 +240,18 @@ static int consume(Pull *p, const DrvBackupDisk *d, Reader *r, Qcow2w *w, HfErro
 	}
 	if (rc == 0 && r->failed)
 		rc = nbd_fail(err, p, d, "reading the NBD export failed", r->why);
+	double s = (double)(g_get_monotonic_time() - t0) / 1e6;
+	hf_log("hf-dr", LOG_LVL_DEBUG,
+	       "disk %s: %" G_GUINT64_FORMAT " bytes over NBD in %.2f s (%.0f MB/s); the writer "
+	       "waited for data %.2f s",
+	       d->target, done, s, s > 0 ? (double)done / s / 1e6 : 0, (double)waited / 1e6);
 	return rc;
 }
 
 static int copy_data(Pull *p, NbdHandle *h, const DrvBackupDisk *d, const uint8_t *map,
 		     uint64_t size, Qcow2w *w, HfError *err)
 {
-	Reader r = {.h = h, .runs = data_runs(map, size)};
+	Reader r = {.h = h, .w = w, .runs = data_runs(map, size)};
 	r.free_q = g_async_queue_new();
 	r.full_q = g_async_queue_new();
 	Chunk bufs[NBUF];

@@ -16,6 +16,7 @@
 #define QCOW_MAGIC 0x514649fbu
 #define EXT_BACKING_FORMAT 0xe2792acau
 #define HEADER_LENGTH 104
+#define WRITEBACK_STEP ((uint64_t)32 << 20)
 
 struct Qcow2w {
 	uint64_t size, ncl; /* virtual size, guest clusters */
@@ -27,6 +28,9 @@ struct Qcow2w {
 	uint64_t rt_off, rb_off, l1_off, l2_off, data_off; /* cluster indexes in the file */
 	uint64_t gen_rank; /* data rank reached by the L2 tables generated so far */
 	uint64_t next;	   /* guest cluster index of the next DATA cluster to write */
+	uint64_t hnext;
+	uint64_t written, kicked;
+	    /* bytes written; bytes handed to writeback */ /* ... and to hash */
 	int fd;
 	char *path;
 	EVP_MD_CTX *md;
@@ -85,7 +89,7 @@ Qcow2w *qcow2w_new(uint64_t size, const char *backing, const uint8_t *map)
 	w->l1_off = w->rb_off + w->rb;
 	w->l2_off = w->l1_off + w->l1c;
 	w->data_off = w->l2_off + w->nl2;
-	w->next = next_data(w, 0);
+	w->next = w->hnext = next_data(w, 0);
 	return w;
 }
 
@@ -204,11 +208,15 @@ static void fill_meta(Qcow2w *w, uint64_t idx, uint8_t *c)
 	}
 }
 
-static int put(Qcow2w *w, const void *buf, size_t len, HfError *err)
+static int digest(Qcow2w *w, const void *buf, size_t len, HfError *err)
 {
-	if (EVP_DigestUpdate(w->md, buf, len) != 1)
-		return error_set(err, HF_ERR_INTERNAL, "SHA-256 of %s failed in libcrypto",
-				 w->path);
+	if (EVP_DigestUpdate(w->md, buf, len) == 1)
+		return 0;
+	return error_set(err, HF_ERR_INTERNAL, "SHA-256 of %s failed in libcrypto", w->path);
+}
+
+static int put_raw(Qcow2w *w, const void *buf, size_t len, HfError *err)
+{
 	const uint8_t *p = buf;
 	while (len) {
 		ssize_t n = write(w->fd, p, len);
@@ -223,8 +231,21 @@ static int put(Qcow2w *w, const void *buf, size_t len, HfError *err)
 		}
 		p += n;
 		len -= (size_t)n;
+		w->written += (uint64_t)n;
+	}
+	/* start the writeback of what is written so far: the disk works while the copy goes on,
+	 * and the fsync at the end has little left to do */
+	if (w->written - w->kicked >= WRITEBACK_STEP) {
+		if (sync_file_range(w->fd, (off_t)w->kicked, (off_t)(w->written - w->kicked),
+				    SYNC_FILE_RANGE_WRITE) == 0)
+			w->kicked = w->written;
 	}
 	return 0;
+}
+
+static int put(Qcow2w *w, const void *buf, size_t len, HfError *err)
+{
+	return digest(w, buf, len, err) < 0 ? -1 : put_raw(w, buf, len, err);
 }
 
 int qcow2w_create(Qcow2w *w, const char *path, HfError *err)
@@ -251,13 +272,15 @@ int qcow2w_create(Qcow2w *w, const char *path, HfError *err)
 	return 0;
 }
 
-int qcow2w_write(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err)
+/* Is [offset, offset+len) the next span of DATA clusters after cluster index `next`? */
+static int check_span(const Qcow2w *w, uint64_t next, uint64_t offset, size_t len, HfError *err)
 {
-	if (w->fd < 0 || offset != qcow2w_next(w) || offset >= w->size || !len)
+	uint64_t at = next < w->ncl ? next * CS : w->size;
+	if (w->fd < 0 || offset != at || offset >= w->size || !len)
 		return error_set(err, HF_ERR_INTERNAL,
 				 "qcow2 writer of %s: data at %" G_GUINT64_FORMAT
 				 " (+%zu) out of order (next %" G_GUINT64_FORMAT ")",
-				 w->path, offset, len, qcow2w_next(w));
+				 w->path, offset, len, at);
 	uint64_t c = offset / CS, end = offset + len;
 	for (uint64_t o = offset; o < end; o += CS, c++)
 		if (c >= w->ncl || w->map[c] != QCOW2W_DATA)
@@ -270,24 +293,51 @@ int qcow2w_write(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfErro
 		    err, HF_ERR_INTERNAL,
 		    "qcow2 writer of %s: data ends inside a cluster (%" G_GUINT64_FORMAT ")",
 		    w->path, end);
-	if (put(w, buf, len, err) < 0)
-		return -1;
-	if (end % CS) { /* the disk's last, short cluster: zero padding */
-		static const uint8_t zero[4096];
-		for (uint64_t pad = CS - end % CS; pad;) {
-			size_t n = MIN(pad, sizeof(zero));
-			if (put(w, zero, n, err) < 0)
-				return -1;
-			pad -= n;
-		}
-	}
-	w->next = next_data(w, c);
 	return 0;
+}
+
+static const uint8_t zero_pad[4096];
+
+int qcow2w_hash(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err)
+{
+	if (check_span(w, w->hnext, offset, len, err) < 0 || digest(w, buf, len, err) < 0)
+		return -1;
+	uint64_t end = offset + len;
+	for (uint64_t pad = end % CS ? CS - end % CS : 0; pad;) { /* the disk's short end */
+		size_t n = MIN(pad, sizeof(zero_pad));
+		if (digest(w, zero_pad, n, err) < 0)
+			return -1;
+		pad -= n;
+	}
+	w->hnext = next_data(w, (end + CS - 1) / CS);
+	return 0;
+}
+
+int qcow2w_append(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err)
+{
+	if (check_span(w, w->next, offset, len, err) < 0 || put_raw(w, buf, len, err) < 0)
+		return -1;
+	uint64_t end = offset + len;
+	for (uint64_t pad = end % CS ? CS - end % CS : 0; pad;) {
+		size_t n = MIN(pad, sizeof(zero_pad));
+		if (put_raw(w, zero_pad, n, err) < 0)
+			return -1;
+		pad -= n;
+	}
+	w->next = next_data(w, (end + CS - 1) / CS);
+	return 0;
+}
+
+int qcow2w_write(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err)
+{
+	if (qcow2w_hash(w, offset, buf, len, err) < 0)
+		return -1;
+	return qcow2w_append(w, offset, buf, len, err);
 }
 
 int qcow2w_finish(Qcow2w *w, char sha256[65], HfError *err)
 {
-	if (w->fd < 0 || w->next < w->ncl)
+	if (w->fd < 0 || w->next < w->ncl || w->hnext < w->ncl)
 		return error_set(err, HF_ERR_INTERNAL,
 				 "qcow2 writer of %s: finished before all data was written",
 				 w->path);

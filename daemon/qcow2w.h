@@ -45,6 +45,11 @@ int qcow2w_create(Qcow2w *w, const char *path, HfError *err);
  * offset+len) must cover DATA clusters only, whole clusters except at the end of the disk.
  * Calls may be as large as the caller likes (one write(2) per call). */
 int qcow2w_write(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err);
+/* qcow2w_write in two stages, for a pipeline: qcow2w_hash feeds the data to SHA-256 (after the
+ * metadata qcow2w_create hashed), qcow2w_append writes it. Each stage takes the spans in the
+ * same order as qcow2w_write; the two may run on different threads (never one stage on two). */
+int qcow2w_hash(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err);
+int qcow2w_append(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err);
 /* The guest offset where the next DATA cluster starts, or the disk size when none is left. */
 uint64_t qcow2w_next(const Qcow2w *w);
 /* Every DATA cluster written: fsync, close, and the file's SHA-256 (hex). */

@@ -204,6 +204,23 @@ static void test_all_data(void **state)
 	char hex2[65];
 	write_image(img2, size, NULL, map, 1, 2 * size, hex2);
 	assert_string_equal(hex, hex2);
+	/* the two stages (hash everything, then append everything) give the same file */
+	g_autofree char *img3 = path_in(f, "all3.qcow2");
+	g_autofree uint8_t *buf = g_malloc(n * CS);
+	for (uint64_t c = 0; c < n; c++)
+		cluster_bytes(buf + c * CS, c, 1);
+	HfError err = {0};
+	g_autoptr(Qcow2w) w = qcow2w_new(size, NULL, map);
+	char hex3[65];
+	assert_int_equal(qcow2w_create(w, img3, &err), 0);
+	assert_int_equal(qcow2w_hash(w, 0, buf, CS, &err), 0);
+	assert_int_equal(qcow2w_hash(w, CS, buf + CS, size - CS, &err), 0);
+	assert_int_equal(qcow2w_finish(w, hex3, &err), -1); /* not written yet */
+	error_clear(&err);
+	assert_int_equal(qcow2w_append(w, 0, buf, size, &err), 0);
+	assert_int_equal(qcow2w_finish(w, hex3, &err), 0);
+	assert_string_equal(hex, hex3);
+	check_clean(img3);
 }
 
 /* Data, zero and unallocated ranges across several L2 tables (each covers 512 MiB), some L2
