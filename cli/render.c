@@ -324,6 +324,8 @@ void render_job_outcome(const cJSON *job, GString *out, GString *warn)
 	g_autofree char *took = secs >= 0 ? render_duration(secs) : g_strdup("?");
 	g_autofree char *when = g_strdup_printf("job %.0f, %s", num(job, "id", 0), took);
 
+	if (renderdr_outcome(job, out, warn))
+		return;
 	if (!strcmp(kind, "snapshot.create") && cJSON_IsObject(res)) {
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(res, "snapshot");
 		const char *reason = str(s, "consistency_reason");
@@ -507,6 +509,7 @@ static const struct {
     {"guest.show", r_guest},	   {"snapshot.list", r_snapshots}, {"jobs.list", r_jobs},
     {"jobs.get", r_job},	   {"jobs.cancel", r_cancel},	   {"check.classify", r_classify},
     {"policy.simulate", r_simulate}, {"policy.list", r_policies},    {"schedule.list", r_schedule},
+    {"dr.list", renderdr_list},	     {"dr.status", renderdr_status},
 };
 
 void render_result(const HfMethod *m, const cJSON *result, GString *out, GString *warn)

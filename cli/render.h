@@ -52,5 +52,10 @@ void render_check_csv(const cJSON *doc, GString *out);
 int render_check_exit(const cJSON *doc);
 /* check.classify's {"verdict":..,"policy":..}: facts with their evidence. */
 void render_classify(const cJSON *r, GString *out);
+/* renderdr.c: dr list / dr status tables; dr verify and dr test job outcomes (false: not a
+ * DR job this file renders). */
+void renderdr_list(const cJSON *r, GString *out, GString *warn);
+void renderdr_status(const cJSON *r, GString *out, GString *warn);
+bool renderdr_outcome(const cJSON *job, GString *out, GString *warn);
 /* "1m05s", "3s", "2h01m". */
 char *render_duration(double seconds);

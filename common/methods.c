@@ -106,6 +106,21 @@ static const HfParam p_dr_restore[] = {
 	 "directory for the new disk images (default: that of the guest's original disks)"},
 	P_DRSTORE,
 	END};
+static const HfParam p_dr_test[] = {
+	P_GUEST,
+	{"point", HF_PT_STRING, HF_P_POSITIONAL, NULL, 0, 0, "POINT",
+	 "the restore point (default: the newest verified one)"},
+	{"port", HF_PT_STRINGS, 0, NULL, 0, 0, "N",
+	 "a TCP port that must be LISTENING in the booted guest (netstat -an)"},
+	{"timeout", HF_PT_INT, 0, NULL, 10, 86400, "SECONDS",
+	 "bound from start to agent-ready and listening ports (default 600)"},
+	{"keep", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
+	 "leave the test guest running and its overlays in place (remove them yourself)"},
+	{"dry_run", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
+	 "show the point, overlays, domain name and host without doing anything"},
+	P_DRSTORE,
+	P_CHECK_POLICY
+	END};
 static const HfParam p_dr_status[] = {
 	{"guest", HF_PT_STRING, HF_P_POSITIONAL, NULL, 0, 0, "GUEST",
 	 "only this guest (NAME or HOST/NAME)"},
@@ -147,6 +162,8 @@ const HfMethod methods_table[] = {
 	 "check restore points: checksums, qemu-img check of the chain", p_dr_verify},
 	{"dr.restore", "dr restore", HF_ROLE_ADMIN, true,
 	 "restore a point as a new, shut-off guest (verified first)", p_dr_restore},
+	{"dr.test", "dr test", HF_ROLE_ADMIN, true,
+	 "boot a restore point in isolation: RTO, build check, ports", p_dr_test},
 	{"dr.status", "dr status", HF_ROLE_READ, false,
 	 "RPO per guest: age of the newest verified restore point", p_dr_status},
 	{"jobs.list", "jobs list", HF_ROLE_READ, false, "list jobs", p_jobs_list},

@@ -540,3 +540,24 @@ int collect_guest(DrvConn *conn, const char *guest, int timeout_s, BcEvidence *e
 	ci->elapsed_us = g_get_monotonic_time() - t0;
 	return 0;
 }
+
+int collect_program(DrvConn *conn, const char *guest, int timeout_s, const char *path,
+		    const char *const *argv, char **out, gsize *out_len, int *code, HfError *err)
+{
+	CollectInfo ci;
+	collect_info_init(&ci);
+	Col c = {.conn = conn, .guest = guest, .timeout_s = MAX(1, timeout_s), .ci = &ci};
+	ExecOut o = {0};
+	int rc = exec_run(&c, path, argv, &o, err);
+	if (rc == 0 && o.exited_by_signal)
+		rc = error_set(err, HF_ERR_FAILED, "%s died (signal or NTSTATUS %d) in guest '%s'",
+			       path, o.code, guest);
+	if (rc == 0) {
+		*out = g_strndup((const char *)(o.out ? o.out : (guchar *)""), o.out_len);
+		*out_len = o.out_len;
+		*code = o.code;
+	}
+	exec_out_clear(&o);
+	collect_info_clear(&ci);
+	return rc;
+}

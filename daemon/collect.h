@@ -40,3 +40,8 @@ cJSON *collect_info_os_json(const CollectInfo *ci);
  * (not-found) or not running (conflict), the host gone (host-unreachable). */
 int collect_guest(DrvConn *conn, const char *guest, int timeout_s, BcEvidence *ev, CollectInfo *ci,
 		  HfError *err);
+/* Run one program in the guest with the collector's guest-exec / guest-exec-status loop
+ * (bounded by timeout_s in all); *out: its stdout bytes (NUL-terminated copy, *out_len
+ * bytes), *code: its exit code. A program killed by a signal fails. Errors as collect_guest. */
+int collect_program(DrvConn *conn, const char *guest, int timeout_s, const char *path,
+		    const char *const *argv, char **out, gsize *out_len, int *code, HfError *err);

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "drstore.h"
+#include "drtest.h"
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
 
@@ -349,6 +350,7 @@ static cJSON *point_row(const cJSON *m)
 	cJSON_AddNumberToObject(r, "stored", stored);
 	cJSON_AddNumberToObject(r, "virtual_size", virt);
 	cJSON_AddNumberToObject(r, "disks", cJSON_GetArraySize(cJSON_GetObjectItem(m, "disks")));
+	drtest_list_row(m, r); /* rto_s and last_test from the point's test boots */
 	return r;
 }
 

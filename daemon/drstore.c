@@ -31,6 +31,7 @@ void drstore_free(DrStore *s)
 		return;
 	g_free(s->name);
 	g_free(s->path);
+	g_free(s->test_dir);
 	g_free(s);
 }
 
@@ -46,9 +47,20 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 		*(key[4] == 'w' ? &s->rpo_warn : &s->rpo_critical) = v;
 		return 0;
 	}
+	if (!strcmp(key, "test-dir")) {
+		if (!g_path_is_absolute(value) || strlen(value) > 3000)
+			return error_set(err, HF_ERR_CONFIG,
+					 "'%s' is not an absolute directory path (e.g. test-dir = "
+					 "/var/lib/holdfast/drtest)",
+					 value);
+		g_free(s->test_dir);
+		s->test_dir = g_strdup(value);
+		return 0;
+	}
 	if (strcmp(key, "path"))
 		return error_set(err, HF_ERR_CONFIG,
-				 "unknown key (known: path, rpo-warn, rpo-critical)");
+				 "unknown key (known: path, rpo-warn, rpo-critical, "
+				 "test-dir)");
 	if (!g_path_is_absolute(value) || strlen(value) > 3000)
 		return error_set(err, HF_ERR_CONFIG,
 				 "'%s' is not an absolute directory path (e.g. /srv/holdfast-dr)",

@@ -35,6 +35,7 @@ typedef struct {
 	char *path; /* absolute */
 	int line;
 	int64_t rpo_warn, rpo_critical; /* dr status thresholds, seconds (26 h and 50 h) */
+	char *test_dir; /* dr test overlays, on the guests' host; NULL: STATE_DIR/drtest */
 } DrStore;
 
 DrStore *drstore_new(const char *name, int line);

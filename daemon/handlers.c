@@ -7,6 +7,7 @@
 #include "drapi.h"
 #include "drcopy.h"
 #include "drrestore.h"
+#include "drtest.h"
 #include "log.h"
 #include "nightly.h"
 #include "policyapi.h"
@@ -366,6 +367,7 @@ static const struct {
 	{"dr.list", drapi_list},
 	{"dr.verify", drapi_verify},
 	{"dr.restore", drrestore_handle},
+	{"dr.test", drtest_handle},
 	{"dr.status", drrestore_status},
 	{"jobs.list", h_jobs_list},
 	{"jobs.get", h_jobs_get},

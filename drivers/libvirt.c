@@ -88,7 +88,8 @@ static char *unreachable_hint(const char *uri)
 
 int lv_error(HfError *err, LvConn *c, const char *guest, const char *snap, const char *action)
 {
-	const virError *e = virGetLastError();
+	/* a copy: lv_error_code may call the API (virConnectIsAlive), which resets the error */
+	g_autoptr(virError) e = virSaveLastError();
 	const char *uri = c->base.uri;
 	const char *hint = "";
 	const char *code = e ? lv_error_code(e, c->conn, &hint) : HF_ERR_FAILED;

@@ -1,0 +1,23 @@
+/* drtest.h - dr.test: boot a restore point without touching it (SureBackup for KVM).
+ *
+ * A job: every disk of the point gets a qcow2 overlay in a scratch directory
+ * (TEST-DIR/hf-test-GUEST-POINT/TARGET.qcow2, backed by the point's image by absolute path; the
+ * chain below stays the store's, opened read only), a domain hf-test-GUEST-POINT is defined
+ * from the point's XML with every network interface removed and started on the guest's host,
+ * the time from start to the first guest-ping answer is the measured RTO, the build check runs
+ * inside (the collector and classifier of check.run), optional TCP ports must be LISTENING in
+ * the guest's netstat -an (polled until the timeout), the outcome is appended to the point's
+ * manifest ("tests"), and everything is torn down (unless --keep). The point is leased for the
+ * whole test (drlease.h): retention keeps it and its chain. */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "server.h"
+
+void drtest_handle(Call *call);
+/* The test domain's name: hf-test-GUEST-POINT (GUEST without a HOST/ part). */
+char *drtest_domain_name(const char *guest, const char *point);
+/* dr.list row members from a manifest's test boots: "last_test" {"time","ok","rto_s"} of the
+ * newest one (null when never tested) and "rto_s", the newest measured RTO (null when none). */
+void drtest_list_row(const cJSON *manifest, cJSON *row);
