@@ -421,6 +421,8 @@ static char *names_of(const cJSON *a, bool with_reason)
 	{
 		const char *n = cJSON_IsString(e) ? e->valuestring : str(e, "name");
 		g_string_append_printf(s, "%s%s", s->len ? ", " : "", n ? n : "?");
+		if (str(e, "kind")) /* a dr-copy policy's points */
+			g_string_append_printf(s, " %s", str(e, "kind"));
 		if (with_reason && str(e, "reason"))
 			g_string_append_printf(s, " (%s)", str(e, "reason"));
 	}
@@ -450,6 +452,15 @@ static void r_simulate(const cJSON *r, GString *o, GString *w)
 		output_table_add_owned(t, c);
 	}
 	output_table_render(t, 0, o);
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(r, "days"))
+	{
+		g_autofree char *c =
+		    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "consolidated"))
+			? names_of(cJSON_GetObjectItemCaseSensitive(d, "consolidated"), true)
+			: NULL;
+		if (c)
+			g_string_append_printf(o, "%s consolidated: %s\n", strd(d, "date", "?"), c);
+	}
 	const cJSON *days = cJSON_GetObjectItemCaseSensitive(r, "days");
 	const cJSON *last = cJSON_GetArrayItem(days, cJSON_GetArraySize(days) - 1);
 	g_autofree char *kept = names_of(cJSON_GetObjectItemCaseSensitive(last, "existing"), false);

@@ -399,7 +399,7 @@ int config_load(const char *path, HfConfig **out, HfError *err)
 			return -1;
 	}
 	for (guint i = 0; i < cfg->policies->len; i++)
-		if (policy_finish(cfg->policies->pdata[i], path, err) < 0)
+		if (policy_finish(cfg->policies->pdata[i], path, cfg->drstores, err) < 0)
 			return -1;
 	for (guint i = 0; i < cfg->drstores->len; i++)
 		if (drstore_finish(cfg->drstores->pdata[i], path, err) < 0)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "drstore.h"
 #include "timefmt.h"
 
 Policy *policy_new(const char *name, int line)
@@ -14,6 +15,7 @@ Policy *policy_new(const char *name, int line)
 	p->quiesce = g_strdup("try");
 	p->prune_limit = 50;
 	p->retry_backoff = 300;
+	p->full_every = 7;
 	return p;
 }
 
@@ -31,6 +33,7 @@ void policy_free(Policy *p)
 	g_free(p->tag);
 	g_free(p->quiesce);
 	g_free(p->notify);
+	g_free(p->store);
 	g_free(p);
 }
 
@@ -77,15 +80,16 @@ static int guests_key(Policy *p, const char *v, HfError *err)
 	return 0;
 }
 
-static const char *const int_keys[] = {"max-concurrent", "stagger", "max-runtime",   "prune-limit",
-				       "min-free",	 "retries", "retry-backoff", NULL};
+static const char *const int_keys[] = {"max-concurrent", "stagger",    "max-runtime",
+				       "prune-limit",	 "min-free",   "retries",
+				       "retry-backoff",	 "full-every", NULL};
 
 static int *int_field(Policy *p, int i, int *lo, int *hi)
 {
-	int *f[] = {&p->max_concurrent, &p->stagger, &p->max_runtime,  &p->prune_limit,
-		    &p->min_free,	&p->retries, &p->retry_backoff};
-	static const int los[] = {0, 0, 0, 0, 0, 0, 1};
-	static const int his[] = {10000, 86400, 7 * 86400, 100, 99, 20, 86400};
+	int *f[] = {&p->max_concurrent, &p->stagger, &p->max_runtime,	&p->prune_limit,
+		    &p->min_free,	&p->retries, &p->retry_backoff, &p->full_every};
+	static const int los[] = {0, 0, 0, 0, 0, 0, 1, 1};
+	static const int his[] = {10000, 86400, 7 * 86400, 100, 99, 20, 86400, 1000};
 	*lo = los[i];
 	*hi = his[i];
 	return f[i];
@@ -129,6 +133,22 @@ int policy_set(Policy *p, const char *key, const char *v, int line, HfError *err
 			return error_set(err, HF_ERR_CONFIG, "%s", e.message);
 		return 0;
 	}
+	if (!strcmp(key, "action")) {
+		if (strcmp(v, "snapshot") && strcmp(v, "dr-copy"))
+			return error_set(err, HF_ERR_CONFIG, "'%s' is not one of snapshot, dr-copy",
+					 v);
+		p->action = strcmp(v, "snapshot") ? POLICY_DR_COPY : POLICY_SNAPSHOT;
+		return 0;
+	}
+	if (!strcmp(key, "store")) {
+		if (!*v)
+			return error_set(err, HF_ERR_CONFIG,
+					 "empty; name a [drstore NAME] section");
+		g_free(p->store);
+		p->store = g_strdup(v);
+		p->store_line = line;
+		return 0;
+	}
 	if (!strcmp(key, "notify")) {
 		if (!*v)
 			return error_set(err, HF_ERR_CONFIG,
@@ -146,10 +166,41 @@ int policy_set(Policy *p, const char *key, const char *v, int line, HfError *err
 			 "unknown key (known: schedule, timezone, guests, quiesce, keep-last, "
 			 "keep-hourly, keep-daily, keep-weekly, keep-monthly, keep-yearly, "
 			 "max-concurrent, stagger, max-runtime, prune-limit, min-free, retries, "
-			 "retry-backoff, notify)");
+			 "retry-backoff, notify, action, store, full-every)");
 }
 
-int policy_finish(Policy *p, const char *file, HfError *err)
+const char *policy_action_name(PolicyAction a)
+{
+	return a == POLICY_DR_COPY ? "dr-copy" : "snapshot";
+}
+
+/* dr-copy needs a store that exists; store is meaningless for snapshots. */
+static int store_check(const Policy *p, const char *file, const GPtrArray *drstores, HfError *err)
+{
+	if (p->action != POLICY_DR_COPY) {
+		if (p->store)
+			return error_set(
+			    err, HF_ERR_CONFIG,
+			    "%s:%d: [policy %s] store: only for action = dr-copy (this "
+			    "policy takes snapshots); drop the key or set the action",
+			    file, p->store_line, p->name);
+		return 0;
+	}
+	if (!p->store)
+		return error_set(err, HF_ERR_CONFIG,
+				 "%s:%d: [policy %s] store: missing; action = dr-copy needs store "
+				 "= NAME of a [drstore NAME] section",
+				 file, p->line, p->name);
+	for (guint i = 0; drstores && i < drstores->len; i++)
+		if (!strcmp(((const DrStore *)drstores->pdata[i])->name, p->store))
+			return 0;
+	return error_set(err, HF_ERR_CONFIG,
+			 "%s:%d: [policy %s] store: no [drstore %s] section in this file; add it "
+			 "(path = DIR) or name another store",
+			 file, p->store_line, p->name, p->store);
+}
+
+int policy_finish(Policy *p, const char *file, const GPtrArray *drstores, HfError *err)
 {
 	HfError e = {0};
 	if (!p->schedule)
@@ -166,7 +217,7 @@ int policy_finish(Policy *p, const char *file, HfError *err)
 	if (calendar_parse(p->schedule, tz, &p->cal, &e) < 0)
 		return error_set(err, HF_ERR_CONFIG, "%s:%d: [policy %s] schedule: %s", file,
 				 p->schedule_line, p->name, e.message);
-	return 0;
+	return store_check(p, file, drstores, err);
 }
 
 bool policy_selects(const Policy *p, const char *host, const char *name, char *const *tags)
@@ -224,5 +275,10 @@ cJSON *policy_to_json(const Policy *p)
 		cJSON_AddStringToObject(o, "notify", p->notify);
 	else
 		cJSON_AddNullToObject(o, "notify");
+	cJSON_AddStringToObject(o, "action", policy_action_name(p->action));
+	if (p->action == POLICY_DR_COPY) {
+		cJSON_AddStringToObject(o, "store", p->store);
+		cJSON_AddNumberToObject(o, "full_every", p->full_every);
+	}
 	return o;
 }

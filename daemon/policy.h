@@ -22,6 +22,14 @@
  *   notify = /usr/local/bin/mail-admins
  *                                  run (sh -c) with a JSON summary on stdin when a run ends
  *                                  with failures
+ *   action = snapshot              snapshot (nightly snapshots, the default) or dr-copy
+ *   store = dr                     dr-copy: the [drstore NAME] the copies go to (required)
+ *   full-every = 7                 dr-copy: a full copy every N-th run for a guest,
+ *                                  incrementals between, counted from the guest's points in
+ *                                  the store (scheddr.h); 1 = always full (7)
+ * For dr-copy the keep-* rules choose among the guest's RESTORE POINTS in the store, chain
+ * aware (drretain.h); quiesce, the schedule keys and the limits work as for snapshots;
+ * min-free does not apply (the copy refuses a full store itself).
  * Every key is validated; config.c prefixes errors with file, line, section and key. */
 #pragma once
 
@@ -38,6 +46,8 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(cJSON, cJSON_Delete)
 #endif
 
+typedef enum { POLICY_SNAPSHOT, POLICY_DR_COPY } PolicyAction;
+
 typedef struct {
 	char *name;
 	int line;
@@ -52,6 +62,10 @@ typedef struct {
 	RetentionRules rules;
 	int max_concurrent, stagger, max_runtime, prune_limit, min_free, retries, retry_backoff;
 	char *notify;
+	PolicyAction action;
+	char *store; /* dr-copy: a [drstore] name */
+	int store_line;
+	int full_every;
 } Policy;
 
 Policy *policy_new(const char *name, int line);
@@ -60,8 +74,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Policy, policy_free)
 
 /* One key of the section; the message names only the problem (the caller adds the place). */
 int policy_set(Policy *p, const char *key, const char *value, int line, HfError *err);
-/* After the section: required keys, the schedule in its zone. Messages carry file and line. */
-int policy_finish(Policy *p, const char *file, HfError *err);
+/* After the section: required keys, the schedule in its zone, a dr-copy policy's store among
+ * drstores (DrStore*; may be NULL: no stores). Messages carry file and line. */
+int policy_finish(Policy *p, const char *file, const GPtrArray *drstores, HfError *err);
+const char *policy_action_name(PolicyAction a);
 
 /* Does the policy select this guest (tags may be NULL)? */
 bool policy_selects(const Policy *p, const char *host, const char *name, char *const *tags);

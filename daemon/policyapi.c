@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "drretain.h"
 #include "scheduler.h"
 #include "timefmt.h"
 
@@ -120,6 +121,27 @@ static cJSON *entries(const GPtrArray *a, bool reasons)
 	return arr;
 }
 
+/* A dr-copy policy: restore points from an empty store, full-every, consolidations. */
+static void simulate_dr(Call *call, const Policy *p, int days)
+{
+	HfError err = {0};
+	int64_t now = clock_now();
+	cJSON *r =
+	    drretain_simulate(NULL, 0, p->cal, &p->rules, NULL, p->full_every, now, days, &err);
+	if (!r) {
+		call_reply_error(call, &err);
+		return;
+	}
+	g_autofree char *rules = retention_rules_format(&p->rules);
+	g_autofree char *full = g_strdup_printf("%s, full-every %d", rules, p->full_every);
+	cJSON_AddStringToObject(r, "policy", p->name);
+	cJSON_AddStringToObject(r, "action", "dr-copy");
+	cJSON_AddStringToObject(r, "schedule", calendar_normalized(p->cal));
+	cJSON_AddStringToObject(r, "rules", full);
+	add_time(r, "start", now);
+	call_reply_result(call, r);
+}
+
 void policyapi_simulate(Call *call)
 {
 	HfError err = {0};
@@ -130,6 +152,10 @@ void policyapi_simulate(Call *call)
 
 	if (!p) {
 		call_reply_error(call, &err);
+		return;
+	}
+	if (p->action == POLICY_DR_COPY) {
+		simulate_dr(call, p, cJSON_IsNumber(days) ? days->valueint : 30);
 		return;
 	}
 	g_autofree char *prefix = g_strdup_printf("hf-%s-", p->name);

@@ -46,6 +46,12 @@ static cJSON *guest_json(const RunGuest *g)
 		cJSON_AddStringToObject(o, "note", g->note);
 	if (g->result)
 		cJSON_AddItemToObject(o, "result", cJSON_Duplicate(g->result, 1));
+	if (g->run->action == POLICY_DR_COPY) {
+		cJSON_AddNumberToObject(o, "phase", g->phase);
+		cJSON_AddNumberToObject(o, "mark", (double)g->mark);
+		if (g->point)
+			cJSON_AddStringToObject(o, "point", g->point);
+	}
 	return o;
 }
 
@@ -217,4 +223,49 @@ void schedstate_notify(const char *policy, const char *cmd, const cJSON *summary
 	n->policy = g_strdup(policy);
 	n->timer = g_timeout_add_seconds(NOTIFY_TIMEOUT_S, notify_kill, n);
 	g_subprocess_communicate_async(sp, in, NULL, notify_done, n);
+}
+
+/* ---- results of guests ---- */
+
+/* Keep what the journal and the summary need of a nightly job's result. */
+cJSON *schedstate_compact(const cJSON *res)
+{
+	cJSON *o = cJSON_CreateObject();
+	const cJSON *snap = cJSON_GetObjectItem(res, "snapshot");
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "name"));
+	if (name)
+		cJSON_AddStringToObject(o, "snapshot", name);
+	else
+		cJSON_AddNullToObject(o, "snapshot");
+	cJSON_AddBoolToObject(o, "existing", cJSON_IsTrue(cJSON_GetObjectItem(res, "existing")));
+	cJSON_AddItemToObject(o, "pruned", cJSON_Duplicate(cJSON_GetObjectItem(res, "pruned"), 1));
+	cJSON_AddItemToObject(o, "kept", cJSON_Duplicate(cJSON_GetObjectItem(res, "kept"), 1));
+	cJSON *held = cJSON_GetObjectItem(res, "held");
+	if (cJSON_IsObject(held))
+		cJSON_AddItemToObject(o, "held", cJSON_Duplicate(held, 1));
+	cJSON *pe = cJSON_GetObjectItem(res, "prune_errors");
+	if (cJSON_GetArraySize(pe))
+		cJSON_AddItemToObject(o, "prune_errors", cJSON_Duplicate(pe, 1));
+	return o;
+}
+
+void schedstate_guest_rules(Run *r, const RunGuest *g, const cJSON *res)
+{
+	cJSON *st = cJSON_GetObjectItem(r->ps->guests, g->addr);
+	if (!st) {
+		st = cJSON_CreateObject();
+		cJSON_AddItemToObject(r->ps->guests, g->addr, st);
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(res, "applied"))) {
+		cJSON_DeleteItemFromObject(st, "applied");
+		cJSON_AddStringToObject(st, "applied", r->rules_hash);
+		cJSON_DeleteItemFromObject(st, "rules");
+		cJSON_AddItemToObject(st, "rules", schedstate_rules_json(&r->rules));
+		cJSON_DeleteItemFromObject(st, "held");
+	}
+	cJSON *held = cJSON_GetObjectItem(res, "held");
+	if (cJSON_IsObject(held)) {
+		cJSON_DeleteItemFromObject(st, "held");
+		cJSON_AddItemToObject(st, "held", cJSON_Duplicate(held, 1));
+	}
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "nightly.h"
 #include "policy.h"
+#include "scheddr.h"
 #include "statefile.h"
 #include "timefmt.h"
 
@@ -118,6 +119,7 @@ static void run_free(Run *r)
 	g_free(r->rules_hash);
 	g_free(r->rules_text);
 	g_free(r->notify);
+	g_free(r->store);
 	if (r->tz)
 		g_time_zone_unref(r->tz);
 	if (r->sync)
@@ -135,6 +137,7 @@ static void guest_free(void *p)
 	g_free(g->host);
 	g_free(g->name);
 	g_free(g->note);
+	g_free(g->point);
 	cJSON_Delete(g->result);
 	g_free(g);
 }
@@ -172,6 +175,9 @@ static Run *run_new(PolState *ps, const Policy *p, int64_t slot, const char *rea
 	r->max_concurrent = p->max_concurrent;
 	r->deadline = p->max_runtime ? r->started + p->max_runtime : 0;
 	r->notify = g_strdup(p->notify);
+	r->action = p->action;
+	r->store = g_strdup(p->store);
+	r->full_every = p->full_every;
 	return r;
 }
 
@@ -265,6 +271,9 @@ static void run_resume(PolState *ps, const Policy *p)
 		rg->note = g_strdup(cJSON_GetStringValue(cJSON_GetObjectItem(g, "note")));
 		cJSON *res = cJSON_GetObjectItem(g, "result");
 		rg->result = cJSON_IsObject(res) ? cJSON_Duplicate(res, 1) : NULL;
+		rg->phase = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(g, "phase"));
+		rg->mark = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(g, "mark"));
+		rg->point = g_strdup(cJSON_GetStringValue(cJSON_GetObjectItem(g, "point")));
 		if (rg->state == G_RUNNING || rg->state == G_RETRY) {
 			rg->state = G_PENDING; /* interrupted: run once more (idempotent by name) */
 			rg->due = r->started;
@@ -364,49 +373,6 @@ static void guest_end(RunGuest *g, GState st, const char *fmt, ...)
 	}
 }
 
-/* Keep what the journal and the summary need of a nightly job's result. */
-static cJSON *compact(const cJSON *res)
-{
-	cJSON *o = cJSON_CreateObject();
-	const cJSON *snap = cJSON_GetObjectItem(res, "snapshot");
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "name"));
-	if (name)
-		cJSON_AddStringToObject(o, "snapshot", name);
-	else
-		cJSON_AddNullToObject(o, "snapshot");
-	cJSON_AddBoolToObject(o, "existing", cJSON_IsTrue(cJSON_GetObjectItem(res, "existing")));
-	cJSON_AddItemToObject(o, "pruned", cJSON_Duplicate(cJSON_GetObjectItem(res, "pruned"), 1));
-	cJSON_AddItemToObject(o, "kept", cJSON_Duplicate(cJSON_GetObjectItem(res, "kept"), 1));
-	cJSON *held = cJSON_GetObjectItem(res, "held");
-	if (cJSON_IsObject(held))
-		cJSON_AddItemToObject(o, "held", cJSON_Duplicate(held, 1));
-	cJSON *pe = cJSON_GetObjectItem(res, "prune_errors");
-	if (cJSON_GetArraySize(pe))
-		cJSON_AddItemToObject(o, "prune_errors", cJSON_Duplicate(pe, 1));
-	return o;
-}
-
-static void guest_rules_state(Run *r, RunGuest *g, const cJSON *res)
-{
-	cJSON *st = cJSON_GetObjectItem(r->ps->guests, g->addr);
-	if (!st) {
-		st = cJSON_CreateObject();
-		cJSON_AddItemToObject(r->ps->guests, g->addr, st);
-	}
-	if (cJSON_IsTrue(cJSON_GetObjectItem(res, "applied"))) {
-		cJSON_DeleteItemFromObject(st, "applied");
-		cJSON_AddStringToObject(st, "applied", r->rules_hash);
-		cJSON_DeleteItemFromObject(st, "rules");
-		cJSON_AddItemToObject(st, "rules", schedstate_rules_json(&r->rules));
-		cJSON_DeleteItemFromObject(st, "held");
-	}
-	cJSON *held = cJSON_GetObjectItem(res, "held");
-	if (cJSON_IsObject(held)) {
-		cJSON_DeleteItemFromObject(st, "held");
-		cJSON_AddItemToObject(st, "held", cJSON_Duplicate(held, 1));
-	}
-}
-
 static void child_event(Job *job, const cJSON *json, bool final, void *opaque)
 {
 	RunGuest *g = opaque;
@@ -427,10 +393,16 @@ static void child_event(Job *job, const cJSON *json, bool final, void *opaque)
 	if (!state) {
 		guest_end(g, G_FAILED, "job %" G_GINT64_FORMAT " vanished from the job list",
 			  g->job_id);
+	} else if (r->action == POLICY_DR_COPY && !strcmp(state, "succeeded") &&
+		   scheddr_succeeded(g, res)) {
+		g->state = G_PENDING; /* the copy is in: its retention next */
+		g->due = clock_now();
 	} else if (!strcmp(state, "succeeded")) {
-		cJSON_Delete(g->result);
-		g->result = compact(res);
-		guest_rules_state(r, g, res);
+		if (r->action != POLICY_DR_COPY) {
+			cJSON_Delete(g->result);
+			g->result = schedstate_compact(res);
+		}
+		schedstate_guest_rules(r, g, res);
 		const char *skip = cJSON_GetStringValue(cJSON_GetObjectItem(res, "skipped"));
 		if (skip)
 			guest_end(g, G_SKIPPED, "%s", skip);
@@ -456,27 +428,28 @@ static void child_event(Job *job, const cJSON *json, bool final, void *opaque)
 		sched_tick();
 }
 
-static void child_submit(Run *r, RunGuest *g)
+void sched_guest_rules(const Run *r, const RunGuest *g, RetentionRules *applied, char **hash,
+		       bool *approved)
 {
-	Host *h = hosts_find(sched->d->hosts, g->host);
-	if (!h) {
-		guest_end(g, G_FAILED, "host %s is no longer in the configuration", g->host);
-		return;
-	}
+	cJSON *st = cJSON_GetObjectItem(r->ps->guests, g->addr);
+	const char *h = cJSON_GetStringValue(cJSON_GetObjectItem(st, "applied"));
+	*hash = g_strdup(h ? h : r->rules_hash);
+	if (h)
+		schedstate_rules_from_json(cJSON_GetObjectItem(st, "rules"), applied);
+	else
+		*applied = r->rules;
+	*approved = r->ps->approved && !strcmp(r->ps->approved, r->rules_hash);
+}
+
+static Job *nightly_submit(Run *r, RunGuest *g, Host *h)
+{
 	const HfConfig *cfg = sched->d->cfg;
 	NightlyCtx *c = nightly_ctx_new(h, cfg->state_dir, cfg->agent_timeout);
-	cJSON *st = cJSON_GetObjectItem(r->ps->guests, g->addr);
-	const char *applied = cJSON_GetStringValue(cJSON_GetObjectItem(st, "applied"));
 	c->policy = g_strdup(r->ps->name);
 	c->tz = g_time_zone_ref(r->tz);
 	c->rules = r->rules;
 	c->rules_hash = g_strdup(r->rules_hash);
-	c->applied_hash = g_strdup(applied ? applied : r->rules_hash);
-	if (applied)
-		schedstate_rules_from_json(cJSON_GetObjectItem(st, "rules"), &c->applied_rules);
-	else
-		c->applied_rules = r->rules;
-	c->approved = r->ps->approved && !strcmp(r->ps->approved, r->rules_hash);
+	sched_guest_rules(r, g, &c->applied_rules, &c->applied_hash, &c->approved);
 	c->prune_only = r->prune_only;
 	c->prune_limit = r->prune_limit;
 	c->min_free = r->min_free;
@@ -503,12 +476,31 @@ static void child_submit(Run *r, RunGuest *g)
 			.run = nightly_job,
 			.ctx = c,
 			.ctx_free = nightly_ctx_free};
+	return jobs_submit(sched->d->jobs, &spec);
+}
+
+static void child_submit(Run *r, RunGuest *g)
+{
+	Host *h = hosts_find(sched->d->hosts, g->host);
+	g_autofree char *why = NULL;
+	if (!h) {
+		guest_end(g, G_FAILED, "host %s is no longer in the configuration", g->host);
+		return;
+	}
+	Job *j =
+	    r->action == POLICY_DR_COPY ? scheddr_submit(r, g, h, &why) : nightly_submit(r, g, h);
+	if (!j) {
+		guest_end(g, G_FAILED, "%s", why);
+		return;
+	}
 	g->attempts++;
 	g->state = G_RUNNING;
-	g->job = jobs_submit(sched->d->jobs, &spec);
+	g->job = j;
 	g->job_id = job_id(g->job);
 	g->watch = jobs_watch(g->job, child_event, g);
 	r->running++;
+	if (r->action == POLICY_DR_COPY)
+		schedstate_save(false); /* the copy's mark */
 }
 
 /* Safety net: a child whose final notification was missed (jobs.c coalesces notifications)
@@ -566,19 +558,17 @@ static int64_t run_pump(Run *r)
 		int64_t busy = 0;
 		if (g->state != G_PENDING && g->state != G_RETRY)
 			continue;
-		open = true;
+		bool full = r->max_concurrent && r->running >= r->max_concurrent;
 		if (g->due > now) {
 			next = MIN(next, g->due);
-			continue;
-		}
-		if (r->max_concurrent && r->running >= r->max_concurrent)
-			continue;
-		if (guest_busy(g->addr, &busy)) {
+		} else if (full) {
+			/* waits for a running guest of this run */
+		} else if (guest_busy(g->addr, &busy)) {
 			guest_end(g, G_SKIPPED, "its previous job %" G_GINT64_FORMAT " still runs",
 				  busy);
-			continue;
-		}
-		child_submit(r, g);
+		} else
+			child_submit(r, g); /* may end the guest at once (failed) */
+		open = open || g->state == G_PENDING || g->state == G_RETRY;
 	}
 	if (r->deadline && !r->deadline_hit)
 		next = MIN(next, r->deadline);

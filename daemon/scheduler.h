@@ -27,6 +27,9 @@
  * retry-backoff, 2x, 4x ... seconds. A run ending with failures runs the policy's notify
  * command (sh -c) with the summary on stdin, bounded to 60 s, never blocking the loop.
  *
+ * Policies with action = dr-copy run the same way; their guests' jobs are "dr.copy" then
+ * "policy.drretain" (scheddr.h).
+ *
  * All functions run on the main thread. */
 #pragma once
 
@@ -61,7 +64,13 @@ typedef struct {
 	int64_t job_id;
 	char *note;    /* why skipped or failed */
 	cJSON *result; /* the nightly job's result, compacted */
+	/* dr-copy policies (scheddr.h): a "dr.copy" job, then a "policy.drretain" job */
+	int phase;    /* SCHED_DR_COPY or SCHED_DR_RETAIN */
+	int64_t mark; /* real time the copy was submitted (0 = never): finds it after a crash */
+	char *point;  /* the restore point the copy made */
 } RunGuest;
+
+enum { SCHED_DR_COPY, SCHED_DR_RETAIN };
 
 /* Shared by a run and its "policy.run" job, which waits on it on a worker thread. */
 typedef struct {
@@ -82,6 +91,9 @@ struct Run {
 	bool manual, prune_only, cancelled, deadline_hit;
 	/* the policy's settings when the run started */
 	char *quiesce, *rules_hash, *rules_text, *notify;
+	PolicyAction action;
+	char *store; /* dr-copy */
+	int full_every;
 	RetentionRules rules;
 	GTimeZone *tz;
 	int prune_limit, min_free, retries, backoff, max_concurrent;
@@ -123,8 +135,15 @@ cJSON *schedstate_run_json(const Run *r, bool guests);
 cJSON *schedstate_rules_json(const RetentionRules *r);
 void schedstate_rules_from_json(const cJSON *a, RetentionRules *r);
 void schedstate_notify(const char *policy, const char *cmd, const cJSON *summary);
+/* What the journal and the summary keep of a nightly job's result. */
+cJSON *schedstate_compact(const cJSON *res);
+/* A guest's job applied the run's rules (res "applied") or held a change back (res "held"). */
+void schedstate_guest_rules(Run *r, const RunGuest *g, const cJSON *res);
 Run *sched_run_start(PolState *ps, const Policy *p, int64_t slot, const char *reason, bool manual,
 		     bool prune_only);
 void sched_run_cancel(Run *r, const char *why);
+/* A guest's retention state: the rules applied last (or the run's), their hash, approval. */
+void sched_guest_rules(const Run *r, const RunGuest *g, RetentionRules *applied, char **hash,
+		       bool *approved);
 /* The next slot of a policy (0 when none). */
 int64_t sched_next_slot(const Policy *p, const PolState *ps);
