@@ -391,7 +391,7 @@ int drprune_apply(const char *gdir, GPtrArray *manifests, const DrRetainSet *set
 		    consolidate(gdir, manifests->pdata[i], set, i, &plan->d[i], manifests, res,
 				err) < 0)
 			return -1;
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = set->n; i-- > 0;) /* newest first: a child goes before its base */
 		if (!plan->d[i].keep &&
 		    delete_point(gdir, set->pts[i].id, plan->d[i].reason, res, err) < 0)
 			return -1;

@@ -157,12 +157,54 @@ static void test_errors(void **state)
 	load_bad("[policy p]\nschedule = *-02-30\nguests = *\n", 4, "schedule", "*-02-30");
 }
 
+/* action = dr-copy: store and full-every, validated with file:line like the other keys. */
+static void test_dr_copy(void **state)
+{
+	g_autoptr(HfConfig) cfg = load_ok("[policy dr]\n"
+					  "schedule = *-*-* 01:00:00\n"
+					  "guests = *\n"
+					  "action = dr-copy\n"
+					  "store = site2\n"
+					  "full-every = 3\n"
+					  "keep-last = 3\n"
+					  "[policy snaps]\n"
+					  "schedule = daily\n"
+					  "guests = *\n"
+					  "[drstore site2]\n"
+					  "path = /tmp\n");
+	const Policy *p = cfg->policies->pdata[0], *q = cfg->policies->pdata[1];
+	assert_int_equal(p->action, POLICY_DR_COPY);
+	assert_string_equal(p->store, "site2");
+	assert_int_equal(p->full_every, 3);
+	assert_int_equal(p->rules.keep[RETENTION_LAST], 3);
+	assert_int_equal(q->action, POLICY_SNAPSHOT);
+	assert_int_equal(q->full_every, 7);
+	g_autoptr(cJSON) j = policy_to_json(p);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "action")), "dr-copy");
+	assert_int_equal(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "full_every")), 3);
+
+	const char *base = "[policy p]\nschedule = daily\nguests = *\n";
+	g_autofree char *no_store = g_strconcat(base, "action = dr-copy\n", NULL);
+	load_bad(no_store, 3, "store", "missing");
+	g_autofree char *unknown =
+	    g_strconcat(base, "action = dr-copy\nstore = far\n[drstore near]\npath = /tmp\n", NULL);
+	load_bad(unknown, 7, "store", "no [drstore far]");
+	g_autofree char *snap_store =
+	    g_strconcat(base, "store = x\n[drstore x]\npath = /tmp\n", NULL);
+	load_bad(snap_store, 6, "store", "only for action = dr-copy");
+	g_autofree char *bad_action = g_strconcat(base, "action = mirror\n", NULL);
+	load_bad(bad_action, 6, "action", "snapshot, dr-copy");
+	g_autofree char *bad_every = g_strconcat(base, "full-every = 0\n", NULL);
+	load_bad(bad_every, 6, "full-every", "1..1000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_policy),
 	    cmocka_unit_test(test_defaults_and_tags),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_dr_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
