@@ -2,7 +2,8 @@
  *
  * Exit codes (README.md): 0 ok, 1 the operation or its job failed, 2 usage, 3 holdfastd not
  * reachable (or gone mid-call), 4 not found, 5 permission denied. `check` and `classify` also
- * exit 1 when a guest fails the policy or (check) could not be checked. */
+ * exit 1 when a guest fails the policy or (check) could not be checked; dr status exits 1 when
+ * a guest's RPO is critical. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -297,8 +298,11 @@ static int run(Args *a)
 	} else {
 		print_result(a, result);
 		const cJSON *pol = cJSON_GetObjectItemCaseSensitive(result, "policy");
-		rc = !strcmp(m->name, "check.classify") &&
-			     cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pol, "pass"))
+		const char *st =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "state"));
+		rc = (!strcmp(m->name, "check.classify") &&
+		      cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pol, "pass"))) ||
+			     (!strcmp(m->name, "dr.status") && !g_strcmp0(st, "critical"))
 			 ? HF_EXIT_FAILED
 			 : HF_EXIT_OK;
 	}

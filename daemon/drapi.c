@@ -10,6 +10,8 @@
  * last published point. */
 #include "jobcall.h"
 #include "drapi.h"
+#include "drmark.h"
+#include "drnvram.h"
 
 #include <string.h>
 
@@ -181,7 +183,7 @@ static int finish_point(Job *job, const char *gdir, const char *partial, DrPoint
 			return -1;
 	}
 	job_progress(job, 85, "checksums (SHA-256) and fsync");
-	if (drstore_seal(partial, m, err) < 0)
+	if (drnvram_capture(partial, m, err) < 0 || drstore_seal(partial, m, err) < 0)
 		return -1;
 	job_progress(job, 92, "verifying (qemu-img check, checksums recomputed)");
 	const cJSON *d;
@@ -215,7 +217,8 @@ static int copy_job(Job *job, HfError *err)
 	Run run = {job};
 	gint64 t0 = g_get_monotonic_time();
 
-	if (!hc || drv_guest_get(host_conn_drv(hc), guest, 0, &g, err) < 0)
+	if (!hc || drv_guest_get(host_conn_drv(hc), guest, 0, &g, err) < 0 ||
+	    drmark_refuse(host_conn_drv(hc), guest, "DR copy", err) < 0)
 		return -1;
 	DrvConn *c = host_conn_drv(hc);
 	g_autofree char *gdir = drstore_guest_dir(ctx->root, g->uuid);

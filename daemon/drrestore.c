@@ -1,6 +1,7 @@
-/* drrestore.c - dr.restore: a restore point as a new, shut-off guest; dr.status: RPO per guest. */
+/* drrestore.c - dr.restore (a restore point as a new, shut-off guest, or in place: drrun.c)
+ * and dr.status (RPO per guest). */
 #include "drrestore.h"
-#include "drxml.h"
+#include "drrun.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -16,162 +17,46 @@
 /* ---- dr.restore ---- */
 
 typedef struct {
-	Host *host; /* referenced */
-	char *gdir, *point, *name, *dir;
+	DrRunSpec s;
+	char *gdir, *point, *name, *dir, *state_dir;
 } RestoreCtx;
 
 static void restore_ctx_free(void *p)
 {
 	RestoreCtx *r = p;
-	host_unref(r->host);
+	host_unref(r->s.host);
 	g_free(r->gdir);
 	g_free(r->point);
 	g_free(r->name);
 	g_free(r->dir);
+	g_free(r->state_dir);
 	g_free(r);
-}
-
-static void unlink_all(GPtrArray *paths)
-{
-	for (guint i = 0; i < paths->len; i++)
-		g_unlink(paths->pdata[i]);
-}
-
-/* new file per disk target: DIR/NAME-TARGET.qcow2; none may exist. */
-static int plan_files(const RestoreCtx *r, const cJSON *m, GHashTable *files, HfError *err)
-{
-	const cJSON *d;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
-	{
-		const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(d, "target"));
-		const char *src = cJSON_GetStringValue(cJSON_GetObjectItem(d, "source"));
-		if (!t)
-			return error_set(err, HF_ERR_FAILED,
-					 "restore point %s: a disk has no target", r->point);
-		g_autofree char *sdir = src ? g_path_get_dirname(src) : NULL;
-		const char *dir = r->dir ? r->dir : sdir;
-		if (!dir || !g_path_is_absolute(dir))
-			return error_set(err, HF_ERR_INVALID_PARAMS,
-					 "restore point %s: disk %s has no source path to restore "
-					 "next to; give --dir DIR",
-					 r->point, t);
-		g_autofree char *base = g_strdup_printf("%s-%s.qcow2", r->name, t);
-		char *p = g_build_filename(dir, base, NULL);
-		g_hash_table_insert(files, g_strdup(t), p);
-		if (g_file_test(p, G_FILE_TEST_EXISTS))
-			return error_set(err, HF_ERR_CONFLICT,
-					 "%s exists already; remove it or restore with another "
-					 "name or --dir",
-					 p);
-	}
-	return 0;
-}
-
-/* qemu-img convert of each disk's top image (through its chain) into its new file. */
-static int flatten(Job *job, const RestoreCtx *r, const cJSON *m, GHashTable *files,
-		   GPtrArray *made, HfError *err)
-{
-	const char *pdir = cJSON_GetStringValue(cJSON_GetObjectItem(m, "dir"));
-	const cJSON *d;
-	int i = 0, n = cJSON_GetArraySize(cJSON_GetObjectItem(m, "disks"));
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
-	{
-		const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(d, "target"));
-		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(d, "file"));
-		const char *to = g_hash_table_lookup(files, t);
-		g_autofree char *from = g_build_filename(pdir, f ? f : "?", NULL);
-		if (job_cancelled(job))
-			return error_set(err, HF_ERR_CANCELLED, "restore of %s cancelled", r->name);
-		job_progress(job, 30 + 60 * i++ / (n ? n : 1), "flattening disk %s into %s", t, to);
-		g_ptr_array_add(made, g_strdup(to));
-		const char *argv[] = {"convert", "-f", "qcow2", "-O", "qcow2", from, to, NULL};
-		if (drstore_qemu_img(err, argv) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static const cJSON *find_point(GPtrArray *pts, const char *id)
-{
-	for (guint i = 0; i < pts->len; i++)
-		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[i], "point")),
-			       id))
-			return pts->pdata[i];
-	return NULL;
 }
 
 static int restore_job(Job *job, HfError *err)
 {
 	RestoreCtx *r = job_ctx(job);
-	g_autoptr(GPtrArray) pts = NULL;
-	g_autoptr(GHashTable) files =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(cJSON) chain = cJSON_CreateArray();
-	g_autoptr(DrvGuest) old = NULL;
-	if (drstore_points(r->gdir, &pts, err) < 0)
+	cJSON *res = NULL;
+	if (drrun_restore(job, &r->s, &res, err) < 0)
 		return -1;
-	const cJSON *m = find_point(pts, r->point);
-	if (!m)
-		return error_set(err, HF_ERR_NOT_FOUND,
-				 "restore point %s not found in %s; see holdfast dr list", r->point,
-				 r->gdir);
-	job_progress(job, 2, "verifying point %s and its chain", r->point);
-	if (drstore_verify_chain(pts, r->point, chain, err) < 0)
-		return -1;
-	g_autoptr(HostConn) hc = host_conn_get(r->host, err);
-	if (!hc)
-		return -1;
-	DrvConn *c = host_conn_drv(hc);
-	HfError e = {0};
-	if (drv_guest_get(c, r->name, 0, &old, &e) == 0)
-		return error_set(err, HF_ERR_CONFLICT,
-				 "guest '%s' already exists on host %s; choose another name "
-				 "with --as or remove that guest first",
-				 r->name, host_name(r->host));
-	if (strcmp(e.code, HF_ERR_NOT_FOUND))
-		return error_set(err, e.code, "%s", e.message);
-	if (plan_files(r, m, files, err) < 0)
-		return -1;
-	const char *xml = cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml"));
-	DrXmlOpts xo = {.name = r->name, .files = files};
-	g_autofree char *nxml = drxml_restore(xml, &xo, err);
-	if (!nxml)
-		return -1;
-	if (flatten(job, r, m, files, made, err) < 0 ||
-	    (job_progress(job, 92, "defining guest %s", r->name),
-	     drv_domain_define(c, nxml, 0, err) < 0)) {
-		unlink_all(made);
-		return -1;
-	}
-	cJSON *res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "guest", job_guest(job));
-	cJSON_AddStringToObject(res, "name", r->name);
-	cJSON_AddStringToObject(res, "host", host_name(r->host));
-	cJSON_AddStringToObject(res, "source",
-				cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest")));
-	cJSON_AddStringToObject(res, "point", r->point);
-	cJSON_AddItemToObject(res, "verified", g_steal_pointer(&chain));
-	cJSON *disks = cJSON_AddObjectToObject(res, "disks");
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, files);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		cJSON_AddStringToObject(disks, k, v);
-	cJSON_AddStringToObject(res, "state", "shutoff");
 	job_set_result(job, res);
-	hf_log("hf-dr", LOG_LVL_INFO, "restored point %s as guest %s on %s", r->point, r->name,
-	       host_name(r->host));
 	return 0;
 }
 
-/* The host to restore onto: the guest's host, else the host the point was copied from. */
+/* The host to restore onto: --host, else the guest's host, else the host the point was copied
+ * from. */
 static Host *restore_host(Call *call, const char *guest, const char *gdir, HfError *err)
 {
+	const char *want = cJSON_GetStringValue(cJSON_GetObjectItem(call->params, "host"));
 	Host *h = NULL;
 	g_autofree char *name = NULL;
 	HfError e = {0};
-	if (hosts_resolve(call->d->hosts, guest, &h, &name, &e) == 0)
+	if (want && !(h = hosts_find(call->d->hosts, want)))
+		error_set(err, HF_ERR_NOT_FOUND,
+			  "host '%s' is not configured; add a [host %s] to %s", want, want,
+			  call->d->cfg->path);
+	if (want || hosts_resolve(call->d->hosts, guest, &h, &name, &e) == 0)
 		return h;
 	g_autoptr(GPtrArray) pts = NULL;
 	if (drstore_points(gdir, &pts, err) < 0)
@@ -183,9 +68,36 @@ static Host *restore_host(Call *call, const char *guest, const char *gdir, HfErr
 	if (!h)
 		error_set(err, HF_ERR_NOT_FOUND,
 			  "guest '%s': neither it nor the host '%s' its points were copied from is "
-			  "configured; add that [host] to %s",
+			  "configured; add that [host] to %s or give --host",
 			  guest, hn ? hn : "?", call->d->cfg->path);
 	return h;
+}
+
+/* The parameters that make sense together; err when not. */
+static int restore_params(const cJSON *p, const char *guest, HfError *err)
+{
+	const char *point = cJSON_GetStringValue(cJSON_GetObjectItem(p, "point"));
+	const char *as = cJSON_GetStringValue(cJSON_GetObjectItem(p, "as"));
+	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItem(p, "dir"));
+	bool in_place = cJSON_IsTrue(cJSON_GetObjectItem(p, "in_place"));
+	if (!drstore_point_id_valid(point))
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "'%s' is not a restore point id (e.g. 20261121T061500Z; see dr "
+				 "list)",
+				 point);
+	if (in_place && (cJSON_GetObjectItem(p, "host") || dir))
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "--in-place restores guest '%s' where it is, into its own image "
+				 "files: --host and --dir do not apply",
+				 guest);
+	if (!in_place && cJSON_IsTrue(cJSON_GetObjectItem(p, "keep_old")))
+		return error_set(err, HF_ERR_INVALID_PARAMS, "--keep-old goes with --in-place");
+	if (!in_place && !as)
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "give the new guest's name with --as NAME, or restore guest '%s' "
+				 "itself with --in-place (shut off)",
+				 guest);
+	return drrun_check_names(as, dir, err);
 }
 
 void drrestore_handle(Call *call)
@@ -193,49 +105,53 @@ void drrestore_handle(Call *call)
 	HfError err = {0};
 	const cJSON *p = call->params;
 	const char *guest = cJSON_GetStringValue(cJSON_GetObjectItem(p, "guest"));
-	const char *point = cJSON_GetStringValue(cJSON_GetObjectItem(p, "point"));
 	const char *as = cJSON_GetStringValue(cJSON_GetObjectItem(p, "as"));
-	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItem(p, "dir"));
+	bool in_place = cJSON_IsTrue(cJSON_GetObjectItem(p, "in_place"));
 	const DrStore *s = drapi_store(call, &err);
 	g_autofree char *gdir = s ? drstore_find_guest(s->path, guest) : NULL;
+	g_autofree char *own = NULL;
 	Host *h = NULL;
 	if (s && !gdir)
 		error_set(&err, HF_ERR_NOT_FOUND,
 			  "no restore points of guest '%s' in DR store '%s' (%s)", guest, s->name,
 			  s->path);
-	else if (s && (!*as || strchr(as, '/') || strlen(as) > 200))
-		error_set(&err, HF_ERR_INVALID_PARAMS,
-			  "'%s' is not a guest name for --as (1-200 characters, no '/')", as);
-	else if (s && dir && !g_path_is_absolute(dir))
-		error_set(&err, HF_ERR_INVALID_PARAMS, "--dir '%s' is not an absolute path", dir);
-	else if (s && !drstore_point_id_valid(point))
-		error_set(&err, HF_ERR_INVALID_PARAMS,
-			  "'%s' is not a restore point id (e.g. 20261121T061500Z; see dr list)",
-			  point);
-	else if (s)
+	else if (s && restore_params(p, guest, &err) == 0 && in_place)
+		hosts_resolve(call->d->hosts, guest, &h, &own, &err);
+	else if (s && !err.code[0])
 		h = restore_host(call, guest, gdir, &err);
-	if (h && jobcall_host_check(h, &err) < 0)
+	if (in_place && own && as && strcmp(as, own))
+		error_set(&err, HF_ERR_INVALID_PARAMS,
+			  "--in-place restores guest '%s' under its own name, not as '%s'", own,
+			  as);
+	if (h && !err.code[0] && jobcall_host_check(h, &err) < 0)
 		h = NULL;
-	g_autoptr(DrvGuest) taken = h ? host_guest(h, as) : NULL;
-	if (taken)
-		error_set(&err, HF_ERR_CONFLICT,
-			  "guest '%s' already exists on host %s; choose another name with --as or "
-			  "remove that guest first",
-			  as, host_name(h));
-	if (err.code[0]) {
+	if (err.code[0] || !h) {
 		call_reply_error(call, &err);
 		return;
 	}
 	RestoreCtx *r = g_new0(RestoreCtx, 1);
-	r->host = host_ref(h);
 	r->gdir = g_steal_pointer(&gdir);
-	r->point = g_strdup(point);
-	r->name = g_strdup(as);
-	r->dir = g_strdup(dir);
+	r->point = g_strdup(cJSON_GetStringValue(cJSON_GetObjectItem(p, "point")));
+	r->name = g_strdup(in_place ? own : as);
+	r->dir = g_strdup(cJSON_GetStringValue(cJSON_GetObjectItem(p, "dir")));
+	r->state_dir = g_strdup(call->d->cfg->state_dir);
+	r->s = (DrRunSpec){
+	    .host = host_ref(h),
+	    .gdir = r->gdir,
+	    .point = r->point,
+	    .name = r->name,
+	    .dir = r->dir,
+	    .state_dir = r->state_dir,
+	    .in_place = in_place,
+	    .keep_old = cJSON_IsTrue(cJSON_GetObjectItem(p, "keep_old")),
+	    .dry_run = cJSON_IsTrue(cJSON_GetObjectItem(p, "dry_run")),
+	    .pct0 = 2,
+	    .pct1 = 98,
+	};
 	JobSpec spec = {
 	    .kind = call->method->name,
 	    .host = host_name(h),
-	    .guest = as,
+	    .guest = r->name,
 	    .params = cJSON_Duplicate(p, 1),
 	    .run = restore_job,
 	    .ctx = r,

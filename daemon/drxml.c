@@ -3,6 +3,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stdarg.h>
 #include <string.h>
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
@@ -82,6 +83,49 @@ static void xml_log_rewrite(xmlNode *dev, const char *name)
 	xmlSetProp(src, BAD_CAST "path", BAD_CAST np);
 }
 
+static bool xml_ns_is(const xmlNode *n, const char *ns)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	       !xmlStrcmp(n->ns->href, BAD_CAST ns);
+}
+
+/* holdfast's DR elements of the source never carry over (a failover mark would forbid starting
+ * the new guest; an old restore record is not this restore's); the new record goes in. */
+static void xml_metadata(xmlNode *root, const DrXmlRecord *r)
+{
+	xmlNode *md = xml_child(root, "metadata");
+	for (xmlNode *c = md ? md->children : NULL, *next; c; c = next) {
+		next = c->next;
+		if (xml_ns_is(c, DRXML_NS_RESTORE) || xml_ns_is(c, DRXML_NS_FAILOVER))
+			xml_drop(c);
+	}
+	if (!r)
+		return;
+	if (!md) {
+		md = xmlNewNode(NULL, BAD_CAST "metadata");
+		xmlNode *after = xml_child(root, "description");
+		if (!after)
+			after = xml_child(root, "title");
+		if (!after)
+			after = xml_child(root, "uuid");
+		if (!after)
+			after = xml_child(root, "name");
+		if (after)
+			xmlAddNextSibling(after, md);
+		else
+			xmlAddChild(root, md);
+	}
+	xmlNode *e = xmlNewChild(md, NULL, BAD_CAST "restore", NULL);
+	xmlNs *ns = xmlNewNs(e, BAD_CAST DRXML_NS_RESTORE, BAD_CAST "hfdr");
+	xmlSetNs(e, ns);
+	const char *kv[][2] = {
+	    {"point", r->point}, {"guest", r->guest}, {"uuid", r->uuid},
+	    {"time", r->time},	 {"mode", r->mode}};
+	for (size_t i = 0; i < G_N_ELEMENTS(kv); i++)
+		if (kv[i][1])
+			xmlSetProp(e, BAD_CAST kv[i][0], BAD_CAST kv[i][1]);
+}
+
 char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err)
 {
 	const char *name = o->name;
@@ -116,6 +160,7 @@ char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err)
 			xml_drop(nv);
 		}
 	}
+	xml_metadata(root, o->record);
 	xmlNode *devs = xml_child(root, "devices");
 	for (xmlNode *c = devs ? devs->children : NULL, *next; c; c = next) {
 		next = c->next;
@@ -125,7 +170,7 @@ char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err)
 			xml_drop(c); /* a test boot: no network at all */
 			continue;
 		}
-		if (xml_is(c, "interface") && !o->keep_uuid)
+		if (xml_is(c, "interface") && !o->keep_uuid && !o->keep_mac)
 			xml_drop_children(c, "mac");
 		if ((xml_is(c, "serial") || xml_is(c, "console") || xml_is(c, "parallel")) &&
 		    !o->keep_uuid)
@@ -136,5 +181,71 @@ char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err)
 	xmlDocDumpMemory(doc, &out, &len);
 	char *r = g_strndup((const char *)out, (gsize)len);
 	xmlFree(out);
+	return r;
+}
+
+static xmlDoc *xml_parse(const char *xml)
+{
+	return xml ? xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL,
+				   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+		   : NULL;
+}
+
+char *drxml_element(const char *prefix, const char *ns, const char *elem, ...)
+{
+	g_autoptr(xmlDoc) doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNode *e = xmlNewNode(NULL, BAD_CAST elem);
+	xmlDocSetRootElement(doc, e);
+	if (ns)
+		xmlSetNs(e, xmlNewNs(e, BAD_CAST ns, BAD_CAST prefix));
+	va_list ap;
+	va_start(ap, elem);
+	const char *k;
+	while ((k = va_arg(ap, const char *))) {
+		const char *v = va_arg(ap, const char *);
+		if (v)
+			xmlSetProp(e, BAD_CAST k, BAD_CAST v);
+	}
+	va_end(ap);
+	xmlBuffer *buf = xmlBufferCreate();
+	xmlNodeDump(buf, doc, e, 0, 0);
+	char *r = g_strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return r;
+}
+
+char *drxml_failover_mark(const char *time, const char *point, const char *host, const char *name,
+			  const char *mode)
+{
+	/* no namespace: libvirt's SetMetadata puts the element into its own (uri, key) */
+	return drxml_element(NULL, NULL, "failover", "time", time, "point", point, "host", host,
+			     "name", name, "mode", mode, NULL);
+}
+
+GHashTable *drxml_attrs(const char *xml)
+{
+	g_autoptr(xmlDoc) doc = xml_parse(xml);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root)
+		return NULL;
+	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (xmlAttr *a = root->properties; a; a = a->next) {
+		xmlChar *v = xmlNodeListGetString(doc, a->children, 1);
+		g_hash_table_insert(t, g_strdup((const char *)a->name),
+				    g_strdup(v ? (const char *)v : ""));
+		xmlFree(v);
+	}
+	return t;
+}
+
+char *drxml_nvram(const char *xml)
+{
+	g_autoptr(xmlDoc) doc = xml_parse(xml);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNode *os = root ? xml_child(root, "os") : NULL;
+	xmlNode *nv = os ? xml_child(os, "nvram") : NULL;
+	xmlChar *c = nv ? xmlNodeGetContent(nv) : NULL;
+	char *r = c && *c ? g_strdup(g_strstrip((char *)c)) : NULL;
+	xmlFree(c);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "drapi.h"
 #include "drcopy.h"
+#include "drfailover.h"
 #include "drrestore.h"
 #include "drtest.h"
 #include "log.h"
@@ -367,6 +368,7 @@ static const struct {
 	{"dr.list", drapi_list},
 	{"dr.verify", drapi_verify},
 	{"dr.restore", drrestore_handle},
+	{"dr.failover", drfailover_handle},
 	{"dr.test", drtest_handle},
 	{"dr.status", drrestore_status},
 	{"jobs.list", h_jobs_list},

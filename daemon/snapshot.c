@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "drmark.h"
 #include "log.h"
 #include "ownstore.h"
 #include "timefmt.h"
@@ -312,7 +313,7 @@ int snapshot_job_create(Job *job, HfError *err)
 		name = snapshot_default_name(g_get_real_time() / G_USEC_PER_SEC);
 	job_progress(job, 5, "checking guest %s", guest);
 	g_autofree char *uuid = guest_uuid(c, guest, &g, err);
-	if (!uuid)
+	if (!uuid || drmark_refuse(c, guest, "snapshots", err) < 0)
 		goto fail;
 	/* Drivers that quiesce by themselves (Hyper-V production checkpoints): no agent freeze. */
 	bool self_q = (c->drv->caps & DRV_CAP_SELF_QUIESCE) != 0;

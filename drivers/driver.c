@@ -152,6 +152,36 @@ int drv_domain_undefine(DrvConn *c, const char *guest, unsigned flags, HfError *
 	return CALL(c, domain_undefine, "removing guests", guest, flags, err);
 }
 
+int drv_domain_shutdown(DrvConn *c, const char *guest, int timeout_s, unsigned flags,
+			HfError *err)
+{
+	return CALL(c, domain_shutdown, "shutting guests down", guest, timeout_s, flags, err);
+}
+
+int drv_domain_rename(DrvConn *c, const char *guest, const char *new_name, unsigned flags,
+		      HfError *err)
+{
+	return CALL(c, domain_rename, "renaming guests", guest, new_name, flags, err);
+}
+
+int drv_domain_autostart(DrvConn *c, const char *guest, int on, unsigned flags, bool *was,
+			 HfError *err)
+{
+	return CALL(c, domain_autostart, "autostart", guest, on, flags, was, err);
+}
+
+int drv_metadata_get(DrvConn *c, const char *guest, const char *uri, unsigned flags, char **xml,
+		     HfError *err)
+{
+	return CALL(c, metadata_get, "guest metadata", guest, uri, flags, xml, err);
+}
+
+int drv_metadata_set(DrvConn *c, const char *guest, const char *uri, const char *key,
+		     const char *xml, unsigned flags, HfError *err)
+{
+	return CALL(c, metadata_set, "guest metadata", guest, uri, key, xml, flags, err);
+}
+
 void drv_backup_disk_free(DrvBackupDisk *d)
 {
 	if (!d)

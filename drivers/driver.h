@@ -220,10 +220,30 @@ struct DrvDriver {
 	/* Remove a shut-off guest's definition with its NVRAM file and its snapshot and checkpoint
 	 * metadata; never its disk images. */
 	int (*domain_undefine)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
+	/* Shut down through the guest agent, else the ACPI power button, and wait up to
+	 * timeout_s (HF_ERR_TIMEOUT when it still runs then); shut off already: 0. */
+	int (*domain_shutdown)(DrvConn *conn, const char *guest, int timeout_s, unsigned flags,
+			       HfError *err);
+	/* Rename a shut-off guest. */
+	int (*domain_rename)(DrvConn *conn, const char *guest, const char *new_name,
+			     unsigned flags, HfError *err);
+	/* *was: the autostart flag before (may be NULL); on: 1/0 sets it, -1 only reads it. */
+	int (*domain_autostart)(DrvConn *conn, const char *guest, int on, unsigned flags,
+				bool *was, HfError *err);
+	/* holdfast's metadata element of namespace uri (persistent definition): *xml NULL when
+	 * there is none. metadata_set with xml NULL removes it; key is the XML prefix. */
+	int (*metadata_get)(DrvConn *conn, const char *guest, const char *uri, unsigned flags,
+			    char **xml, HfError *err);
+	int (*metadata_set)(DrvConn *conn, const char *guest, const char *uri, const char *key,
+			    const char *xml, unsigned flags, HfError *err);
 };
 
 enum {
 	DRV_START_PAUSED = 1 << 0, /* domain_start: CPUs stopped (no guest code runs) */
+	/* checkpoint_delete: when the bitmaps are gone or broken, drop libvirt's metadata */
+	DRV_CHECKPOINT_DELETE_BROKEN = 1 << 0,
+	/* domain_define: replace the shut-off guest of that name and UUID (in-place restore) */
+	DRV_DEFINE_REPLACE = 1 << 0,
 };
 
 /* The drivers compiled in, NULL-terminated. */
@@ -268,6 +288,16 @@ int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err)
 int drv_domain_start(DrvConn *c, const char *guest, unsigned flags, HfError *err);
 int drv_domain_destroy(DrvConn *c, const char *guest, unsigned flags, HfError *err);
 int drv_domain_undefine(DrvConn *c, const char *guest, unsigned flags, HfError *err);
+int drv_domain_shutdown(DrvConn *c, const char *guest, int timeout_s, unsigned flags,
+			HfError *err);
+int drv_domain_rename(DrvConn *c, const char *guest, const char *new_name, unsigned flags,
+		      HfError *err);
+int drv_domain_autostart(DrvConn *c, const char *guest, int on, unsigned flags, bool *was,
+			 HfError *err);
+int drv_metadata_get(DrvConn *c, const char *guest, const char *uri, unsigned flags, char **xml,
+		     HfError *err);
+int drv_metadata_set(DrvConn *c, const char *guest, const char *uri, const char *key,
+		     const char *xml, unsigned flags, HfError *err);
 
 /* Plain-struct helpers. */
 DrvGuest *drv_guest_new(void);

@@ -524,13 +524,16 @@ static int lv_domain_define(DrvConn *dc, const char *xml, unsigned flags, HfErro
 		name = g_strndup(a + 6, (gsize)(b - a - 6));
 	virDomainPtr old = name ? virDomainLookupByName(c->conn, name) : NULL;
 	virResetLastError();
-	if (old) {
+	bool replace = old && (flags & DRV_DEFINE_REPLACE) && virDomainIsActive(old) == 0;
+	if (old && !replace) {
 		virDomainFree(old);
 		return error_set(err, HF_ERR_CONFLICT,
 				 "guest '%s' already exists on host %s; choose another name or "
 				 "remove that guest first",
 				 name, dc->uri);
 	}
+	if (old)
+		virDomainFree(old);
 	g_autoptr(virDomain) dom = virDomainDefineXML(c->conn, xml);
 	if (!dom)
 		return lv_error(err, c, name, NULL, "cannot define");
@@ -599,4 +602,9 @@ const DrvDriver drv_libvirt = {
     .domain_start = lv_domain_start,
     .domain_destroy = lv_domain_destroy,
     .domain_undefine = lv_domain_undefine,
+    .domain_shutdown = lv_domain_shutdown,
+    .domain_rename = lv_domain_rename,
+    .domain_autostart = lv_domain_autostart,
+    .metadata_get = lv_metadata_get,
+    .metadata_set = lv_metadata_set,
 };

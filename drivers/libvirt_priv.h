@@ -89,3 +89,15 @@ int lv_checkpoint_list(DrvConn *conn, const char *guest, unsigned flags, char **
 		       HfError *err);
 int lv_checkpoint_delete(DrvConn *conn, const char *guest, const char *name, unsigned flags,
 			 HfError *err);
+
+/* libvirt_domain.c: shutdown, rename, autostart, holdfast's metadata elements (driver.h). */
+int lv_domain_shutdown(DrvConn *conn, const char *guest, int timeout_s, unsigned flags,
+		       HfError *err);
+int lv_domain_rename(DrvConn *conn, const char *guest, const char *new_name, unsigned flags,
+		     HfError *err);
+int lv_domain_autostart(DrvConn *conn, const char *guest, int on, unsigned flags, bool *was,
+			HfError *err);
+int lv_metadata_get(DrvConn *conn, const char *guest, const char *uri, unsigned flags, char **xml,
+		    HfError *err);
+int lv_metadata_set(DrvConn *conn, const char *guest, const char *uri, const char *key,
+		    const char *xml, unsigned flags, HfError *err);

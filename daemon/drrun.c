@@ -1,0 +1,516 @@
+/* drrun.c - carrying out a restore (drrun.h). */
+#include "drrun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "drlease.h"
+#include "drrplan.h"
+#include "drstore.h"
+#include "drxml.h"
+#include "log.h"
+#include "policy.h" /* g_autoptr(cJSON) */
+#include "statefile.h"
+#include "timefmt.h"
+
+char *drrun_remote_note(Host *h)
+{
+	const char *uri = host_uri(h);
+	bool local = g_str_has_prefix(uri, "qemu:///") || g_str_has_prefix(uri, "test:");
+	return local ? g_strdup("")
+		     : g_strdup_printf("; host %s (%s) is not this machine: with a push-mode DR "
+				       "store the images are written by holdfastd here, so the "
+				       "store and the image directory (--dir) must be paths host "
+				       "%s sees the same way (shared storage)",
+				       host_name(h), uri, host_name(h));
+}
+
+GHashTable *drrun_record(DrvConn *c, const char *name)
+{
+	g_autofree char *xml = NULL;
+	HfError e = {0};
+	if (drv_metadata_get(c, name, DRXML_NS_RESTORE, 0, &xml, &e) < 0 || !xml)
+		return NULL;
+	return drxml_attrs(xml);
+}
+
+char *drrun_restored_point(DrvConn *c, const char *name, const char *uuid)
+{
+	g_autoptr(GHashTable) a = drrun_record(c, name);
+	const char *u = a ? g_hash_table_lookup(a, "uuid") : NULL;
+	const char *p = a ? g_hash_table_lookup(a, "point") : NULL;
+	return p && !g_strcmp0(u, uuid) ? g_strdup(p) : NULL;
+}
+
+int drrun_check_names(const char *as, const char *dir, HfError *err)
+{
+	if (as && (!*as || strchr(as, '/') || strlen(as) > 200))
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "'%s' is not a guest name for --as (1-200 characters, no '/')",
+				 as);
+	if (dir && !g_path_is_absolute(dir))
+		return error_set(err, HF_ERR_INVALID_PARAMS, "--dir '%s' is not an absolute path",
+				 dir);
+	return 0;
+}
+
+static void die_with_parent(gpointer unused)
+{
+	(void)unused;
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* holdfastd killed: no convert goes on writing */
+}
+
+/* qemu-img convert of one disk's chain, cancellable (the job's cancel kills it). */
+static int convert(Job *job, const char *from, const char *to, HfError *err)
+{
+	const char *argv[] = {"qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", from, to, NULL};
+	GPid pid = 0;
+	int efd = -1, status = 0;
+	g_autoptr(GError) ge = NULL;
+	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+					  G_SPAWN_STDOUT_TO_DEV_NULL,
+				      die_with_parent, NULL, &pid, NULL, NULL, &efd, &ge))
+		return error_set(err, HF_ERR_FAILED, "cannot run qemu-img: %s; install qemu-utils",
+				 ge->message);
+	fcntl(efd, F_SETFL, O_NONBLOCK);
+	g_autoptr(GString) msg = g_string_new(NULL);
+	bool killed = false;
+	for (;;) {
+		char buf[1024];
+		ssize_t n;
+		while ((n = read(efd, buf, sizeof buf)) > 0)
+			if (msg->len < 4096)
+				g_string_append_len(msg, buf, n);
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (!killed && job_cancelled(job)) {
+			kill(pid, SIGTERM);
+			killed = true;
+		}
+		g_usleep(100 * 1000);
+	}
+	close(efd);
+	g_spawn_close_pid(pid);
+	if (killed)
+		return error_set(err, HF_ERR_CANCELLED, "restore cancelled while writing %s", to);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return error_set(err, errno == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
+				 "qemu-img convert %s -> %s failed: %s", from, to,
+				 g_strstrip(msg->str));
+	return 0;
+}
+
+static int fsync_file(const char *path, HfError *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : fsync(fd);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return error_set(err, HF_ERR_FAILED, "cannot fsync %s: %s", path,
+				 g_strerror(errno));
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to, HfError *err)
+{
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	g_autoptr(GError) ge = NULL;
+	if (!g_file_get_contents(from, &data, &len, &ge) ||
+	    !g_file_set_contents_full(to, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+				      &ge))
+		return error_set(err, HF_ERR_FAILED, "cannot copy NVRAM %s to %s: %s", from, to,
+				 ge->message);
+	return 0;
+}
+
+static int rename_to(const char *from, const char *to, HfError *err)
+{
+	if (g_rename(from, to) < 0)
+		return error_set(err, HF_ERR_FAILED, "cannot rename %s to %s: %s", from, to,
+				 g_strerror(errno));
+	return 0;
+}
+
+typedef struct {
+	const DrRunSpec *s;
+	DrRestorePlan *plan;
+	char *journal;
+	cJSON *result;
+} Run;
+
+static int journal(Run *r, const char *step, HfError *err)
+{
+	g_autoptr(cJSON) j = drrplan_journal(r->plan, host_name(r->s->host), step, r->s->keep_old);
+	g_autofree char *dir = g_path_get_dirname(r->journal);
+	if (statefile_mkdirs(dir, err) < 0)
+		return -1;
+	return statefile_write_json(r->journal, j, err);
+}
+
+/* A journal left by a restore of this name that died: undo it first. */
+static int recover(Run *r, DrvConn *c, HfError *err)
+{
+	g_autoptr(cJSON) j = NULL;
+	HfError e = {0};
+	if (!g_file_test(r->journal, G_FILE_TEST_EXISTS))
+		return 0;
+	if (statefile_read_json(r->journal, &j, &e) < 0 || !j)
+		return error_set(
+		    err, HF_ERR_FAILED,
+		    "the journal %s of an earlier restore of '%s' cannot be read (%s); "
+		    "check the files it lists, then remove it",
+		    r->journal, r->s->name, e.message);
+	g_autoptr(DrvGuest) g = NULL;
+	bool defined = drv_guest_get(c, r->s->name, 0, &g, &e) == 0;
+	g_autofree char *note = NULL;
+	if (drrplan_recover(j, defined, &note, err) < 0)
+		return -1;
+	g_unlink(r->journal);
+	hf_log("hf-dr", LOG_LVL_WARNING, "restore of %s: an earlier restore had died (%s): %s",
+	       r->s->name, cJSON_GetStringValue(cJSON_GetObjectItem(j, "step")),
+	       *note ? note : "nothing left to undo");
+	cJSON_AddStringToObject(r->result, "recovered", *note ? note : "nothing left to undo");
+	return 0;
+}
+
+/* Free space where the first image goes (the flattened images are at most this big). */
+static cJSON *space_check(const DrRestorePlan *p)
+{
+	const DrRestoreDisk *d = p->disks->pdata[0];
+	g_autofree char *dir = g_path_get_dirname(d->to);
+	uint64_t need = 0;
+	for (guint i = 0; i < p->disks->len; i++)
+		need += ((DrRestoreDisk *)p->disks->pdata[i])->virtual_size;
+	struct statvfs v;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "check", "free space");
+	if (statvfs(dir, &v) < 0) {
+		cJSON_AddBoolToObject(o, "ok", 0);
+		cJSON_AddStringToObject(o, "detail", g_strerror(errno));
+		return o;
+	}
+	uint64_t free_b = (uint64_t)v.f_bavail * v.f_frsize;
+	cJSON_AddBoolToObject(o, "ok", free_b >= need);
+	g_autofree char *det = g_strdup_printf("%s: %" G_GUINT64_FORMAT
+					       " bytes free, at most %" G_GUINT64_FORMAT " needed",
+					       dir, free_b, need);
+	cJSON_AddStringToObject(o, "detail", det);
+	return o;
+}
+
+static void check_row(cJSON *arr, const char *what, bool ok, const char *detail)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "check", what);
+	cJSON_AddBoolToObject(o, "ok", ok);
+	cJSON_AddStringToObject(o, "detail", detail);
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* Every file the plan would write is free (leftovers of ours were removed by recover()). */
+static int files_free(const DrRestorePlan *p, cJSON *checks, HfError *err)
+{
+	for (guint i = 0; i < p->disks->len; i++) {
+		const DrRestoreDisk *d = p->disks->pdata[i];
+		g_unlink(d->tmp); /* ours by its name, from a restore without a journal */
+		const char *busy = !p->in_place && g_file_test(d->to, G_FILE_TEST_EXISTS) ? d->to
+				   : d->before && g_file_test(d->before, G_FILE_TEST_EXISTS)
+				       ? d->before
+				       : NULL;
+		if (busy) {
+			check_row(checks, "target files free", false, busy);
+			return error_set(err, HF_ERR_CONFLICT,
+					 "%s exists already and no restore of holdfast's left it "
+					 "unfinished; remove it or restore with another name or "
+					 "--dir",
+					 busy);
+		}
+	}
+	check_row(checks, "target files free", true, "no image file of the plan exists");
+	return 0;
+}
+
+/* The guest to restore in place: shut off, the point's own guest; target -> image now. */
+static GHashTable *in_place_disks(DrvConn *c, const DrRunSpec *s, const cJSON *m, HfError *err)
+{
+	g_autoptr(DrvGuest) g = NULL;
+	if (drv_guest_get(c, s->name, 0, &g, err) < 0)
+		return NULL;
+	const char *uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid"));
+	if (g_strcmp0(g->uuid, uuid))
+		return error_set(
+			   err, HF_ERR_CONFLICT,
+			   "guest '%s' (UUID %s) is not the guest restore point %s was copied "
+			   "from (UUID %s); restore it as a new guest with --as",
+			   s->name, g->uuid, s->point, uuid ? uuid : "?"),
+		       NULL;
+	if (g->state != DRV_STATE_SHUTOFF)
+		return error_set(err, HF_ERR_CONFLICT,
+				 "guest '%s' is %s: an in-place restore replaces its disks and "
+				 "needs it shut off; shut it down first (or restore with --as)",
+				 s->name, drv_state_name(g->state)),
+		       NULL;
+	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (guint i = 0; i < g->disks->len; i++) {
+		const DrvDisk *d = g->disks->pdata[i];
+		if (d->path && !strcmp(d->device, "disk"))
+			g_hash_table_insert(t, g_strdup(d->target), g_strdup(d->path));
+	}
+	return t;
+}
+
+static int write_images(Job *job, Run *r, HfError *err)
+{
+	const DrRestorePlan *p = r->plan;
+	int span = r->s->pct1 - r->s->pct0, n = (int)p->disks->len;
+	for (int i = 0; i < n; i++) {
+		const DrRestoreDisk *d = p->disks->pdata[i];
+		job_progress(job, r->s->pct0 + span / 4 + span / 2 * i / n,
+			     "flattening disk %s of point %s into %s", d->target, p->point, d->tmp);
+		const char *chk[] = {"check", "-q", "-f", "qcow2", d->tmp, NULL};
+		if (convert(job, d->from, d->tmp, err) < 0 || drstore_qemu_img(err, chk) < 0 ||
+		    fsync_file(d->tmp, err) < 0)
+			return -1;
+	}
+	if (p->nvram_from && copy_file(p->nvram_from, p->nvram_tmp, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* tmp -> to (in place: to -> before first); journal "swapping" covers it. */
+static int swap_in(const DrRestorePlan *p, HfError *err)
+{
+	for (guint i = 0; i <= p->disks->len; i++) {
+		const DrRestoreDisk *d = i < p->disks->len ? p->disks->pdata[i] : NULL;
+		const char *to = d ? d->to : p->nvram_to, *tmp = d ? d->tmp : p->nvram_tmp;
+		const char *before = d ? d->before : p->nvram_before;
+		if (!to)
+			continue;
+		if (before && g_file_test(to, G_FILE_TEST_EXISTS) && rename_to(to, before, err) < 0)
+			return -1;
+		if (rename_to(tmp, to, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int define(Job *job, Run *r, DrvConn *c, const cJSON *m, HfError *err)
+{
+	const DrRunSpec *s = r->s;
+	g_autoptr(GHashTable) files = drrplan_files(r->plan);
+	g_autofree char *now = timefmt_iso(g_get_real_time() / G_USEC_PER_SEC);
+	DrXmlRecord rec = {
+	    .point = s->point,
+	    .guest = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest")),
+	    .uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid")),
+	    .time = now,
+	    .mode = s->record_mode ? s->record_mode : s->in_place ? "in-place" : "restore",
+	};
+	DrXmlOpts xo = {
+	    .name = s->name,
+	    .files = files,
+	    .keep_uuid = s->in_place || s->keep_uuid,
+	    .keep_mac = s->keep_mac,
+	    .nvram = r->plan->nvram_to,
+	    .record = &rec,
+	};
+	g_autofree char *xml =
+	    drxml_restore(cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml")), &xo, err);
+	if (!xml)
+		return -1;
+	job_progress(job, s->pct1 - 2, "defining guest %s", s->name);
+	if (drv_domain_define(c, xml, s->in_place ? DRV_DEFINE_REPLACE : 0, err) < 0) {
+		g_autofree char *note = drrun_remote_note(s->host);
+		if (*note)
+			g_strlcat(err->message, note, sizeof err->message);
+		return -1;
+	}
+	return 0;
+}
+
+/* Undo after a failure in this process: the journal's own recovery. */
+static void undo(Run *r, DrvConn *c, const char *step)
+{
+	g_autoptr(cJSON) j = drrplan_journal(r->plan, host_name(r->s->host), step, r->s->keep_old);
+	HfError e = {0};
+	g_autoptr(DrvGuest) g = NULL;
+	bool defined = !r->plan->in_place && drv_guest_get(c, r->s->name, 0, &g, &e) == 0;
+	g_autofree char *note = NULL;
+	error_clear(&e);
+	if (drrplan_recover(j, defined, &note, &e) < 0)
+		hf_log("hf-dr", LOG_LVL_ERROR, "restore of %s: undoing failed: %s", r->s->name,
+		       e.message);
+	else
+		g_unlink(r->journal);
+}
+
+/* In place: the guest's hf-dr-* checkpoints named bitmaps of images that are gone now; the
+ * next DR copy is a full (libvirt's record only: the new images carry no bitmaps). */
+static void drop_checkpoints(DrvConn *c, const char *name, cJSON *res)
+{
+	g_auto(GStrv) cks = NULL;
+	HfError e = {0};
+	if (drv_checkpoint_list(c, name, 0, &cks, &e) < 0)
+		return;
+	cJSON *dropped = cJSON_AddArrayToObject(res, "checkpoints_dropped");
+	for (char **k = cks; k && *k; k++) {
+		if (!g_str_has_prefix(*k, "hf-dr-"))
+			continue; /* not holdfast's */
+		error_clear(&e);
+		if (drv_checkpoint_delete(c, name, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) < 0)
+			cJSON_AddStringToObject(res, "warning", e.message);
+		else
+			cJSON_AddItemToArray(dropped, cJSON_CreateString(*k));
+	}
+}
+
+static int run_steps(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArray *pts, HfError *err)
+{
+	const DrRunSpec *s = r->s;
+	g_autoptr(cJSON) chain = cJSON_CreateArray();
+	job_progress(job, s->pct0, "verifying point %s and its chain", s->point);
+	if (drstore_verify_chain(pts, s->point, chain, err) < 0)
+		return -1;
+	cJSON_AddItemToObject(r->result, "verified", g_steal_pointer(&chain));
+	if (journal(r, "writing", err) < 0)
+		return -1;
+	if (write_images(job, r, err) < 0) {
+		undo(r, c, "writing");
+		return -1;
+	}
+	if (job_cancelled(job)) {
+		undo(r, c, "writing");
+		return error_set(err, HF_ERR_CANCELLED, "restore of %s cancelled", s->name);
+	}
+	const char *step = s->in_place ? "swapping" : "writing";
+	if ((s->in_place && journal(r, step, err) < 0) || swap_in(r->plan, err) < 0 ||
+	    define(job, r, c, m, err) < 0) {
+		undo(r, c, step);
+		return -1;
+	}
+	if (s->in_place) { /* the new definition is in place: the old images go (or stay) */
+		HfError e = {0};
+		g_autoptr(cJSON) j =
+		    drrplan_journal(r->plan, host_name(s->host), "defined", s->keep_old);
+		if (journal(r, "defined", &e) < 0 || drrplan_recover(j, true, NULL, &e) < 0)
+			cJSON_AddStringToObject(r->result, "warning", e.message);
+		drop_checkpoints(c, s->name, r->result);
+	}
+	g_unlink(r->journal);
+	return 0;
+}
+
+static const cJSON *find_point(GPtrArray *pts, const char *id)
+{
+	for (guint i = 0; i < pts->len; i++)
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[i], "point")),
+			       id))
+			return pts->pdata[i];
+	return NULL;
+}
+
+static void add_result(Run *r, const cJSON *m)
+{
+	cJSON *res = r->result;
+	cJSON_AddStringToObject(res, "name", r->s->name);
+	cJSON_AddStringToObject(res, "host", host_name(r->s->host));
+	cJSON_AddStringToObject(res, "source",
+				cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest")));
+	cJSON_AddStringToObject(res, "point", r->s->point);
+	cJSON_AddStringToObject(res, "time", cJSON_GetStringValue(cJSON_GetObjectItem(m, "time")));
+	cJSON_AddBoolToObject(res, "in_place", r->s->in_place);
+	cJSON_AddBoolToObject(res, "dry_run", r->s->dry_run);
+}
+
+int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
+{
+	g_autoptr(GPtrArray) pts = NULL;
+	g_autoptr(cJSON) res = cJSON_CreateObject();
+	Run r = {.s = s, .result = res};
+	if (drstore_points(s->gdir, &pts, err) < 0)
+		return -1;
+	const cJSON *m = find_point(pts, s->point);
+	if (!m)
+		return error_set(err, HF_ERR_NOT_FOUND,
+				 "restore point %s not found in %s; see holdfast dr list", s->point,
+				 s->gdir);
+	add_result(&r, m);
+	g_autoptr(HostConn) hc = host_conn_get(s->host, err);
+	if (!hc)
+		return -1;
+	DrvConn *c = host_conn_drv(hc);
+	g_autofree char *jpath = drrplan_journal_path(s->state_dir, host_name(s->host), s->name);
+	r.journal = jpath;
+	if (!s->dry_run && recover(&r, c, err) < 0)
+		return -1;
+	cJSON *checks = cJSON_AddArrayToObject(res, "checks");
+	g_autoptr(GHashTable) cur = NULL;
+	const char *uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid"));
+	if (s->in_place) {
+		if (!(cur = in_place_disks(c, s, m, err)))
+			return -1;
+		check_row(checks, "guest shut off and the point's own", true, s->name);
+	} else {
+		g_autoptr(DrvGuest) old = NULL;
+		HfError e = {0};
+		if (drv_guest_get(c, s->name, 0, &old, &e) == 0) {
+			g_autofree char *done = drrun_restored_point(c, s->name, uuid);
+			if (!done || strcmp(done, s->point))
+				return error_set(
+				    err, HF_ERR_CONFLICT,
+				    "guest '%s' already exists on host %s; choose "
+				    "another name with --as or remove that guest first",
+				    s->name, host_name(s->host));
+			cJSON_AddBoolToObject(res, "already_restored", 1);
+			cJSON_AddStringToObject(res, "state", drv_state_name(old->state));
+			*result = g_steal_pointer(&res);
+			return 0;
+		}
+		if (strcmp(e.code, HF_ERR_NOT_FOUND))
+			return error_set(err, e.code, "%s", e.message);
+		check_row(checks, "name free", true, s->name);
+	}
+	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, err);
+	if (!plan || files_free(plan, checks, err) < 0)
+		return -1;
+	r.plan = plan;
+	cJSON_AddItemToObject(res, "plan", drrplan_disks_json(plan));
+	cJSON_AddItemToArray(checks, space_check(plan));
+	if (plan->nvram_to)
+		cJSON_AddStringToObject(res, "nvram", plan->nvram_to);
+	if (s->dry_run) {
+		check_row(checks, "chain", true, "verified (checksums, qemu-img check) when run");
+		*result = g_steal_pointer(&res);
+		return 0;
+	}
+	drlease_take(s->gdir, s->point);
+	int rc = run_steps(job, &r, c, m, pts, err);
+	drlease_release(s->gdir, s->point);
+	if (rc < 0)
+		return -1;
+	cJSON *disks = cJSON_AddObjectToObject(res, "disks");
+	cJSON *kept = s->in_place && s->keep_old ? cJSON_AddArrayToObject(res, "kept") : NULL;
+	for (guint i = 0; i < plan->disks->len; i++) {
+		const DrRestoreDisk *d = plan->disks->pdata[i];
+		cJSON_AddStringToObject(disks, d->target, d->to);
+		if (kept)
+			cJSON_AddItemToArray(kept, cJSON_CreateString(d->before));
+	}
+	cJSON_AddBoolToObject(res, "already_restored", 0);
+	cJSON_AddStringToObject(res, "state", "shutoff");
+	hf_log("hf-dr", LOG_LVL_INFO, "restored point %s as guest %s on %s%s", s->point, s->name,
+	       host_name(s->host), s->in_place ? " (in place)" : "");
+	*result = g_steal_pointer(&res);
+	return 0;
+}

@@ -1,0 +1,194 @@
+#!/bin/bash
+# DR runbooks on a two-disk stand-in, through the CLI: restore --as with both disks compared byte
+# for byte with the guest's disks at the copy; --dry-run changes nothing; a restore interrupted
+# by a job cancel and by kill -9 of holdfastd leaves nothing named like a finished disk and the
+# next restore works; --in-place refused while the guest runs, then (shut off) it boots with
+# the point's data and its own UUID; a planned failover (source shut down, final copy, marked,
+# autostart off, renamed since the DR guest takes its name on this host; the DR guest runs with
+# the data written just before; dr copy and snapshot of the source refused) and its re-run; an
+# emergency failover of a guest destroyed and undefined, with its RPO, and its re-run.
+# qemu-img is wrapped (a test double at the process boundary) only to make one convert slow.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hf.sh"
+tb_init
+tb_libvirt_up
+tb_image
+tb_guest_define f1 w2k8-6003-esu3 extra-disk=32M
+tb_guest_define e1 w2k8-6003-esu3
+tb_guest_start f1
+tb_guest_start e1
+tb_wait_agent f1 120
+tb_wait_agent e1 120
+STORE=$TB_DIR/drstore
+mkdir -p "$TB_DIR/bin"
+cat >"$TB_DIR/bin/qemu-img" <<SH
+#!/bin/sh
+/usr/bin/qemu-img "\$@" || exit \$?
+if [ "\$1" = convert ] && [ -e "$TB_DIR/slow" ]; then : >"$TB_DIR/convert-done"; exec sleep 300; fi
+SH
+chmod +x "$TB_DIR/bin/qemu-img"
+export PATH=$TB_DIR/bin:$PATH
+CONF="[drstore main]
+path = $STORE
+[drstore crit]
+path = $STORE
+rpo-warn = 1
+rpo-critical = 2"
+hf_up <<<"$CONF"
+W=$(tb_dom f1)
+E=$(tb_dom e1)
+UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
+VDB=$TB_DIR/f1-vdb.qcow2
+result() { jq -r ".job.result.$1" "$ASSERT_TMP/out"; }
+# a marker file on the second disk (the stand-in mounts vdb at /mnt/vdb)
+vdb_write() { tb_guest_exec f1 "echo '$1' >/mnt/vdb/m.txt && sync"; }
+# frozen through the agent: both disks captured, a copy without holdfast's own quiesce
+capture_copy() {
+	tb_virsh domfsfreeze "$W" >/dev/null &&
+		qemu-img convert -U -f qcow2 -O qcow2 "$(tb_disk f1)" "$TB_DIR/ref$1-vda.qcow2" &&
+		qemu-img convert -U -f qcow2 -O qcow2 "$VDB" "$TB_DIR/ref$1-vdb.qcow2" &&
+		hf --json dr copy "$W" --quiesce no >"$TB_DIR/copy$1.json" 2>&1
+	local rc=$?
+	tb_virsh domfsthaw "$W" >/dev/null
+	return $rc
+}
+
+check "write a.txt = first" hf_guest_write f1 first a.txt
+check "write vdb marker one" vdb_write one
+check "full copy of the two-disk guest" capture_copy 1
+P1=$(jq -r '.job.result.point' "$TB_DIR/copy1.json")
+check "write a.txt = second" hf_guest_write f1 second a.txt
+check "write vdb marker two" vdb_write two
+check "incremental copy" capture_copy 2
+P2=$(jq -r '.job.result.point' "$TB_DIR/copy2.json")
+jcheck "two points, both disks in each" \
+	"[.points[] | [.point, .disks]] == [[\"$P1\",2],[\"$P2\",2]]" hf --json dr list "$W"
+
+# ---- restore --as, both disks byte for byte ----
+R1=$(tb_dom r1)
+jcheck "dr restore $P2 --as $R1: two disks, checks, shut off" \
+	".job.state == \"succeeded\" and (.job.result.disks | length) == 2 and .job.result.state == \"shutoff\" and .job.result.already_restored == false" \
+	hf --json dr restore "$W" "$P2" --as "$R1"
+for t in vda vdb; do
+	check "restored $t equals the guest's $t at point 2, byte for byte" \
+		qemu-img compare -f qcow2 -F qcow2 "$TB_DIR/$R1-$t.qcow2" "$TB_DIR/ref2-$t.qcow2"
+done
+check "no temporary file left" sh -c "! ls '$TB_DIR'/*.hf-partial 2>/dev/null"
+check "the new guest records the point it came from" \
+	sh -c "virsh -c '$TB_URI' dumpxml '$R1' | grep -q 'point=\"$P2\"'"
+jcheck "the same restore again: already restored, exit 0" \
+	'.job.state == "succeeded" and .job.result.already_restored == true' \
+	hf --json dr restore "$W" "$P2" --as "$R1"
+expect_exit "a restore of another point onto that name: conflict" 1 hf dr restore "$W" "$P1" --as "$R1"
+grep_out "... naming it" "already exists"
+
+# ---- --dry-run ----
+R2=$(tb_dom r2)
+jcheck "dr restore --dry-run: the plan (2 images, host, checks), nothing done" \
+	".job.state == \"succeeded\" and .job.result.dry_run and (.job.result.plan | length) == 2 and .job.result.host == \"lab\" and all(.job.result.checks[]; .ok)" \
+	hf --json dr restore "$W" "$P2" --as "$R2" --dry-run
+check "... no guest $R2, no file for it" \
+	sh -c "! virsh -c '$TB_URI' dominfo '$R2' >/dev/null 2>&1 && ! ls '$TB_DIR/$R2'* 2>/dev/null"
+
+# ---- interrupted restores ----
+R3=$(tb_dom r3)
+finished() { ls "$TB_DIR/$R3-vda.qcow2" "$TB_DIR/$R3-vdb.qcow2" 2>/dev/null; }
+wait_file() { for _ in $(seq 1 600); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+touch "$TB_DIR/slow"
+JOB=$(hf dr restore "$W" "$P2" --as "$R3" --no-wait)
+check "a restore is writing (slow convert)" wait_file "$TB_DIR/convert-done"
+check "cancel it" hf jobs cancel "$JOB"
+for _ in $(seq 1 100); do hf --json jobs show "$JOB" | jq -e '.job.state == "cancelled"' >/dev/null 2>&1 && break; sleep 0.1; done
+jcheck "... the job is cancelled" '.job.state == "cancelled"' hf --json jobs show "$JOB"
+check "... nothing left: no finished-looking disk, no temporary file, no journal" \
+	sh -c "! ls '$TB_DIR/$R3'* '$TB_DIR'/hfstate/drrestore/*.json 2>/dev/null"
+rm -f "$TB_DIR/convert-done"
+hf dr restore "$W" "$P2" --as "$R3" --no-wait >/dev/null
+check "a restore is writing again" wait_file "$TB_DIR/convert-done"
+kill -9 "$HF_PID"
+wait "$HF_PID" 2>/dev/null || true
+HF_PID=
+check "after kill -9 of holdfastd: no file named like a finished disk" sh -c "[ -z \"\$(ls '$TB_DIR/$R3-vda.qcow2' '$TB_DIR/$R3-vdb.qcow2' 2>/dev/null)\" ]"
+ls "$TB_DIR/$R3"* 2>/dev/null | sed 's/^/  left: /'
+rm -f "$TB_DIR/slow"
+hf_up <<<"$CONF"
+jcheck "the next restore to that name works and undoes the dead one" \
+	'.job.state == "succeeded" and (.job.result.recovered | type) == "string"' \
+	hf --json dr restore "$W" "$P2" --as "$R3"
+check "... its disks equal point 2" sh -c "qemu-img compare -f qcow2 -F qcow2 '$TB_DIR/$R3-vda.qcow2' '$TB_DIR/ref2-vda.qcow2' && qemu-img compare -f qcow2 -F qcow2 '$TB_DIR/$R3-vdb.qcow2' '$TB_DIR/ref2-vdb.qcow2'"
+check "... and no temporary file is left" sh -c "! ls '$TB_DIR'/*.hf-partial 2>/dev/null"
+
+# ---- in place ----
+expect_exit "--in-place while the guest runs: refused" 1 hf dr restore "$W" "$P1" --in-place
+grep_out "... saying it must be shut off" "needs it shut off"
+check "... the guest still runs, no file was made" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ] && ! ls '$TB_DIR'/*.hf-partial '$TB_DIR'/*.hf-before-restore-* 2>/dev/null"
+check "shut the guest off" tb_virsh destroy "$W"
+jcheck "--in-place of point 1 (shut off)" \
+	'.job.state == "succeeded" and .job.result.in_place and (.job.result.disks | length) == 2' \
+	hf --json dr restore "$W" "$P1" --in-place
+check "... same disk paths, the point's data (vda, vdb byte for byte)" \
+	sh -c "qemu-img compare -f qcow2 -F qcow2 '$(tb_disk f1)' '$TB_DIR/ref1-vda.qcow2' && qemu-img compare -f qcow2 -F qcow2 '$VDB' '$TB_DIR/ref1-vdb.qcow2'"
+check "... the old images are gone (no --keep-old)" sh -c "! ls '$TB_DIR'/*.hf-before-restore-* 2>/dev/null"
+check "... same UUID" sh -c "[ \"\$(virsh -q -c '$TB_URI' domuuid '$W' | tr -d '[:space:]')\" = '$UUID' ]"
+check "start it" tb_guest_start f1
+check "its agent answers" tb_wait_agent f1 180
+OUT=$(hf_guest_read f1 a.txt)
+[ "$OUT" = first ] && ok "the guest boots with point 1's data (a.txt = first)" || bad "after in-place: a.txt='$OUT'"
+OUT=$(tb_guest_exec f1 'cat /mnt/vdb/m.txt')
+[ "$OUT" = one ] && ok "... and its second disk's (marker one)" || bad "after in-place: vdb marker '$OUT'"
+
+# ---- planned failover (DR host: the same host, so the source is renamed) ----
+check "write a.txt = third" hf_guest_write f1 third a.txt
+check "write vdb marker three" vdb_write three
+jcheck "dr failover --planned --dry-run: a plan, nothing changes" \
+	'.job.state == "succeeded" and .job.result.dry_run' hf --json dr failover "$W" --planned --dry-run
+check "... the guest still runs" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ]"
+jcheck "dr failover --planned" \
+	'.job.state == "succeeded" and .job.result.mode == "planned" and ([.job.result.steps[] | .step] == ["source","stop source","final copy","verify","mark source","restore","start","agent"]) and all(.job.result.steps[]; .ok)' \
+	hf --json dr failover "$W" --planned --timeout 240
+PF=$(result point)
+FO_S=$(jq '[.job.result.steps[].seconds] | add' "$ASSERT_TMP/out")
+jq -c '.job.result.steps[] | [.step, .seconds, .detail]' "$ASSERT_TMP/out" | sed 's/^/  /'
+SRC="$W.failed-over"
+check "the source: renamed, shut off, autostart off, marked" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$SRC')\" = 'shut off' ] && virsh -c '$TB_URI' dominfo '$SRC' | grep -Eq 'Autostart: +disable' && virsh -c '$TB_URI' metadata '$SRC' https://holdfast.dev/xmlns/dr-failover/1 | grep -q 'point=\"$PF\"'"
+check "the DR guest runs under the guest's name" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ]"
+OUT=$(hf_guest_read f1 a.txt)
+[ "$OUT" = third ] && ok "the DR guest has the data written just before the failover (a.txt = third)" || bad "DR guest: a.txt='$OUT'"
+OUT=$(tb_guest_exec f1 'cat /mnt/vdb/m.txt')
+[ "$OUT" = three ] && ok "... and on its second disk (marker three)" || bad "DR guest vdb marker '$OUT'"
+expect_exit "dr copy of the failed-over source: refused" 1 hf dr copy "lab/$SRC"
+grep_out "... naming the failover" "was failed over to"
+expect_exit "snapshot of the failed-over source: refused" 1 hf snapshot create "lab/$SRC"
+grep_out "... naming the failover" "was failed over to"
+jcheck "the planned failover again: idempotent, goes on from the mark" \
+	".job.state == \"succeeded\" and .job.result.point == \"$PF\" and .job.result.restore.already_restored and (.job.result.steps[0].detail | test(\"marked as failed over already\"))" \
+	hf --json dr failover "$W" --planned --timeout 240
+check "still one running guest of that name, the source shut off" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ] && [ \"\$(virsh -q -c '$TB_URI' domstate '$SRC')\" = 'shut off' ]"
+
+# ---- emergency failover: the source is lost ----
+check "write a.txt = before-loss in e1" hf_guest_write e1 before-loss a.txt
+jcheck "a copy of e1" '.job.state == "succeeded"' hf --json dr copy "$E"
+PE=$(result point)
+expect_exit "--emergency while the source runs: refused" 1 hf dr failover "$E" --emergency
+grep_out "... naming it" "run it on both sides"
+check "the source is lost (destroyed and undefined)" sh -c "virsh -q -c '$TB_URI' destroy '$E' >/dev/null && virsh -q -c '$TB_URI' undefine --checkpoints-metadata '$E' >/dev/null"
+jcheck "dr failover --emergency: the newest verified point, started, RPO given" \
+	".job.state == \"succeeded\" and .job.result.point == \"$PE\" and .job.result.rpo_s >= 0 and .job.result.source.reachable == false" \
+	hf --json dr failover "$E" --emergency --timeout 240
+OUT=$(hf_guest_read e1 a.txt)
+[ "$OUT" = before-loss ] && ok "the emergency guest runs with the point's data" || bad "emergency guest: a.txt='$OUT'"
+jcheck "the emergency failover again: idempotent" \
+	'.job.state == "succeeded" and .job.result.restore.already_restored' \
+	hf --json dr failover "$E" --emergency --timeout 240
+
+# dr status exits 1 when a guest is critical (store "crit": the same directory, 1 s / 2 s)
+jcheck "dr status: ok, exit 0" '.state == "ok"' hf --json dr status
+sleep 2.1
+expect_exit "dr status against rpo-critical = 2 s: critical, exit 1" 1 hf --json dr status --store crit
+cp "$ASSERT_TMP/out" "$TB_DIR/status.json"
+jcheck "... the state says critical" '.state == "critical"' cat "$TB_DIR/status.json"
+tb_measure failover_planned_s="$FO_S"
+hf_finish

@@ -1,0 +1,289 @@
+/* test_drrestore.c - the pure parts of restores and failover: the restore plan, its journal's
+ * recovery on real files, the failover mark, the restore record in the domain XML, the NVRAM
+ * capture. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "daemon/drnvram.h"
+#include "daemon/drrplan.h"
+#include "daemon/drstore.h"
+#include "daemon/drxml.h"
+#include "daemon/policy.h" /* g_autoptr(cJSON) */
+
+static char *tmpdir(void)
+{
+	return g_dir_make_tmp("hf-drrestore-XXXXXX", NULL);
+}
+
+static void put(const char *dir, const char *name, const char *data)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	assert_true(g_file_set_contents(p, data, -1, NULL));
+}
+
+static char *get(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	char *data = NULL;
+	return g_file_get_contents(p, &data, NULL, NULL) ? data : NULL;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	g_autofree char *p = g_build_filename(dir, name, NULL);
+	return g_file_test(p, G_FILE_TEST_EXISTS);
+}
+
+static void rmtree(const char *dir)
+{
+	drstore_discard(dir); /* its files, then the directory */
+}
+
+/* A manifest of a two-disk point in pdir; disks were at sdir. */
+static cJSON *manifest(const char *pdir, const char *sdir, const char *nvram)
+{
+	g_autofree char *json = g_strdup_printf(
+	    "{\"point\":\"20261121T061500Z\",\"guest\":\"w1\",\"uuid\":\"u-1\",\"dir\":\"%s\","
+	    "\"disks\":[{\"target\":\"vda\",\"file\":\"vda.qcow2\",\"source\":\"%s/w1.qcow2\","
+	    "\"virtual_size\":67108864},{\"target\":\"vdb\",\"file\":\"vdb.qcow2\",\"source\":"
+	    "\"%s/w1-b.qcow2\",\"virtual_size\":33554432}]%s%s%s}",
+	    pdir, sdir, sdir, nvram ? ",\"nvram\":{\"file\":\"nvram.fd\",\"source\":\"" : "",
+	    nvram ? nvram : "", nvram ? "\"}" : "");
+	return cJSON_Parse(json);
+}
+
+static void test_plan_new_guest(void **state)
+{
+	g_autoptr(cJSON) m = manifest("/store/u-1/P", "/var/lib/img", "/var/nv/w1_VARS.fd");
+	HfError err = {0};
+	g_autoptr(DrRestorePlan) p = drrplan_new(m, "r1", NULL, NULL, &err);
+	assert_non_null(p);
+	assert_int_equal(p->disks->len, 2);
+	const DrRestoreDisk *a = p->disks->pdata[0], *b = p->disks->pdata[1];
+	assert_string_equal(a->from, "/store/u-1/P/vda.qcow2");
+	assert_string_equal(a->to, "/var/lib/img/r1-vda.qcow2");
+	assert_string_equal(a->tmp, "/var/lib/img/r1-vda.qcow2.hf-partial");
+	assert_null(a->before);
+	assert_string_equal(b->to, "/var/lib/img/r1-vdb.qcow2");
+	assert_string_equal(p->nvram_to, "/var/nv/r1_VARS.fd");
+	assert_string_equal(p->nvram_tmp, "/var/nv/r1_VARS.fd.hf-partial");
+	g_autoptr(DrRestorePlan) q = drrplan_new(m, "r1", "/elsewhere", NULL, &err);
+	assert_string_equal(((DrRestoreDisk *)q->disks->pdata[1])->to, "/elsewhere/r1-vdb.qcow2");
+	g_autoptr(GHashTable) files = drrplan_files(q);
+	assert_string_equal(g_hash_table_lookup(files, "vda"), "/elsewhere/r1-vda.qcow2");
+}
+
+static void test_plan_in_place(void **state)
+{
+	g_autoptr(cJSON) m = manifest("/store/u-1/P", "/var/lib/img", NULL);
+	g_autoptr(GHashTable) cur = g_hash_table_new(g_str_hash, g_str_equal);
+	HfError err = {0};
+	g_hash_table_insert(cur, "vda", "/now/w1.qcow2");
+	assert_null(drrplan_new(m, "w1", NULL, cur, &err));
+	assert_string_equal(err.code, HF_ERR_CONFLICT);
+	assert_non_null(strstr(err.message, "no disk image file for target vdb"));
+	g_hash_table_insert(cur, "vdb", "/now/w1-b.qcow2");
+	error_clear(&err);
+	g_autoptr(DrRestorePlan) p = drrplan_new(m, "w1", NULL, cur, &err);
+	assert_non_null(p);
+	const DrRestoreDisk *b = p->disks->pdata[1];
+	assert_string_equal(b->to, "/now/w1-b.qcow2");
+	assert_string_equal(b->before, "/now/w1-b.qcow2.hf-before-restore-20261121T061500Z");
+	assert_null(p->nvram_to);
+}
+
+static DrRestorePlan *plan_in(const char *dir, bool in_place)
+{
+	g_autoptr(cJSON) m = manifest("/store/u-1/P", dir, NULL);
+	g_autoptr(GHashTable) cur = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	g_hash_table_insert(cur, "vda", g_build_filename(dir, "w1.qcow2", NULL));
+	g_hash_table_insert(cur, "vdb", g_build_filename(dir, "w1-b.qcow2", NULL));
+	HfError err = {0};
+	DrRestorePlan *p =
+	    drrplan_new(m, in_place ? "w1" : "r1", NULL, in_place ? cur : NULL, &err);
+	assert_non_null(p);
+	return p;
+}
+
+/* A new-guest restore that died: its files go, unless the guest got defined. */
+static void test_recover_new_guest(void **state)
+{
+	g_autofree char *dir = tmpdir();
+	g_autoptr(DrRestorePlan) p = plan_in(dir, false);
+	g_autoptr(cJSON) j = drrplan_journal(p, "lab", "writing", false);
+	put(dir, "r1-vda.qcow2", "done");
+	put(dir, "r1-vdb.qcow2.hf-partial", "half");
+	put(dir, "r1-other.qcow2", "not ours");
+	HfError err = {0};
+	g_autofree char *note = NULL;
+	assert_int_equal(drrplan_recover(j, false, &note, &err), 0);
+	assert_false(exists(dir, "r1-vda.qcow2"));
+	assert_false(exists(dir, "r1-vdb.qcow2.hf-partial"));
+	assert_true(exists(dir, "r1-other.qcow2"));
+	assert_non_null(strstr(note, "r1-vdb.qcow2.hf-partial"));
+	put(dir, "r1-vda.qcow2", "done");
+	assert_int_equal(drrplan_recover(j, true, NULL, &err), 0);
+	assert_true(exists(dir, "r1-vda.qcow2")); /* defined: complete */
+	rmtree(dir);
+}
+
+/* An in-place restore that died while swapping: the guest's own images go back. */
+static void test_recover_in_place(void **state)
+{
+	g_autofree char *dir = tmpdir();
+	g_autoptr(DrRestorePlan) p = plan_in(dir, true);
+	const char *bef = ".hf-before-restore-20261121T061500Z";
+	g_autofree char *ba = g_strconcat("w1.qcow2", bef, NULL);
+	g_autofree char *bb = g_strconcat("w1-b.qcow2", bef, NULL);
+	HfError err = {0};
+	/* vda swapped (new in place, old kept), vdb only moved aside */
+	put(dir, "w1.qcow2", "new-a");
+	put(dir, ba, "old-a");
+	put(dir, bb, "old-b");
+	put(dir, "w1-b.qcow2.hf-partial", "new-b");
+	g_autoptr(cJSON) js = drrplan_journal(p, "lab", "swapping", false);
+	assert_int_equal(drrplan_recover(js, true, NULL, &err), 0);
+	g_autofree char *a = get(dir, "w1.qcow2"), *b = get(dir, "w1-b.qcow2");
+	assert_string_equal(a, "old-a");
+	assert_string_equal(b, "old-b");
+	assert_false(exists(dir, ba));
+	assert_false(exists(dir, "w1-b.qcow2.hf-partial"));
+	/* died while writing: a kept image of an earlier restore (--keep-old) stays untouched */
+	put(dir, ba, "kept-earlier");
+	put(dir, "w1.qcow2.hf-partial", "half");
+	g_autoptr(cJSON) jw = drrplan_journal(p, "lab", "writing", false);
+	assert_int_equal(drrplan_recover(jw, true, NULL, &err), 0);
+	g_autofree char *a2 = get(dir, "w1.qcow2"), *k = get(dir, ba);
+	assert_string_equal(a2, "old-a");
+	assert_string_equal(k, "kept-earlier");
+	assert_false(exists(dir, "w1.qcow2.hf-partial"));
+	/* defined: the kept images go, unless keep_old */
+	g_autoptr(cJSON) jk = drrplan_journal(p, "lab", "defined", true);
+	assert_int_equal(drrplan_recover(jk, true, NULL, &err), 0);
+	assert_true(exists(dir, ba));
+	g_autoptr(cJSON) jd = drrplan_journal(p, "lab", "defined", false);
+	assert_int_equal(drrplan_recover(jd, true, NULL, &err), 0);
+	assert_false(exists(dir, ba));
+	assert_true(exists(dir, "w1.qcow2"));
+	rmtree(dir);
+}
+
+/* A journal naming files that are not a restore's temporary names touches nothing. */
+static void test_recover_foreign_names(void **state)
+{
+	g_autofree char *dir = tmpdir();
+	g_autofree char *to = g_build_filename(dir, "data.qcow2", NULL);
+	g_autofree char *tmp = g_build_filename(dir, "other.img", NULL);
+	put(dir, "data.qcow2", "x");
+	put(dir, "other.img", "y");
+	g_autofree char *json = g_strdup_printf(
+	    "{\"step\":\"writing\",\"in_place\":false,\"files\":[{\"to\":\"%s\",\"tmp\":\"%s\"}]}",
+	    to, tmp);
+	g_autoptr(cJSON) j = cJSON_Parse(json);
+	HfError err = {0};
+	assert_int_equal(drrplan_recover(j, false, NULL, &err), 0);
+	assert_true(exists(dir, "data.qcow2"));
+	assert_true(exists(dir, "other.img"));
+	rmtree(dir);
+}
+
+static void test_journal_path(void **state)
+{
+	g_autofree char *p = drrplan_journal_path("/var/lib/holdfast", "lab", "a b/c");
+	assert_string_equal(p, "/var/lib/holdfast/drrestore/lab-a%20b%2Fc.json");
+}
+
+static void test_mark(void **state)
+{
+	g_autofree char *x = drxml_failover_mark("2026-11-21T07:00:00Z", "20261121T065900Z", "dr",
+						 "w<1>", "planned");
+	assert_non_null(strstr(x, "<failover "));
+	assert_non_null(strstr(x, "name=\"w&lt;1&gt;\""));
+	g_autoptr(GHashTable) a = drxml_attrs(x);
+	assert_non_null(a);
+	assert_string_equal(g_hash_table_lookup(a, "name"), "w<1>");
+	assert_string_equal(g_hash_table_lookup(a, "point"), "20261121T065900Z");
+	assert_string_equal(g_hash_table_lookup(a, "mode"), "planned");
+	assert_null(drxml_attrs(NULL));
+	assert_null(drxml_attrs("<not"));
+}
+
+static const char *SRC =
+    "<domain type='kvm'><name>w1</name><uuid>u-1</uuid><metadata>"
+    "<hffo:failover xmlns:hffo='" DRXML_NS_FAILOVER "' point='P0'/>"
+    "<x:other xmlns:x='urn:x'/></metadata><os><type>hvm</type><nvram>/nv/w1_VARS.fd</nvram>"
+    "</os><devices><disk type='file' device='disk'><source file='/i/w1.qcow2'/>"
+    "<target dev='vda'/></disk><interface type='network'><mac address='52:54:00:00:00:01'/>"
+    "</interface></devices></domain>";
+
+static void test_xml_record(void **state)
+{
+	g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(files, "vda", "/i/r1-vda.qcow2");
+	DrXmlRecord rec = {.point = "P2", .guest = "w1", .uuid = "u-1", .time = "T"};
+	DrXmlOpts o = {.name = "r1", .files = files, .keep_mac = true, .record = &rec};
+	HfError err = {0};
+	g_autofree char *x = drxml_restore(SRC, &o, &err);
+	assert_non_null(x);
+	assert_null(strstr(x, "<uuid>"));		 /* a new UUID */
+	assert_non_null(strstr(x, "52:54:00:00:00:01")); /* MAC kept (keep_mac) */
+	assert_null(strstr(x, DRXML_NS_FAILOVER));	 /* never the source's mark */
+	assert_non_null(strstr(x, "urn:x"));		 /* other metadata stays */
+	assert_non_null(strstr(x, DRXML_NS_RESTORE));
+	assert_non_null(strstr(x, "point=\"P2\""));
+	g_autofree char *nv = drxml_nvram(SRC);
+	assert_string_equal(nv, "/nv/w1_VARS.fd");
+	assert_null(drxml_nvram("<domain><os/></domain>"));
+}
+
+static void test_nvram_capture(void **state)
+{
+	g_autofree char *dir = tmpdir();
+	put(dir, "w1_VARS.fd", "uefi-vars");
+	g_autofree char *nvp = g_build_filename(dir, "w1_VARS.fd", NULL);
+	g_autofree char *xml = g_strdup_printf("<domain><os><nvram>%s</nvram></os></domain>", nvp);
+	g_autoptr(cJSON) m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "domain_xml", xml);
+	cJSON_AddArrayToObject(m, "files");
+	g_autofree char *part = g_build_filename(dir, "P.partial", NULL);
+	g_mkdir(part, 0755);
+	HfError err = {0};
+	assert_int_equal(drnvram_capture(part, m, &err), 0);
+	g_autofree char *copy = get(part, "nvram.fd");
+	assert_string_equal(copy, "uefi-vars");
+	const cJSON *nv = cJSON_GetObjectItem(m, "nvram");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(nv, "file")), "nvram.fd");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m, "files")), 1);
+	/* unreadable (e.g. a remote host's path): recorded, no file, no failure */
+	g_autoptr(cJSON) m2 = cJSON_CreateObject();
+	cJSON_AddStringToObject(m2, "domain_xml",
+				"<domain><os><nvram>/nonexistent/x.fd</nvram></os></domain>");
+	cJSON_AddArrayToObject(m2, "files");
+	assert_int_equal(drnvram_capture(part, m2, &err), 0);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(m2, "nvram"), "file")));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(m2, "files")), 0);
+	rmtree(part);
+	rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_plan_new_guest),
+	    cmocka_unit_test(test_plan_in_place),
+	    cmocka_unit_test(test_recover_new_guest),
+	    cmocka_unit_test(test_recover_in_place),
+	    cmocka_unit_test(test_recover_foreign_names),
+	    cmocka_unit_test(test_journal_path),
+	    cmocka_unit_test(test_mark),
+	    cmocka_unit_test(test_xml_record),
+	    cmocka_unit_test(test_nvram_capture),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
