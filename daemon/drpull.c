@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 #include <libnbd.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "drstore.h"
@@ -256,14 +257,16 @@ static int copy_data(Pull *p, NbdHandle *h, const DrvBackupDisk *d, const uint8_
 	r.full_q = g_async_queue_new();
 	Chunk bufs[NBUF];
 	for (int i = 0; i < NBUF; i++) {
-		bufs[i].buf = g_malloc(CHUNK);
+		bufs[i].buf = aligned_alloc(4096, CHUNK); /* O_DIRECT writes (qcow2w) */
+		if (!bufs[i].buf)
+			g_error("out of memory");
 		g_async_queue_push(r.free_q, &bufs[i]);
 	}
 	GThread *t = g_thread_new("hf-nbd-read", reader_main, &r);
 	int rc = consume(p, d, &r, w, err);
 	g_thread_join(t);
 	for (int i = 0; i < NBUF; i++)
-		g_free(bufs[i].buf);
+		free(bufs[i].buf);
 	g_async_queue_unref(r.free_q);
 	g_async_queue_unref(r.full_q);
 	g_array_unref(r.runs);
@@ -309,12 +312,12 @@ static int pull_disk(Pull *p, DrvBackupDisk *d, HfError *err)
 	g_autofree uint8_t *map = scan(h, p, d, (uint64_t)size, err);
 	if (!map)
 		return -1;
-	g_autofree char *base = g_path_get_basename(d->file);
-	g_autofree char *backing =
-	    d->bitmap ? g_strdup_printf("../%s/%s", p->parent ? p->parent : "?", base) : NULL;
 	if (d->bitmap && !p->parent)
 		return error_set(err, HF_ERR_INTERNAL,
 				 "incremental pull of disk %s without a parent point", d->target);
+	g_autofree char *base = g_path_get_basename(d->file);
+	/* the same disk's image in the parent point, as the DR store lays it out (drstore.h) */
+	g_autofree char *backing = d->bitmap ? g_strdup_printf("../%s/%s", p->parent, base) : NULL;
 	g_autoptr(Qcow2w) w = qcow2w_new((uint64_t)size, backing, map);
 	char hex[65];
 	if (qcow2w_create(w, d->file, err) < 0 ||
@@ -340,12 +343,12 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 	/* scratch files in the point's .partial: a copy that died with holdfastd is found by them
 	 */
 	DrvPullSpec server = {.scratch_dir = spec->dir, .tcp_port = o->port};
-	if (host && *host) {
-		server.tcp_host = host;
-		server.scratch_dir = "/var/tmp"; /* on the hypervisor host */
-	} else {
+	if (host && *host)
+		server.scratch_dir = "/var/tmp"; /* on the remote hypervisor host */
+	if (o->host || (host && *host))
+		server.tcp_host = o->host ? o->host : host;
+	else
 		server.socket = sock;
-	}
 	if (progress)
 		progress(opaque, 0,
 			 spec->incremental ? "starting an incremental copy (pull mode, NBD)"

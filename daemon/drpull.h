@@ -15,6 +15,7 @@
 typedef struct {
 	int mode;	    /* DRSTORE_MODE_* ([drstore] mode) */
 	int port;	    /* [drstore] pull-port: NBD over TCP to a remote hypervisor */
+	const char *host;   /* [drstore] pull-host: its address (NULL: the URI's host) */
 	const char *parent; /* the point incremental images are backed by (NULL for a full) */
 } DrPullOpts;
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 #define EXT_BACKING_FORMAT 0xe2792acau
 #define HEADER_LENGTH 104
 #define WRITEBACK_STEP ((uint64_t)32 << 20)
+#define ALIGN 4096		 /* O_DIRECT memory alignment */
+#define BOUNCE ((size_t)1 << 20) /* >= one cluster */
 
 struct Qcow2w {
 	uint64_t size, ncl; /* virtual size, guest clusters */
@@ -26,11 +29,12 @@ struct Qcow2w {
 	int64_t *l2_of; /* per L1 entry: index of its L2 table, -1 = none */
 	uint64_t rt, rb, l1c, nl2, ndata, total;	   /* cluster counts */
 	uint64_t rt_off, rb_off, l1_off, l2_off, data_off; /* cluster indexes in the file */
-	uint64_t gen_rank; /* data rank reached by the L2 tables generated so far */
-	uint64_t next;	   /* guest cluster index of the next DATA cluster to write */
-	uint64_t hnext;
-	uint64_t written, kicked;
-	    /* bytes written; bytes handed to writeback */ /* ... and to hash */
+	uint64_t gen_rank;	  /* data rank reached by the L2 tables generated so far */
+	uint64_t next;		  /* guest cluster index of the next DATA cluster to write */
+	uint64_t hnext;		  /* ... and to hash */
+	uint64_t written, kicked; /* bytes written; bytes handed to writeback */
+	bool direct;		  /* the file is open with O_DIRECT */
+	uint8_t *bounce;	  /* BOUNCE bytes, ALIGN-aligned */
 	int fd;
 	char *path;
 	EVP_MD_CTX *md;
@@ -100,6 +104,7 @@ void qcow2w_free(Qcow2w *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	EVP_MD_CTX_free(w->md);
+	free(w->bounce);
 	g_free(w->map);
 	g_free(w->l2_of);
 	g_free(w->backing);
@@ -215,9 +220,27 @@ static int digest(Qcow2w *w, const void *buf, size_t len, HfError *err)
 	return error_set(err, HF_ERR_INTERNAL, "SHA-256 of %s failed in libcrypto", w->path);
 }
 
+static int put_raw(Qcow2w *w, const void *buf, size_t len, HfError *err);
+
+/* O_DIRECT wants aligned memory: a caller's unaligned buffer goes through the bounce buffer. */
+static int put_bounced(Qcow2w *w, const uint8_t *p, size_t len, HfError *err)
+{
+	while (len) {
+		size_t n = MIN(len, BOUNCE);
+		memcpy(w->bounce, p, n);
+		if (put_raw(w, w->bounce, n, err) < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static int put_raw(Qcow2w *w, const void *buf, size_t len, HfError *err)
 {
 	const uint8_t *p = buf;
+	if (w->direct && ((uintptr_t)p % ALIGN) && p != w->bounce)
+		return put_bounced(w, p, len, err);
 	while (len) {
 		ssize_t n = write(w->fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -233,9 +256,9 @@ static int put_raw(Qcow2w *w, const void *buf, size_t len, HfError *err)
 		len -= (size_t)n;
 		w->written += (uint64_t)n;
 	}
-	/* start the writeback of what is written so far: the disk works while the copy goes on,
-	 * and the fsync at the end has little left to do */
-	if (w->written - w->kicked >= WRITEBACK_STEP) {
+	/* buffered (no O_DIRECT here): start the writeback of what is written so far, so the
+	 * disk works while the copy goes on and the fsync at the end has little left to do */
+	if (!w->direct && w->written - w->kicked >= WRITEBACK_STEP) {
 		if (sync_file_range(w->fd, (off_t)w->kicked, (off_t)(w->written - w->kicked),
 				    SYNC_FILE_RANGE_WRITE) == 0)
 			w->kicked = w->written;
@@ -261,7 +284,14 @@ int qcow2w_create(Qcow2w *w, const char *path, HfError *err)
 	if (w->fd < 0)
 		return error_set(err, errno == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
 				 "cannot create %s: %s", path, g_strerror(errno));
-	g_autofree uint8_t *buf = g_malloc(META_BATCH * CS);
+	/* O_DIRECT where the filesystem has it: a DR image does not push the hypervisor's
+	 * page cache out, and the writes are not held up by its reclaim */
+	int fl = fcntl(w->fd, F_GETFL);
+	w->direct = fl >= 0 && fcntl(w->fd, F_SETFL, fl | O_DIRECT) == 0;
+	w->bounce = aligned_alloc(ALIGN, BOUNCE);
+	g_autofree uint8_t *buf = aligned_alloc(ALIGN, META_BATCH * CS);
+	if (!w->bounce || !buf)
+		return error_set(err, HF_ERR_INTERNAL, "out of memory for %s", path);
 	for (uint64_t i = 0; i < w->data_off; i += META_BATCH) {
 		uint64_t n = MIN(META_BATCH, w->data_off - i);
 		for (uint64_t j = 0; j < n; j++)
@@ -315,14 +345,15 @@ int qcow2w_hash(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError
 
 int qcow2w_append(Qcow2w *w, uint64_t offset, const void *buf, size_t len, HfError *err)
 {
-	if (check_span(w, w->next, offset, len, err) < 0 || put_raw(w, buf, len, err) < 0)
+	uint64_t end = offset + len, tail = end % CS;
+	if (check_span(w, w->next, offset, len, err) < 0 ||
+	    (len > tail && put_raw(w, buf, len - tail, err) < 0))
 		return -1;
-	uint64_t end = offset + len;
-	for (uint64_t pad = end % CS ? CS - end % CS : 0; pad;) {
-		size_t n = MIN(pad, sizeof(zero_pad));
-		if (put_raw(w, zero_pad, n, err) < 0)
+	if (tail) { /* the disk's short last cluster, written whole with zero padding */
+		memcpy(w->bounce, (const uint8_t *)buf + len - tail, tail);
+		memset(w->bounce + tail, 0, CS - tail);
+		if (put_raw(w, w->bounce, CS, err) < 0)
 			return -1;
-		pad -= n;
 	}
 	w->next = next_data(w, (end + CS - 1) / CS);
 	return 0;

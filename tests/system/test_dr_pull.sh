@@ -5,7 +5,8 @@
 # full, write, incremental, write, incremental; every point's chain compared byte for byte
 # (qemu-img compare) with the guest's disks captured while frozen; the manifest's SHA-256 is the
 # file's; incrementals are backed by their parent from the start; nothing is left behind (no
-# backup job, no scratch file, no socket directory); dr verify; a cancelled copy leaves no point.
+# backup job, no scratch file, no socket directory); dr verify; a cancelled copy leaves no point;
+# an incremental pulled over TCP (pull-host/pull-port) instead of the unix socket.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
 tb_init
@@ -20,10 +21,17 @@ rm -f "$VDB" && qemu-img convert -q -f raw -O qcow2 "$TB_DIR/vdb.raw" "$VDB" && 
 tb_guest_start d1
 tb_wait_agent d1 120
 STORE=$TB_DIR/drstore
+PORT=$((20000 + RANDOM % 20000))
+# "tcp": the same store, pulled over NBD on TCP (as from a remote hypervisor) instead of a socket
 hf_up <<CONF
 [drstore main]
 path = $STORE
 mode = pull
+[drstore tcp]
+path = $STORE
+mode = pull
+pull-host = 127.0.0.1
+pull-port = $PORT
 CONF
 W=$(tb_dom d1)
 UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
@@ -36,8 +44,10 @@ capture() {
 }
 # the guest frozen through its agent: its disks captured, a copy without holdfast's own quiesce
 frozen_copy() {
-	tb_virsh domfsfreeze "$W" >/dev/null && capture "$1" &&
-		hf --json dr copy "$W" --quiesce no >"$TB_DIR/copy$1.json" 2>&1
+	local n=$1
+	shift
+	tb_virsh domfsfreeze "$W" >/dev/null && capture "$n" &&
+		hf --json dr copy "$W" --quiesce no "$@" >"$TB_DIR/copy$n.json" 2>&1
 	local rc=$?
 	tb_virsh domfsthaw "$W" >/dev/null
 	return $rc
@@ -140,9 +150,15 @@ jcheck "the cancelled copy ends cancelled" '.job.state == "cancelled"' \
 jcheck "... and leaves no point" ".points | length == $N0" hf --json dr list "$W"
 check "... nothing left behind (job, .partial, scratch, socket)" nothing_left
 check "... the checkpoints are as before" sh -c "[ \"\$(virsh -q -c '$TB_URI' checkpoint-list '$W' --name | sort)\" = '$CKS0' ]"
-jcheck "the next copy is again an incremental of point 3" \
-	".job.state == \"succeeded\" and .job.result.kind == \"incremental\" and .job.result.parent == \"$P3\"" \
-	hf --json dr copy "$W" --quiesce no
+check "write more" tb_guest_exec d1 'echo fourth >/mnt/data/a.txt && sync'
+check "the next copy (over TCP) is again an incremental of point 3" frozen_copy 4 --store tcp
+jq -e ".job.state == \"succeeded\" and .job.result.kind == \"incremental\" and .job.result.parent == \"$P3\"" \
+	"$TB_DIR/copy4.json" >/dev/null && ok "... incremental, parent point 3" || { bad "copy over TCP"; cat "$TB_DIR/copy4.json"; }
+P4=$(res 4 point)
+check "... read over NBD on TCP (127.0.0.1:$PORT)" grep_log "pull-mode copy of $W.*(127.0.0.1)"
+check "... the chains equal the captured disks" same_as_captured 4 "$P4"
+check "... SHA-256 = the files'" sums_match "$P4"
+check "... nothing left behind" nothing_left
 
 tb_measure dr_pull_full_stored="$FULL_STORED" dr_pull_inc_stored="$INC_STORED" dr_pull_inc_written=$((5 << 20))
 hf_finish
