@@ -11,13 +11,16 @@ static const cJSON *obj(const cJSON *o, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-/* "3h12m ago" from an ISO time; "-" when missing. */
+/* "3h12m ago", "4d03h ago" from an ISO time; "-" when missing. */
 static char *age_of(const char *iso, int64_t now)
 {
-	int64_t t = iso ? timefmt_parse(iso) : -1;
+	int64_t t = iso ? timefmt_parse(iso) : -1, a = MAX(now - t, 0);
 	if (t < 0)
 		return g_strdup("-");
-	g_autofree char *d = render_duration((double)MAX(now - t, 0));
+	if (a >= 2 * 86400)
+		return g_strdup_printf("%" G_GINT64_FORMAT "d%02dh ago", a / 86400,
+				       (int)(a % 86400 / 3600));
+	g_autofree char *d = render_duration((double)a);
 	return g_strdup_printf("%s ago", d);
 }
 

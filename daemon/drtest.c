@@ -20,18 +20,11 @@
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
 
-#define TEST_PREFIX "hf-test-"
 #define TEST_NVRAM "nvram.fd"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathContext, xmlXPathFreeContext)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
-
-char *drtest_domain_name(const char *guest, const char *point)
-{
-	const char *slash = strrchr(guest, '/');
-	return g_strconcat(TEST_PREFIX, slash ? slash + 1 : guest, "-", point, NULL);
-}
 
 static void ctx_free(void *p)
 {
@@ -239,16 +232,15 @@ static void result_head(const DrTestCtx *t, const char *guest, cJSON *res)
 	cJSON_AddStringToObject(res, "dir", t->dir);
 }
 
-static int test_job(Job *job, HfError *err)
+/* The test; res is private to this thread until test_job hands it over. */
+static int test_run(Job *job, DrTestCtx *t, cJSON *res, HfError *err)
 {
-	DrTestCtx *t = job_ctx(job);
 	g_autoptr(GPtrArray) pts = NULL;
 	g_autoptr(GHashTable) files =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *xml = NULL, *nvram_from = NULL, *nvram = NULL;
-	cJSON *res = cJSON_CreateObject(), *plan = cJSON_CreateObject();
-	job_set_result(job, res); /* filled as the test goes: a failed job still says how far */
+	cJSON *plan = cJSON_CreateObject();
 	if (drstore_points(t->gdir, &pts, err) < 0)
 		return -1;
 	const cJSON *m = pick_point(pts, t->point);
@@ -305,10 +297,19 @@ static int test_job(Job *job, HfError *err)
 			g_unlink(logs->pdata[i]);
 		cJSON_AddBoolToObject(res, "kept", 0);
 	}
+	return rc;
+}
+
+static int test_job(Job *job, HfError *err)
+{
+	DrTestCtx *t = job_ctx(job);
+	cJSON *res = cJSON_CreateObject();
+	int rc = test_run(job, t, res, err);
 	drlease_release(t->gdir, t->point);
 	t->leased = false;
-	hf_log("hf-dr", rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING, "test boot of %s point %s: %s",
-	       guest ? guest : "?", t->point, rc == 0 ? "ok" : err->message);
+	job_set_result(job, res); /* a failed test too: how far it got, what failed */
+	hf_log("hf-dr", rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING, "test boot %s: %s", t->name,
+	       rc == 0 ? "ok" : err->message);
 	return rc;
 }
 

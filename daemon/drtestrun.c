@@ -277,6 +277,12 @@ int drtestrun_boot(Job *job, DrvConn *c, DrTestCtx *t, const cJSON *m, cJSON *re
 	return 0;
 }
 
+char *drtest_domain_name(const char *guest, const char *point)
+{
+	const char *slash = strrchr(guest, '/');
+	return g_strconcat("hf-test-", slash ? slash + 1 : guest, "-", point, NULL);
+}
+
 void drtest_list_row(const cJSON *manifest, cJSON *row)
 {
 	static const char *const keep[] = {"time", "ok", "rto_s"};

@@ -101,5 +101,6 @@ check "... nothing defined, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list -
 mv "$TB_DIR/p1-aside.qcow2" "$GD/$P1/vda.qcow2"
 expect_exit "an unknown point: not found (exit 4)" 4 hf dr test "$W" 20200101T000000Z
 
+check "no sanitizer report in holdfastd's log" sh -c "! grep -E 'runtime error:|ERROR: AddressSanitizer' '$HF_LOG'"
 tb_measure dr_test_rto_s="$RTO" dr_test_ok_job_s="$OK_S" dr_test_failing_port_job_s="$FAIL_S"
 hf_finish
