@@ -1,13 +1,14 @@
 /* drapi.c - DR copies of libvirt guests into a DR store; dr.list and dr.verify.
  *
- * A copy (a job): choose full or incremental (incremental when the guest's newest point has a
- * checkpoint libvirt still knows and the same disks; else a full, with the reason recorded),
+ * A copy (a job): clean up what a copy that died left (drrecover.h), plan it per disk
+ * (drplan.h: incremental from the guest's newest point while its checkpoint and bitmaps are
+ * usable; a disk added, resized or at max-chain in full; else a full, with the reasons),
  * create POINT.partial, push-mode backup with a new checkpoint hf-dr-POINT, rebase each
  * incremental image onto its parent's image (libvirt names the live disk as the backing file),
  * seal (SHA-256 of every file, fsync, manifest), verify (qemu-img check, checksums recomputed),
  * publish by rename, then drop the guest's older hf-dr-* checkpoints. Any failure discards the
  * partial directory and the new checkpoint, so the next copy is again an incremental of the
- * last published point. */
+ * last published point; a store that ran full is named. */
 #include "jobcall.h"
 #include "drapi.h"
 #include "drmark.h"
@@ -16,12 +17,14 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "drplan.h"
+#include "drrecover.h"
 #include "drstore.h"
 #include "drtest.h"
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
 
-#define CK_PREFIX "hf-dr-"
+#define CK_PREFIX DRRECOVER_CK_PREFIX
 
 /* The store a request names, or the first configured one. */
 static const DrStore *store_for(Call *call, HfError *err)
@@ -52,9 +55,11 @@ const DrStore *drapi_store(Call *call, HfError *err)
 }
 
 typedef struct {
-	Host *host; /* referenced */
-	char *root; /* the store's path */
-	int agent_timeout;
+	Host *host;   /* referenced */
+	char *root;   /* the store's path */
+	char *store;  /* its name */
+	char **roots; /* every store's path (leftovers of dead copies) */
+	int agent_timeout, max_chain;
 } CopyCtx;
 
 static void copy_ctx_free(void *p)
@@ -62,6 +67,8 @@ static void copy_ctx_free(void *p)
 	CopyCtx *c = p;
 	host_unref(c->host);
 	g_free(c->root);
+	g_free(c->store);
+	g_strfreev(c->roots);
 	g_free(c);
 }
 
@@ -80,56 +87,16 @@ static bool on_cancelled(void *opaque)
 	return job_cancelled(((Run *)opaque)->job);
 }
 
-/* Why the next copy must be full, or NULL when an incremental from `last` is possible. */
-static char *full_reason(DrvConn *c, const DrvGuest *g, const cJSON *last, bool forced,
-			 HfError *err)
-{
-	if (forced)
-		return g_strdup("full copy requested (--full)");
-	if (!last)
-		return g_strdup("no earlier restore point of this guest in the store");
-	const char *ck = cJSON_GetStringValue(cJSON_GetObjectItem(last, "checkpoint"));
-	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(last, "point"));
-	g_auto(GStrv) cks = NULL;
-	if (drv_checkpoint_list(c, g->name, 0, &cks, err) < 0)
-		return NULL;
-	if (!ck || !g_strv_contains((const char *const *)cks, ck))
-		return g_strdup_printf("checkpoint '%s' of point %s is gone from the hypervisor "
-				       "(deleted, or lost with a snapshot revert)",
-				       ck ? ck : "?", id);
-	/* the same qcow2 disks with the same sizes */
-	const cJSON *d;
-	guint n = 0;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(last, "disks"))
-	{
-		const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(d, "target"));
-		double vs = cJSON_GetNumberValue(cJSON_GetObjectItem(d, "virtual_size"));
-		bool found = false;
-		for (guint i = 0; i < g->disks->len; i++) {
-			const DrvDisk *x = g->disks->pdata[i];
-			if (t && !strcmp(x->target, t) && !strcmp(x->device, "disk"))
-				found = !x->capacity || (double)x->capacity == vs;
-		}
-		if (!found)
-			return g_strdup_printf("disk %s was removed or resized since point %s",
-					       t ? t : "?", id);
-		n++;
-	}
-	guint now = 0;
-	for (guint i = 0; i < g->disks->len; i++)
-		now += !strcmp(((DrvDisk *)g->disks->pdata[i])->device, "disk");
-	if (now != n)
-		return g_strdup_printf("a disk was added since point %s", id);
-	return NULL;
-}
-
-/* Rebase every incremental image onto the parent's image (relative, no data copied). */
-static int rebase(const char *partial, const cJSON *m, const char *parent, HfError *err)
+/* Rebase every incremental image onto its parent point's image (relative, no data copied). */
+static int rebase(const char *partial, const cJSON *m, HfError *err)
 {
 	const cJSON *d;
 	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
 	{
 		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(d, "file"));
+		const char *parent = drstore_disk_parent(m, d);
+		if (!parent)
+			continue;
 		g_autofree char *p = g_build_filename(partial, f, NULL);
 		g_autofree char *back = g_strdup_printf("../%s/%s", parent, f);
 		const char *argv[] = {"rebase", "-u", "-f", "qcow2", "-F",
@@ -140,46 +107,51 @@ static int rebase(const char *partial, const cJSON *m, const char *parent, HfErr
 	return 0;
 }
 
-/* Drop the guest's hf-dr-* checkpoints except `keep` (bitmaps cost guest write speed). */
-static void prune_checkpoints(DrvConn *c, const char *guest, const char *keep, cJSON *res)
+/* Drop the guest's hf-dr-* checkpoints except `keep` (bitmaps cost guest write speed);
+ * failures go to the array warnings. */
+static void prune_checkpoints(DrvConn *c, const char *guest, const char *keep, cJSON *warnings)
 {
 	g_auto(GStrv) cks = NULL;
 	HfError e = {0};
 	if (drv_checkpoint_list(c, guest, 0, &cks, &e) < 0) {
-		cJSON_AddStringToObject(res, "warning", e.message);
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(e.message));
 		return;
 	}
 	for (char **k = cks; *k; k++) {
-		if (!g_str_has_prefix(*k, CK_PREFIX) || !strcmp(*k, keep))
+		if (!g_str_has_prefix(*k, CK_PREFIX) || !g_strcmp0(*k, keep))
 			continue;
 		error_clear(&e);
-		if (drv_checkpoint_delete(c, guest, *k, 0, &e) < 0)
-			cJSON_AddStringToObject(res, "warning", e.message);
+		if (drv_checkpoint_delete(c, guest, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) < 0)
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(e.message));
 	}
 }
 
-static int copy_stored(const cJSON *m, double *stored)
+static double copy_stored(const cJSON *m)
 {
 	const cJSON *d;
-	*stored = 0;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks")) *stored +=
+	double stored = 0;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks")) stored +=
 	    cJSON_GetNumberValue(cJSON_GetObjectItem(d, "stored_size"));
-	return 0;
+	return stored;
 }
 
-/* The copy after the backup: rebase, manifest, seal, verify, publish. */
+/* The copy after the backup: manifest, rebase, seal, verify, publish. */
 static int finish_point(Job *job, const char *gdir, const char *partial, DrPointInfo *info,
-			const DrvBackupResult *br, cJSON **out, HfError *err)
+			const DrPlan *plan, const DrvBackupResult *br, cJSON **out, HfError *err)
 {
 	g_autoptr(cJSON) m = drstore_manifest_new(info);
 	for (guint i = 0; i < br->disks->len; i++) {
 		const DrvBackupDisk *d = br->disks->pdata[i];
 		g_autofree char *f = g_path_get_basename(d->file);
-		drstore_manifest_add_disk(m, d->target, f, d->source, d->capacity);
+		bool full = !info->parent ||
+			    g_strv_contains((const char *const *)plan->full_targets, d->target);
+		drstore_manifest_add_disk(m, d->target, f, d->source, d->capacity,
+					  full ? NULL : info->parent);
 	}
+	cJSON_AddItemToObject(m, "full_disks", cJSON_Duplicate(plan->full_disks, 1));
 	if (info->parent) {
 		job_progress(job, 82, "rebasing onto point %s", info->parent);
-		if (rebase(partial, m, info->parent, err) < 0)
+		if (rebase(partial, m, err) < 0)
 			return -1;
 	}
 	job_progress(job, 85, "checksums (SHA-256) and fsync");
@@ -203,6 +175,52 @@ static int finish_point(Job *job, const char *gdir, const char *partial, DrPoint
 	return 0;
 }
 
+/* A failed copy: nothing published, the .partial and the new checkpoint gone; a store that
+ * ran full is named with what to do. */
+static int copy_failed(CopyCtx *ctx, DrvConn *c, const char *guest, const char *partial,
+		       const char *ck, HfError *err)
+{
+	HfError e = {0};
+	drstore_discard(partial);
+	drv_checkpoint_delete(c, guest, ck, DRV_CHECKPOINT_DELETE_BROKEN, &e);
+	if (strcmp(err->code, HF_ERR_NO_SPACE) && !strstr(err->message, "No space left") &&
+	    !strstr(err->message, "ENOSPC"))
+		return -1;
+	g_autofree char *why = g_strdup(err->message);
+	error_clear(err);
+	return error_set(err, HF_ERR_NO_SPACE,
+			 "DR store '%s' (%s) ran out of space during the copy of guest '%s': %s; "
+			 "nothing was published and the older points are intact; free space in "
+			 "the store and copy again (the next copy is again an incremental of the "
+			 "newest point)",
+			 ctx->store, ctx->root, guest, why);
+}
+
+static cJSON *copy_result(const char *addr, const DrPointInfo *info, const DrPlan *plan,
+			  const cJSON *m, const DrvBackupResult *br, const char *dir,
+			  const char *backend, cJSON *repairs, gint64 t0)
+{
+	cJSON *res = cJSON_CreateObject();
+	cJSON_AddStringToObject(res, "guest", addr);
+	cJSON_AddStringToObject(res, "point", info->point);
+	cJSON_AddStringToObject(res, "kind", info->kind);
+	if (info->full_reason)
+		cJSON_AddStringToObject(res, "full_reason", info->full_reason);
+	cJSON_AddItemToObject(res, "full_disks", cJSON_Duplicate(plan->full_disks, 1));
+	cJSON_AddItemToObject(res, "parent",
+			      info->parent ? cJSON_CreateString(info->parent) : cJSON_CreateNull());
+	cJSON_AddNumberToObject(res, "stored", copy_stored(m));
+	cJSON_AddNumberToObject(res, "processed", (double)br->processed);
+	cJSON_AddNumberToObject(res, "seconds", (double)(g_get_monotonic_time() - t0) / 1e6);
+	cJSON_AddStringToObject(res, "consistency", info->consistency);
+	cJSON_AddStringToObject(res, "consistency_reason", info->consistency_reason);
+	cJSON_AddBoolToObject(res, "started_paused", br->started_paused);
+	cJSON_AddItemToObject(res, "repairs", cJSON_Duplicate(repairs, 1));
+	cJSON_AddStringToObject(res, "dir", dir);
+	cJSON_AddStringToObject(res, "backend", backend);
+	return res;
+}
+
 static int copy_job(Job *job, HfError *err)
 {
 	CopyCtx *ctx = job_ctx(job);
@@ -213,7 +231,9 @@ static int copy_job(Job *job, HfError *err)
 	g_autoptr(DrvGuest) g = NULL;
 	g_autoptr(GPtrArray) points = NULL;
 	g_autoptr(DrvBackupResult) br = NULL;
+	g_autoptr(cJSON) repairs = cJSON_CreateArray();
 	g_autofree char *partial = NULL;
+	g_auto(DrPlan) plan = {0};
 	Run run = {job};
 	gint64 t0 = g_get_monotonic_time();
 
@@ -222,35 +242,47 @@ static int copy_job(Job *job, HfError *err)
 		return -1;
 	DrvConn *c = host_conn_drv(hc);
 	g_autofree char *gdir = drstore_guest_dir(ctx->root, g->uuid);
-	if (drstore_points(gdir, &points, err) < 0)
+	/* a copy that died with holdfastd: its backup job, checkpoint and .partial */
+	if (drrecover_guest(c, guest, ctx->roots, repairs, err) < 0)
 		return -1;
-	const cJSON *last = points->len ? points->pdata[points->len - 1] : NULL;
-	g_autofree char *why_full = full_reason(c, g, last, forced, err);
-	if (err->code[0])
+	drrecover_orphans(c, guest, gdir, repairs);
+	if (drstore_points(gdir, &points, err) < 0 ||
+	    drplan_make(c, g, points, forced, ctx->max_chain, &plan, err) < 0)
+		return -1;
+	if (plan.drop_checkpoints) {
+		prune_checkpoints(c, guest, NULL, repairs);
+		cJSON_AddItemToArray(repairs,
+				     cJSON_CreateString("dropped the guest's hf-dr-* checkpoints: "
+							"their dirty bitmaps are unusable"));
+	}
+	if (drplan_space(&plan, g, ctx->store, ctx->root, err) < 0)
 		return -1;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	g_autofree char *point = drstore_point_id(gdir, now);
 	g_autofree char *ck = g_strconcat(CK_PREFIX, point, NULL);
-	const char *parent =
-	    why_full ? NULL : cJSON_GetStringValue(cJSON_GetObjectItem(last, "point"));
-	job_progress(job, 2, "%s copy of %s to point %s%s%s", why_full ? "full" : "incremental",
-		     guest, point, why_full ? ": " : "", why_full ? why_full : "");
+	job_progress(job, 2, "%s copy of %s to point %s%s%s",
+		     plan.why_full ? "full" : "incremental", guest, point,
+		     plan.why_full ? ": " : "", plan.why_full ? plan.why_full : "");
 	if (drstore_begin(gdir, point, &partial, err) < 0)
 		return -1;
 	DrvBackupSpec spec = {
 	    .dir = partial,
 	    .checkpoint = ck,
-	    .incremental =
-		why_full ? NULL : cJSON_GetStringValue(cJSON_GetObjectItem(last, "checkpoint")),
+	    .incremental = plan.incremental,
+	    .full_disks = (const char *const *)plan.full_targets,
 	    .quiesce =
 		g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(p, "quiesce")), "no") != 0,
 	    .agent_timeout = ctx->agent_timeout,
 	    .cancelled = on_cancelled,
 	};
 	if (drv_backup_push(c, guest, &spec, on_progress, &run, 0, &br, err) < 0) {
-		drstore_discard(partial);
 		host_report(ctx->host, guest, err);
-		return -1;
+		return copy_failed(ctx, c, guest, partial, ck, err);
+	}
+	if (br->full_reason) { /* found out by libvirt at backup-begin: a full was taken */
+		drplan_set_full(&plan, g, br->full_reason);
+		plan.drop_checkpoints = true;
+		prune_checkpoints(c, guest, ck, repairs);
 	}
 	bool vss = !g_strcmp0(br->consistency, "filesystem") && g->win2008;
 	g_autofree char *addr = g_strdup_printf("%s/%s", host_name(ctx->host), guest);
@@ -259,10 +291,10 @@ static int copy_job(Job *job, HfError *err)
 	    .guest = guest,
 	    .uuid = g->uuid,
 	    .host = host_name(ctx->host),
-	    .kind = why_full ? "full" : "incremental",
+	    .kind = plan.why_full ? "full" : "incremental",
 	    .checkpoint = ck,
-	    .parent = parent,
-	    .full_reason = why_full,
+	    .parent = plan.parent,
+	    .full_reason = plan.why_full,
 	    .consistency = vss ? "application" : br->consistency,
 	    .consistency_reason = br->consistency_reason,
 	    .domain_xml = br->domain_xml,
@@ -272,34 +304,36 @@ static int copy_job(Job *job, HfError *err)
 	    .processed = br->processed,
 	};
 	g_autoptr(cJSON) m = NULL;
-	if (finish_point(job, gdir, partial, &info, br, &m, err) < 0) {
-		HfError e = {0};
-		drstore_discard(partial);
-		drv_checkpoint_delete(c, guest, ck, 0, &e);
-		return -1;
-	}
-	cJSON *res = cJSON_CreateObject();
-	double stored = 0;
-	copy_stored(m, &stored);
-	cJSON_AddStringToObject(res, "guest", addr);
-	cJSON_AddStringToObject(res, "point", point);
-	cJSON_AddStringToObject(res, "kind", info.kind);
-	if (why_full)
-		cJSON_AddStringToObject(res, "full_reason", why_full);
-	cJSON_AddItemToObject(res, "parent",
-			      parent ? cJSON_CreateString(parent) : cJSON_CreateNull());
-	cJSON_AddNumberToObject(res, "stored", stored);
-	cJSON_AddNumberToObject(res, "processed", (double)br->processed);
-	cJSON_AddNumberToObject(res, "seconds", (double)(g_get_monotonic_time() - t0) / 1e6);
-	cJSON_AddStringToObject(res, "consistency", info.consistency);
-	cJSON_AddStringToObject(res, "consistency_reason", info.consistency_reason);
-	cJSON_AddStringToObject(res, "dir", gdir);
-	cJSON_AddStringToObject(res, "backend", c->drv->name);
-	prune_checkpoints(c, guest, ck, res);
+	if (finish_point(job, gdir, partial, &info, &plan, br, &m, err) < 0)
+		return copy_failed(ctx, c, guest, partial, ck, err);
+	cJSON *res = copy_result(addr, &info, &plan, m, br, gdir, c->drv->name, repairs, t0);
+	prune_checkpoints(c, guest, ck, cJSON_AddArrayToObject(res, "warnings"));
 	job_set_result(job, res);
 	hf_log("hf-dr", LOG_LVL_INFO, "%s DR copy of %s: point %s, %.0f bytes stored", info.kind,
-	       addr, point, stored);
+	       addr, point, copy_stored(m));
 	return 0;
+}
+
+/* The dr.copy job of guest on h into store s (takes params). */
+static JobSpec copy_spec(Daemon *d, Host *h, const char *guest, const DrStore *s, cJSON *params)
+{
+	CopyCtx *ctx = g_new0(CopyCtx, 1);
+	ctx->host = host_ref(h);
+	ctx->root = g_strdup(s->path);
+	ctx->store = g_strdup(s->name);
+	ctx->roots = drrecover_roots();
+	ctx->max_chain = s->max_chain;
+	ctx->agent_timeout = d->cfg->agent_timeout;
+	JobSpec spec = {
+	    .kind = "dr.copy",
+	    .host = host_name(h),
+	    .guest = guest,
+	    .params = params,
+	    .run = copy_job,
+	    .ctx = ctx,
+	    .ctx_free = copy_ctx_free,
+	};
+	return spec;
 }
 
 void drapi_copy(Call *call, Host *h, const char *guest)
@@ -314,27 +348,14 @@ void drapi_copy(Call *call, Host *h, const char *guest)
 		call_reply_error(call, &err);
 		return;
 	}
-	Job *job = drapi_copy_submit(call->d, h, guest, s, cJSON_Duplicate(call->params, 1));
-	cJSON *r = cJSON_CreateObject();
-	cJSON_AddItemToObject(r, "job", job_to_json(job));
-	call_reply_result(call, r);
+	JobSpec spec = copy_spec(call->d, h, guest, s, cJSON_Duplicate(call->params, 1));
+	spec.kind = call->method->name;
+	jobcall_submit(call, &spec);
 }
 
 Job *drapi_copy_submit(Daemon *d, Host *h, const char *guest, const DrStore *s, cJSON *params)
 {
-	CopyCtx *ctx = g_new0(CopyCtx, 1);
-	ctx->host = host_ref(h);
-	ctx->root = g_strdup(s->path);
-	ctx->agent_timeout = d->cfg->agent_timeout;
-	JobSpec spec = {
-	    .kind = "dr.copy",
-	    .host = host_name(h),
-	    .guest = guest,
-	    .params = params,
-	    .run = copy_job,
-	    .ctx = ctx,
-	    .ctx_free = copy_ctx_free,
-	};
+	JobSpec spec = copy_spec(d, h, guest, s, params);
 	return jobs_submit(d->jobs, &spec);
 }
 
@@ -442,16 +463,18 @@ static int verify_job(Job *job, HfError *err)
 		if (drstore_verify_chain(pts, point, done, err) < 0)
 			return -1;
 	} else {
-		/* every chain once: from each point no other point names as its parent */
+		/* every chain once: from each point no other point's disk names as its parent */
+		g_autoptr(GHashTable) parents =
+		    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		for (guint j = 0; j < pts->len; j++) {
+			g_auto(GStrv) deps = drstore_point_deps(pts->pdata[j]);
+			for (char **q = deps; *q; q++)
+				g_hash_table_add(parents, g_strdup(*q));
+		}
 		for (guint i = 0; i < pts->len; i++) {
 			const char *id =
 			    cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[i], "point"));
-			bool parent = false;
-			for (guint j = 0; j < pts->len && !parent; j++)
-				parent = !g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(
-							pts->pdata[j], "parent")),
-						    id);
-			if (parent)
+			if (g_hash_table_contains(parents, id))
 				continue;
 			job_progress(job, (int)(5 + 90 * i / pts->len), "verifying the chain of %s",
 				     id);

@@ -22,6 +22,7 @@ DrStore *drstore_new(const char *name, int line)
 	s->line = line;
 	s->rpo_warn = DRSTORE_RPO_WARN;
 	s->rpo_critical = DRSTORE_RPO_CRITICAL;
+	s->max_chain = DRSTORE_MAX_CHAIN;
 	return s;
 }
 
@@ -47,6 +48,17 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 		*(key[4] == 'w' ? &s->rpo_warn : &s->rpo_critical) = v;
 		return 0;
 	}
+	if (!strcmp(key, "max-chain")) {
+		char *end = NULL;
+		gint64 v = g_ascii_strtoll(value, &end, 10);
+		if (!*value || *end || v < 0 || v > 10000)
+			return error_set(err, HF_ERR_CONFIG,
+					 "'%s' is not a number of incrementals from 0 (no cap) to "
+					 "10000 (e.g. max-chain = %d)",
+					 value, DRSTORE_MAX_CHAIN);
+		s->max_chain = (int)v;
+		return 0;
+	}
 	if (!strcmp(key, "test-dir")) {
 		if (!g_path_is_absolute(value) || strlen(value) > 3000)
 			return error_set(err, HF_ERR_CONFIG,
@@ -59,7 +71,7 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 	}
 	if (strcmp(key, "path"))
 		return error_set(err, HF_ERR_CONFIG,
-				 "unknown key (known: path, rpo-warn, rpo-critical, "
+				 "unknown key (known: path, rpo-warn, rpo-critical, max-chain, "
 				 "test-dir)");
 	if (!g_path_is_absolute(value) || strlen(value) > 3000)
 		return error_set(err, HF_ERR_CONFIG,
@@ -192,7 +204,7 @@ cJSON *drstore_manifest_new(const DrPointInfo *i)
 }
 
 void drstore_manifest_add_disk(cJSON *m, const char *target, const char *file, const char *source,
-			       uint64_t virtual_size)
+			       uint64_t virtual_size, const char *parent)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "target", target);
@@ -200,7 +212,43 @@ void drstore_manifest_add_disk(cJSON *m, const char *target, const char *file, c
 	add_str(d, "source", source);
 	cJSON_AddNumberToObject(d, "virtual_size", (double)virtual_size);
 	cJSON_AddNumberToObject(d, "stored_size", 0);
+	add_str(d, "parent", parent);
 	cJSON_AddItemToArray(cJSON_GetObjectItem(m, "disks"), d);
+}
+
+const char *drstore_disk_parent(const cJSON *m, const cJSON *d)
+{
+	const cJSON *p = cJSON_GetObjectItem(d, "parent");
+	if (!p) /* a manifest from before per-disk chains */
+		p = cJSON_GetObjectItem(m, "parent");
+	return cJSON_GetStringValue(p);
+}
+
+const cJSON *drstore_disk(const cJSON *m, const char *target)
+{
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(d, "target")), target))
+			return d;
+	}
+	return NULL;
+}
+
+char **drstore_point_deps(const cJSON *m)
+{
+	GStrvBuilder *b = g_strv_builder_new();
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		const char *p = drstore_disk_parent(m, d);
+		if (p && g_hash_table_add(seen, (char *)p))
+			g_strv_builder_add(b, p);
+	}
+	char **out = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
+	return out;
 }
 
 static int io_error(HfError *err, const char *what, const char *path)
@@ -411,15 +459,16 @@ static const cJSON *point_by_id(GPtrArray *points, const char *id)
 	return NULL;
 }
 
-static int verify_one(const cJSON *m, cJSON *report, HfError *err)
+/* Files of point m, and qemu-img check of the images of disks `targets` (the disks a chain
+ * being verified needs from this point). */
+static int verify_one(const cJSON *m, GPtrArray *targets, cJSON *report, HfError *err)
 {
 	const char *dir = cJSON_GetStringValue(cJSON_GetObjectItem(m, "dir"));
 	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
 	if (drstore_check_files(dir, m, err) < 0)
 		return -1;
-	const cJSON *d;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
-	{
+	for (guint i = 0; i < targets->len; i++) {
+		const cJSON *d = drstore_disk(m, targets->pdata[i]);
 		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(d, "file"));
 		g_autofree char *p = g_build_filename(dir, f ? f : "?", NULL);
 		const char *argv[] = {"check", "-q", "-f", "qcow2", p, NULL};
@@ -438,28 +487,69 @@ static int verify_one(const cJSON *m, cJSON *report, HfError *err)
 	return 0;
 }
 
+int drstore_chain_length(GPtrArray *points, const char *point, const char *target)
+{
+	const cJSON *m = point_by_id(points, point);
+	for (int n = 0; m && n <= (int)points->len; n++) {
+		const cJSON *d = drstore_disk(m, target);
+		if (!d)
+			return -1;
+		const char *parent = drstore_disk_parent(m, d);
+		if (!parent)
+			return n;
+		m = point_by_id(points, parent);
+	}
+	return -1;
+}
+
 int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err)
 {
 	const cJSON *m = point_by_id(points, point);
 	if (!m)
 		return error_set(err, HF_ERR_NOT_FOUND, "restore point %s not found", point);
-	for (int depth = 0; m; depth++) {
-		if (depth > 10000)
-			return error_set(err, HF_ERR_FAILED, "restore point %s: parent loop",
-					 point);
-		if (verify_one(m, report, err) < 0)
+	/* the points each disk's chain reaches, with the disks needed from each (in order) */
+	g_autoptr(GPtrArray) order = g_ptr_array_new();
+	g_autoptr(GHashTable) need =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(d, "target"));
+		const cJSON *x = m;
+		for (guint n = 0; t && x && n <= points->len; n++) {
+			const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(x, "point"));
+			GPtrArray *ts = g_hash_table_lookup(need, id);
+			if (!ts) {
+				ts = g_ptr_array_new();
+				g_hash_table_insert(need, (char *)id, ts);
+				g_ptr_array_add(order, (gpointer)x);
+			}
+			g_ptr_array_add(ts, (char *)t);
+			const cJSON *xd = drstore_disk(x, t);
+			const char *parent = xd ? drstore_disk_parent(x, xd) : NULL;
+			if (!xd)
+				return error_set(
+				    err, HF_ERR_FAILED,
+				    "restore point %s: disk %s is not in point %s, which "
+				    "the chain names as its parent",
+				    point, t, id);
+			if (!parent)
+				break;
+			x = point_by_id(points, parent);
+			if (!x)
+				return error_set(
+				    err, HF_ERR_FAILED,
+				    "restore point %s: its parent point %s (disk %s) is missing "
+				    "from the store; the chain cannot be restored: take a new full "
+				    "copy",
+				    id, parent, t);
+		}
+	}
+	for (guint i = 0; i < order->len; i++) {
+		const cJSON *x = order->pdata[i];
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(x, "point"));
+		if (verify_one(x, g_hash_table_lookup(need, id), report, err) < 0)
 			return -1;
-		const char *parent = cJSON_GetStringValue(cJSON_GetObjectItem(m, "parent"));
-		const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
-		if (!parent)
-			break;
-		m = point_by_id(points, parent);
-		if (!m)
-			return error_set(
-			    err, HF_ERR_FAILED,
-			    "restore point %s: its parent point %s is missing from the "
-			    "store; the chain cannot be restored: take a new full copy",
-			    id, parent);
 	}
 	return 0;
 }

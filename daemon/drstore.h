@@ -11,8 +11,14 @@
  *
  * The manifest (format 1): point, guest, uuid, host, time, kind (full|incremental), checkpoint,
  * parent (point id or null), full_reason, consistency and consistency_reason, frozen_s,
- * duration_s, processed, disks [{target, file, source, virtual_size, stored_size}], files
+ * duration_s, processed, disks [{target, file, source, virtual_size, stored_size, parent}],
+ * full_disks [{target, reason}] (disks copied in full in an incremental point), files
  * [{name, size, sha256}], verified (at copy time), domain_xml.
+ *
+ * Chains are per disk: disks[].parent is the point whose image of the same disk this image is
+ * backed by (../PARENT/TARGET.qcow2), null for a full image. The point's parent is the point
+ * whose checkpoint the incremental started from. Manifests without disks[].parent (older
+ * ones): every disk's parent is the point's parent. A point is full when every disk is.
  *
  * Filesystem work only: no libvirt. Functions block (they read whole images): call them from
  * job threads, except drstore_points/drstore_find_guest which read manifests only. */
@@ -29,6 +35,7 @@
 #define DRSTORE_FORMAT 1
 #define DRSTORE_RPO_WARN (26 * 3600)
 #define DRSTORE_RPO_CRITICAL (50 * 3600)
+#define DRSTORE_MAX_CHAIN 14
 
 typedef struct {
 	char *name;
@@ -36,6 +43,7 @@ typedef struct {
 	int line;
 	int64_t rpo_warn, rpo_critical; /* dr status thresholds, seconds (26 h and 50 h) */
 	char *test_dir; /* dr test overlays, on the guests' host; NULL: STATE_DIR/drtest */
+	int max_chain;	/* incrementals after a full before the next copy is a full; 0 = no cap */
 } DrStore;
 
 DrStore *drstore_new(const char *name, int line);
@@ -69,7 +77,16 @@ void drstore_discard(const char *partial);
 cJSON *drstore_manifest_new(const DrPointInfo *info);
 /* A disk of the point: file is a name inside the point directory. */
 void drstore_manifest_add_disk(cJSON *m, const char *target, const char *file, const char *source,
-			       uint64_t virtual_size);
+			       uint64_t virtual_size, const char *parent);
+/* The point the image of disk d (an entry of m's disks) is backed by, or NULL (a full image). */
+const char *drstore_disk_parent(const cJSON *m, const cJSON *d);
+/* The entry of m's disks for target, or NULL. */
+const cJSON *drstore_disk(const cJSON *m, const char *target);
+/* The points m depends on directly: every disk's parent, each once (NULL-terminated). */
+char **drstore_point_deps(const cJSON *m);
+/* How many incrementals back to its full the image of disk target in point has (0: the
+ * image is full); -1 when the chain is broken (a parent missing or a loop). */
+int drstore_chain_length(GPtrArray *points, const char *point, const char *target);
 
 /* Fill stored_size and files[] (SHA-256 of every disk file), fsync the files, write the
  * manifest (verified = true), fsync the directory. */
@@ -88,5 +105,6 @@ int drstore_sha256(const char *path, char hex[65], HfError *err);
 int drstore_check_files(const char *dir, const cJSON *m, HfError *err);
 /* qemu-img with these arguments (NULL-terminated); failure quotes its stderr. */
 int drstore_qemu_img(HfError *err, const char *const *argv);
-/* Files, qemu-img check of every image, for the point and its parents back to the full. */
+/* Files, qemu-img check of every image, for the point and every point its disks' chains
+ * reach back to their fulls (each point once). */
 int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err);

@@ -28,6 +28,7 @@ struct Host {
 	GHashTable *guests; /* name -> DrvGuest* */
 	/* main thread only */
 	bool removed, connecting, refreshing, full_refresh;
+	bool connected_once; /* set on the main thread, read by the (sequential) connect thread */
 	guint retry_source, periodic_source, backoff;
 	GHashTable *dirty; /* guest names to refresh */
 };
@@ -37,6 +38,12 @@ struct Hosts {
 };
 
 static void host_connect(Host *h);
+static HostsConnectHook connect_hook;
+
+void hosts_set_connect_hook(HostsConnectHook fn)
+{
+	connect_hook = fn;
+}
 
 Host *host_ref(Host *h)
 {
@@ -260,6 +267,8 @@ static void connect_thread(GTask *t, gpointer src, gpointer data, GCancellable *
 	op->hc->drv = conn;
 	if (op->rc == 0)
 		op->rc = drv_guest_list(conn, 0, &op->guests, &op->err);
+	if (op->rc == 0 && connect_hook && !op->hc->host->connected_once)
+		connect_hook(conn, op->guests);
 }
 
 static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
@@ -282,6 +291,7 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	h->conn = op->hc;
 	op->hc = NULL;
 	h->state = HOST_CONNECTED;
+	h->connected_once = true;
 	g_clear_pointer(&h->error, g_free);
 	g_mutex_unlock(&h->lock);
 	host_conn_put(old);

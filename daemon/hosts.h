@@ -54,5 +54,10 @@ void host_guest_changed(Host *h, const char *guest);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HostConn, host_conn_put)
 
+/* Called on a worker thread when a host connected for the first time since the daemon started,
+ * before any job can use it (DR copies left by a daemon that died: drrecover.c). */
+typedef void (*HostsConnectHook)(DrvConn *conn, const GPtrArray *guests /* DrvGuest* */);
+void hosts_set_connect_hook(HostsConnectHook fn);
+
 Host *host_ref(Host *h);
 void host_unref(Host *h);

@@ -15,6 +15,7 @@
 #include "checks.h"
 #include "clock.h"
 #include "daemon.h"
+#include "drrecover.h"
 #include "log.h"
 #include "scheduler.h"
 #include "statefile.h"
@@ -80,6 +81,7 @@ int daemon_reload(Daemon *d, HfError *err)
 			  cfg->readonly_group ? cfg->readonly_gid : NO_GID);
 	config_free(d->cfg);
 	d->cfg = cfg;
+	drrecover_configure(cfg->drstores);
 	hosts_apply(d->hosts, cfg);
 	scheduler_reload(d);
 	hf_log("hf-main", LOG_LVL_INFO, "configuration reloaded from %s (%u hosts)", cfg->path,
@@ -181,6 +183,7 @@ static int run(Daemon *d, gboolean foreground)
 		hf_log("hf-main", LOG_LVL_ERROR, "%s", err.message);
 		return 1;
 	}
+	drrecover_configure(d->cfg->drstores);
 	hosts_apply(d->hosts, d->cfg);
 	checks_start(d);
 	scheduler_start(d);

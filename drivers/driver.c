@@ -132,6 +132,23 @@ int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsig
 	return CALL(c, checkpoint_delete, "checkpoints", guest, name, flags, err);
 }
 
+int drv_checkpoint_check(DrvConn *c, const char *guest, const char *name, unsigned flags,
+			 char **why, HfError *err)
+{
+	return CALL(c, checkpoint_check, "checkpoints", guest, name, flags, why, err);
+}
+
+int drv_backup_job_targets(DrvConn *c, const char *guest, unsigned flags, char ***targets,
+			   HfError *err)
+{
+	return CALL(c, backup_job_targets, "backup jobs", guest, flags, targets, err);
+}
+
+int drv_backup_abort(DrvConn *c, const char *guest, unsigned flags, HfError *err)
+{
+	return CALL(c, backup_abort, "backup jobs", guest, flags, err);
+}
+
 int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err)
 {
 	return CALL(c, domain_define, "defining guests", xml, flags, err);
@@ -201,6 +218,7 @@ void drv_backup_result_free(DrvBackupResult *r)
 	g_free(r->domain_xml);
 	g_free(r->consistency);
 	g_free(r->consistency_reason);
+	g_free(r->full_reason);
 	g_free(r);
 }
 

@@ -126,6 +126,9 @@ typedef struct {
 	bool quiesce;		 /* fs-freeze before the backup starts, thaw right after */
 	int agent_timeout;	 /* bound of the freeze and the thaw, seconds */
 	bool (*cancelled)(void *opaque); /* polled while the copy runs; may be NULL */
+	/* With incremental: these targets (NULL-terminated; NULL = none) are copied in full
+	 * (a disk added or resized since that checkpoint). */
+	const char *const *full_disks;
 } DrvBackupSpec;
 
 typedef struct {
@@ -142,6 +145,12 @@ typedef struct {
 	char *consistency_reason; /* why */
 	double frozen_s;	  /* length of the frozen window, 0 when not frozen */
 	uint64_t processed;	  /* bytes the hypervisor copied */
+	/* the guest was shut off: started paused for the copy (no guest code ran), destroyed
+	 * after it; its shut-off reason decides the consistency */
+	bool started_paused;
+	/* an incremental was asked, but its checkpoint's bitmaps were unusable: the copy is a
+	 * full, and this says why (else NULL) */
+	char *full_reason;
 } DrvBackupResult;
 
 void drv_backup_disk_free(DrvBackupDisk *d);
@@ -200,8 +209,9 @@ struct DrvDriver {
 	/* A full DR copy of a running or stopped guest (see DrvExportSpec). */
 	int (*export_full)(DrvConn *conn, const char *guest, DrvExportSpec *spec, unsigned flags,
 			   HfError *err);
-	/* A push-mode backup of a running guest with a new checkpoint; returns when it is complete
-	 * (progress from the hypervisor's job stats). On failure the new checkpoint is removed. */
+	/* A push-mode backup of a running or paused guest with a new checkpoint; a shut-off guest
+	 * is started paused for it and destroyed after it. Returns when it is complete (progress
+	 * from the hypervisor's job stats). On failure the new checkpoint is removed. */
 	int (*backup_push)(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
 			   DrvProgressFn progress, void *opaque, unsigned flags,
 			   DrvBackupResult **out, HfError *err);
@@ -210,6 +220,16 @@ struct DrvDriver {
 			       HfError *err);
 	int (*checkpoint_delete)(DrvConn *conn, const char *guest, const char *name,
 				 unsigned flags, HfError *err);
+	/* Is the checkpoint usable for an incremental (its bitmap present and consistent on every
+	 * disk)? 1 yes, 0 no with *why (new string), -1 on error. */
+	int (*checkpoint_check)(DrvConn *conn, const char *guest, const char *name,
+				unsigned flags, char **why, HfError *err);
+	/* A backup job running on the guest: its target files (NULL-terminated), or *targets
+	 * NULL when the guest runs none. */
+	int (*backup_job_targets)(DrvConn *conn, const char *guest, unsigned flags,
+				  char ***targets, HfError *err);
+	/* Abort the guest's backup job and wait until it has ended. */
+	int (*backup_abort)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
 	/* Define a new persistent guest from its XML (left shut off); a guest of that name that
 	 * exists already: HF_ERR_CONFLICT. */
 	int (*domain_define)(DrvConn *conn, const char *xml, unsigned flags, HfError *err);
@@ -283,6 +303,11 @@ int drv_checkpoint_list(DrvConn *c, const char *guest, unsigned flags, char ***o
 			HfError *err);
 int drv_checkpoint_delete(DrvConn *c, const char *guest, const char *name, unsigned flags,
 			  HfError *err);
+int drv_checkpoint_check(DrvConn *c, const char *guest, const char *name, unsigned flags,
+			 char **why, HfError *err);
+int drv_backup_job_targets(DrvConn *c, const char *guest, unsigned flags, char ***targets,
+			   HfError *err);
+int drv_backup_abort(DrvConn *c, const char *guest, unsigned flags, HfError *err);
 
 int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err);
 int drv_domain_start(DrvConn *c, const char *guest, unsigned flags, HfError *err);

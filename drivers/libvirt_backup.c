@@ -8,6 +8,9 @@
  * Completion is polled from the domain's job stats, which also give the progress. */
 #include "libvirt_priv.h"
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +55,14 @@ static int build_xml(LvConn *c, const char *guest, const DrvGuest *g, const DrvB
 		bd->source = g_strdup(d->path);
 		g_ptr_array_add(res->disks, bd);
 		g_autofree char *f = g_markup_escape_text(bd->file, -1);
+		/* per disk (libvirt >= 7.6): a disk added or resized since the checkpoint in full
+		 */
+		bool full = spec->incremental && spec->full_disks &&
+			    g_strv_contains((const char *const *)spec->full_disks, d->target);
 		g_string_append_printf(b,
-				       "    <disk name='%s' backup='yes' type='file'><target "
+				       "    <disk name='%s' backup='yes' type='file'%s><target "
 				       "file='%s'/><driver type='qcow2'/></disk>\n",
-				       t, f);
+				       t, full ? " backupmode='full'" : "", f);
 		g_string_append_printf(k, "    <disk name='%s' checkpoint='bitmap'/>\n", t);
 	}
 	if (!res->disks->len)
@@ -70,8 +77,9 @@ static int build_xml(LvConn *c, const char *guest, const DrvGuest *g, const DrvB
 }
 
 /* Freeze (when asked), begin the backup, thaw. Fills the result's consistency. */
-static int begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
-			  const char *bxml, const char *kxml, DrvBackupResult *res, HfError *err)
+int lv_backup_begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest,
+			     const DrvBackupSpec *spec, const char *bxml, const char *kxml,
+			     DrvBackupResult *res, HfError *err)
 {
 	HfError ferr = {0};
 	int n = 0;
@@ -79,8 +87,10 @@ static int begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest, const 
 	gint64 t0 = 0;
 
 	if (!spec->quiesce) {
-		res->consistency = g_strdup("crash");
-		res->consistency_reason = g_strdup("quiesce not requested");
+		if (!res->consistency) { /* else decided by the guest's state (shut off, paused) */
+			res->consistency = g_strdup("crash");
+			res->consistency_reason = g_strdup("quiesce not requested");
+		}
 	} else if (drv_fs_freeze(&c->base, guest, spec->agent_timeout, 0, &n, &ferr) == 0) {
 		frozen = true;
 		t0 = g_get_monotonic_time();
@@ -179,38 +189,80 @@ static void drop_checkpoint(virDomainPtr dom, const char *name)
 	virResetLastError();
 }
 
-int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
-		   DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
-		   HfError *err)
+/* libvirt's shut-off reason, and whether it means the guest shut down by itself. */
+static const char *shutoff_reason(int reason, bool *clean)
 {
-	LvConn *c = lv_conn(dc);
-	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
-	g_autofree char *bxml = NULL, *kxml = NULL;
+	static const char *const names[] = {
+	    [VIR_DOMAIN_SHUTOFF_UNKNOWN] = "unknown",
+	    [VIR_DOMAIN_SHUTOFF_SHUTDOWN] = "shutdown",
+	    [VIR_DOMAIN_SHUTOFF_DESTROYED] = "destroyed",
+	    [VIR_DOMAIN_SHUTOFF_CRASHED] = "crashed",
+	    [VIR_DOMAIN_SHUTOFF_MIGRATED] = "migrated",
+	    [VIR_DOMAIN_SHUTOFF_SAVED] = "saved",
+	    [VIR_DOMAIN_SHUTOFF_FAILED] = "failed",
+	    [VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT] = "from-snapshot",
+	    [VIR_DOMAIN_SHUTOFF_DAEMON] = "daemon",
+	};
+	*clean = reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN;
+	return reason >= 0 && reason < (int)G_N_ELEMENTS(names) && names[reason] ? names[reason]
+										 : "unknown";
+}
 
-	if (!dom)
+/* A shut-off guest: started paused (no guest code runs) for the copy; its consistency is
+ * decided by how it went off. */
+static int start_paused(LvConn *c, virDomainPtr dom, const char *guest, int reason,
+			DrvBackupResult *res, HfError *err)
+{
+	bool clean = false;
+	const char *why = shutoff_reason(reason, &clean);
+	if (virDomainCreateWithFlags(dom, VIR_DOMAIN_START_PAUSED) < 0) {
+		g_autofree char *act = g_strdup_printf(
+		    "guest is shut off; the DR copy starts it paused (no guest code runs) to read "
+		    "its disks, and that failed: cannot start");
+		return lv_error(err, c, guest, NULL, act);
+	}
+	res->started_paused = true;
+	res->consistency = g_strdup(clean ? "application" : "crash");
+	res->consistency_reason =
+	    clean ? g_strdup_printf("shut down cleanly (libvirt's shut-off reason: %s); copied "
+				    "shut off, started paused without running guest code",
+				    why)
+		  : g_strdup_printf("shut off without a clean shutdown (libvirt's shut-off "
+				    "reason: %s); copied started paused without running guest code",
+				    why);
+	return 0;
+}
+
+static int push(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
+		DrvProgressFn progress, void *opaque, const char *bxml, const char *kxml,
+		DrvBackupResult *res, HfError *err)
+{
+	if (progress)
+		progress(opaque, 0,
+			 spec->incremental ? "starting an incremental copy"
+					   : "starting a full copy");
+	if (lv_backup_begin_quiesced(c, dom, guest, spec, bxml, kxml, res, err) < 0) {
+		drop_checkpoint(dom, spec->checkpoint);
 		return -1;
-	if (!spec || !spec->dir || !spec->checkpoint)
-		return error_set(err, HF_ERR_INTERNAL,
-				 "DR copy of guest '%s': no target or "
-				 "checkpoint given",
-				 guest);
-	if (virDomainIsActive(dom) != 1)
-		return error_set(err, HF_ERR_UNSUPPORTED,
-				 "DR copy of guest '%s' on host %s: the guest is not running, and "
-				 "copies of shut-off guests are not done yet; start it first",
-				 guest, c->base.uri);
+	}
+	if (wait_job(c, dom, guest, spec, progress, opaque, res, err) < 0) {
+		drop_checkpoint(dom, spec->checkpoint);
+		return -1;
+	}
+	return 0;
+}
+
+static int backup_run(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
+		      DrvProgressFn progress, void *opaque, DrvBackupResult *res, HfError *err)
+{
+	g_autofree char *bxml = NULL, *kxml = NULL;
 	g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
-	g_autofree char *ixml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-	if (!xml || !ixml)
+	if (!xml)
 		return lv_error(err, c, guest, NULL, "cannot read");
 	g_autofree char *what = g_strdup_printf("guest '%s' on host %s", guest, c->base.uri);
 	g_autoptr(DrvGuest) g = drv_guest_new();
-	if (lv_xml_guest_parse(xml, what, g, err) < 0)
-		return -1;
-	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
-	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
-	res->domain_xml = g_steal_pointer(&ixml);
-	if (build_xml(c, guest, g, spec, res, &bxml, &kxml, err) < 0)
+	if (lv_xml_guest_parse(xml, what, g, err) < 0 ||
+	    build_xml(c, guest, g, spec, res, &bxml, &kxml, err) < 0)
 		return -1;
 	for (guint i = 0; i < res->disks->len; i++) {
 		DrvBackupDisk *d = res->disks->pdata[i];
@@ -219,18 +271,76 @@ int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 			d->capacity = bi.capacity;
 		virResetLastError();
 	}
-	if (progress)
-		progress(opaque, 0,
-			 spec->incremental ? "starting an incremental copy"
-					   : "starting a full copy");
-	if (begin_quiesced(c, dom, guest, spec, bxml, kxml, res, err) < 0) {
-		drop_checkpoint(dom, spec->checkpoint);
+	if (push(c, dom, guest, spec, progress, opaque, bxml, kxml, res, err) == 0)
+		return 0;
+	/* libvirt's VIR_ERR_CHECKPOINT_INCONSISTENT text */
+	if (!spec->incremental || !strstr(err->message, "checkpoint inconsistent"))
 		return -1;
+	/* the bitmap of the checkpoint is missing or broken (unclean stop of QEMU): a full */
+	res->full_reason =
+	    g_strdup_printf("checkpoint '%s' is unusable: %s", spec->incremental, err->message);
+	error_clear(err);
+	DrvBackupSpec full = *spec;
+	full.incremental = NULL;
+	g_ptr_array_set_size(res->disks, 0);
+	g_clear_pointer(&bxml, g_free);
+	g_clear_pointer(&kxml, g_free);
+	if (spec->quiesce) { /* decided again by the second freeze */
+		g_free(res->consistency);
+		g_free(res->consistency_reason);
+		res->consistency = res->consistency_reason = NULL;
 	}
-	if (wait_job(c, dom, guest, spec, progress, opaque, res, err) < 0) {
-		drop_checkpoint(dom, spec->checkpoint);
+	if (build_xml(c, guest, g, &full, res, &bxml, &kxml, err) < 0)
 		return -1;
+	return push(c, dom, guest, &full, progress, opaque, bxml, kxml, res, err);
+}
+
+int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
+		   DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
+		   HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	int state = 0, reason = 0;
+
+	if (!dom)
+		return -1;
+	if (!spec || !spec->dir || !spec->checkpoint)
+		return error_set(err, HF_ERR_INTERNAL,
+				 "DR copy of guest '%s': no target or "
+				 "checkpoint given",
+				 guest);
+	if (virDomainGetState(dom, &state, &reason, 0) < 0)
+		return lv_error(err, c, guest, NULL, "cannot read the state of");
+	g_autofree char *ixml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	if (!ixml)
+		return lv_error(err, c, guest, NULL, "cannot read");
+	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
+	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
+	res->domain_xml = g_steal_pointer(&ixml);
+	DrvBackupSpec sp = *spec;
+	if (state == VIR_DOMAIN_SHUTOFF) {
+		if (start_paused(c, dom, guest, reason, res, err) < 0)
+			return -1;
+		sp.quiesce = false; /* consistency from the shut-off reason (start_paused) */
+	} else if (state == VIR_DOMAIN_PAUSED && spec->quiesce) {
+		sp.quiesce = false; /* the agent cannot answer while the CPUs are stopped */
+		res->consistency = g_strdup("crash");
+		res->consistency_reason =
+		    g_strdup("the guest is paused: its agent cannot freeze the filesystems");
 	}
+	int rc = backup_run(c, dom, guest, &sp, progress, opaque, res, err);
+	if (res->started_paused && virDomainDestroy(dom) < 0) {
+		HfError e = {0};
+		lv_error(&e, c, guest, NULL,
+			 "cannot power off again (it was started paused "
+			 "for the DR copy)");
+		if (rc == 0)
+			error_set(err, e.code, "%s", e.message);
+		rc = -1;
+	}
+	if (rc < 0)
+		return -1;
 	*out = g_steal_pointer(&res);
 	return 0;
 }
@@ -265,9 +375,149 @@ int lv_checkpoint_delete(DrvConn *dc, const char *guest, const char *name, unsig
 	if (!dom)
 		return -1;
 	g_autoptr(virDomainCheckpoint) ck = virDomainCheckpointLookupByName(dom, name, 0);
-	if (!ck || virDomainCheckpointDelete(ck, 0) < 0) {
-		g_autofree char *act = g_strdup_printf("cannot delete checkpoint '%s' of", name);
+	if (ck && virDomainCheckpointDelete(ck, 0) == 0)
+		return 0;
+	/* "bitmap 'X' not found in backing chain of 'vda'": the bitmap went with an unclean stop
+	 * of QEMU; only libvirt's record of it is left */
+	if (ck && (flags & DRV_CHECKPOINT_DELETE_BROKEN) &&
+	    virDomainCheckpointDelete(ck, VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY) == 0)
+		return 0;
+	g_autofree char *act = g_strdup_printf("cannot delete checkpoint '%s' of", name);
+	return lv_error(err, c, guest, NULL, act);
+}
+
+int lv_checkpoint_check(DrvConn *dc, const char *guest, const char *name, unsigned flags,
+			char **why, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	if (!dom)
+		return -1;
+	if (virDomainIsActive(dom) != 1)
+		return 1; /* libvirt validates bitmaps of a running guest only; backup_push retries
+			   */
+	g_autoptr(virDomainCheckpoint) ck = virDomainCheckpointLookupByName(dom, name, 0);
+	g_autofree char *xml = ck ? virDomainCheckpointGetXMLDesc(ck, 0) : NULL;
+	if (!xml) {
+		g_autofree char *act = g_strdup_printf("cannot read checkpoint '%s' of", name);
 		return lv_error(err, c, guest, NULL, act);
 	}
+	/* libvirt's own check: redefining a checkpoint with VALIDATE fails when a disk's bitmap
+	 * is missing or inconsistent (after QEMU stopped without writing its bitmaps) */
+	g_autoptr(virDomainCheckpoint) again = virDomainCheckpointCreateXML(
+	    dom, xml,
+	    VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE | VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE_VALIDATE);
+	if (again)
+		return 1;
+	const virError *e = virGetLastError();
+	if (e && e->code == VIR_ERR_CHECKPOINT_INCONSISTENT) {
+		*why = g_strdup(e->message);
+		virResetLastError();
+		return 0;
+	}
+	g_autofree char *act = g_strdup_printf("cannot check checkpoint '%s' of", name);
+	return lv_error(err, c, guest, NULL, act);
+}
+
+int lv_backup_job_targets(DrvConn *dc, const char *guest, unsigned flags, char ***targets,
+			  HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	*targets = NULL;
+	if (!dom)
+		return -1;
+	g_autofree char *xml = virDomainBackupGetXMLDesc(dom, 0);
+	if (!xml) {
+		const virError *e = virGetLastError();
+		if (e && (e->code == VIR_ERR_NO_DOMAIN_BACKUP ||
+			  e->code == VIR_ERR_OPERATION_INVALID || e->code == VIR_ERR_NO_SUPPORT)) {
+			virResetLastError();
+			return 0; /* no backup job (or a driver without backups) */
+		}
+		return lv_error(err, c, guest, NULL, "cannot read the backup job of");
+	}
+	g_autoptr(xmlDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "backup.xml", NULL,
+					      XML_PARSE_NONET | XML_PARSE_NOERROR);
+	g_autoptr(xmlXPathContext) ctx = doc ? xmlXPathNewContext(doc) : NULL;
+	g_autoptr(xmlXPathObject) o =
+	    ctx ? xmlXPathEvalExpression(BAD_CAST "//disk/target/@file | //disk/scratch/@file", ctx)
+		: NULL;
+	GStrvBuilder *b = g_strv_builder_new();
+	for (int i = 0; o && o->nodesetval && i < o->nodesetval->nodeNr; i++) {
+		xmlChar *v = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+		if (v)
+			g_strv_builder_add(b, (const char *)v);
+		xmlFree(v);
+	}
+	*targets = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
 	return 0;
+}
+
+int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+	if (!dom)
+		return -1;
+	if (virDomainAbortJob(dom) < 0)
+		return lv_error(err, c, guest, NULL, "cannot abort the backup job of");
+	for (int i = 0; i < 600; i++) { /* up to 60 s */
+		virDomainJobInfo ji;
+		if (virDomainGetJobInfo(dom, &ji) < 0 || ji.type == VIR_DOMAIN_JOB_NONE) {
+			virResetLastError();
+			return 0;
+		}
+		g_usleep(POLL_US);
+	}
+	return error_set(err, HF_ERR_TIMEOUT,
+			 "the backup job of guest '%s' on host %s was aborted but still runs after "
+			 "60 s; check virsh domjobinfo %s",
+			 guest, c->base.uri, guest);
+}
+
+/* QEMU 7.2 cannot apply an internal snapshot while the image holds persistent dirty bitmaps
+ * ("Device has active dirty bitmaps": a running guest is left shut off, qemu-img snapshot -a
+ * refuses), so a guest with DR checkpoints could not be reverted. Before such a revert, drop
+ * holdfast's own DR checkpoints (hf-dr-*; the next DR copy finds its checkpoint gone and takes
+ * a full, reported); checkpoints anyone else made are never deleted: refuse, naming them. */
+int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *guest,
+				   const char *snapshot, HfError *err)
+{
+	virDomainCheckpointPtr *cks = NULL;
+	int n = virDomainListAllCheckpoints(dom, &cks, VIR_DOMAIN_CHECKPOINT_LIST_TOPOLOGICAL);
+	if (n < 0)
+		return lv_error(err, c, guest, NULL, "cannot list the checkpoints of");
+	g_autoptr(GString) foreign = g_string_new(NULL);
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainCheckpointGetName(cks[i]);
+		if (!g_str_has_prefix(name, "hf-dr-"))
+			g_string_append_printf(foreign, "%s%s", foreign->len ? ", " : "", name);
+	}
+	int rc = 0;
+	if (foreign->len)
+		rc =
+		    error_set(err, HF_ERR_CONFLICT,
+			      "cannot revert guest '%s' on host %s to snapshot '%s': the guest has "
+			      "checkpoints (%s) that holdfast did not make, and QEMU cannot apply "
+			      "an internal snapshot while their dirty bitmaps exist; delete them "
+			      "(virsh checkpoint-delete) and revert again",
+			      guest, c->base.uri, snapshot, foreign->str);
+	/* children first (the list is topological: parents first) */
+	for (int i = n - 1; rc == 0 && i >= 0; i--) {
+		if (virDomainCheckpointDelete(cks[i], 0) < 0 &&
+		    virDomainCheckpointDelete(cks[i], VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY) <
+			0) {
+			g_autofree char *act =
+			    g_strdup_printf("cannot delete DR checkpoint '%s' (needed to revert to "
+					    "snapshot '%s') of",
+					    virDomainCheckpointGetName(cks[i]), snapshot);
+			rc = lv_error(err, c, guest, NULL, act);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		virDomainCheckpointFree(cks[i]);
+	free(cks);
+	return rc;
 }

@@ -89,6 +89,14 @@ int lv_checkpoint_list(DrvConn *conn, const char *guest, unsigned flags, char **
 		       HfError *err);
 int lv_checkpoint_delete(DrvConn *conn, const char *guest, const char *name, unsigned flags,
 			 HfError *err);
+int lv_checkpoint_check(DrvConn *conn, const char *guest, const char *name, unsigned flags,
+			char **why, HfError *err);
+int lv_backup_job_targets(DrvConn *conn, const char *guest, unsigned flags, char ***targets,
+			  HfError *err);
+int lv_backup_abort(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
+/* Before reverting to an internal snapshot: drop holdfast's DR checkpoints, refuse others'. */
+int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *guest,
+				   const char *snapshot, HfError *err);
 
 /* libvirt_domain.c: shutdown, rename, autostart, holdfast's metadata elements (driver.h). */
 int lv_domain_shutdown(DrvConn *conn, const char *guest, int timeout_s, unsigned flags,

@@ -165,6 +165,9 @@ int lv_snapshot_revert(DrvConn *dc, const char *guest, const char *snapshot, uns
 		    "or upgrade libvirt",
 		    guest, c->base.uri, snapshot, ver / 1000000, ver / 1000 % 1000);
 	}
+	if (s->kind == DRV_SNAP_INTERNAL &&
+	    lv_checkpoints_drop_for_revert(c, dom, guest, snapshot, err) < 0)
+		return -1;
 	/* flags 0: the guest comes back running, paused or shut off as the snapshot recorded. */
 	if (virDomainRevertToSnapshot(snap, 0) < 0)
 		return lv_error(err, c, guest, snapshot, "cannot revert to");

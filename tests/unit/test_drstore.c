@@ -61,7 +61,7 @@ static cJSON *manifest(const char *point, const char *parent)
 			 .frozen_s = 0.17,
 			 .processed = 3};
 	cJSON *m = drstore_manifest_new(&i);
-	drstore_manifest_add_disk(m, "vda", "vda.qcow2", "/var/lib/x.qcow2", 67108864);
+	drstore_manifest_add_disk(m, "vda", "vda.qcow2", "/var/lib/x.qcow2", 67108864, parent);
 	return m;
 }
 
@@ -298,6 +298,181 @@ static void test_restore_xml(void **state)
 	assert_null(restore_xml(NULL, "w1-r", files, &err));
 }
 
+/* ---- per-disk chains ---- */
+
+/* A point with disks "T:PARENT" ("vda:-" = a full image; "vda:?" = an old manifest without
+ * disks[].parent: the point's parent counts). */
+static cJSON *point_disks(const char *id, const char *parent, const char *const *disks)
+{
+	cJSON *m = manifest(id, parent);
+	cJSON_DeleteItemFromObject(m, "disks");
+	cJSON_AddArrayToObject(m, "disks");
+	for (const char *const *d = disks; *d; d++) {
+		g_auto(GStrv) tp = g_strsplit(*d, ":", 2);
+		g_autofree char *f = g_strconcat(tp[0], ".qcow2", NULL);
+		drstore_manifest_add_disk(m, tp[0], f, NULL, 1048576,
+					  strcmp(tp[1], "-") ? tp[1] : NULL);
+		if (!strcmp(tp[1], "?"))
+			cJSON_DeleteItemFromObject(
+			    cJSON_GetArrayItem(cJSON_GetObjectItem(m, "disks"),
+					       cJSON_GetArraySize(cJSON_GetObjectItem(m, "disks")) -
+						   1),
+			    "parent");
+	}
+	return m;
+}
+
+#define P1 "20261101T000000Z"
+#define P2 "20261102T000000Z"
+#define P3 "20261103T000000Z"
+#define P4 "20261104T000000Z"
+
+/* P1 full (vda); P2 incremental, vdb added (full); P3 incremental of both; P4: vda resized
+ * (full), vdb incremental. */
+static GPtrArray *chain_points(void)
+{
+	GPtrArray *pts = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
+	g_ptr_array_add(pts, point_disks(P1, NULL, (const char *const[]){"vda:-", NULL}));
+	g_ptr_array_add(pts, point_disks(P2, P1, (const char *const[]){"vda:" P1, "vdb:-", NULL}));
+	g_ptr_array_add(pts,
+			point_disks(P3, P2, (const char *const[]){"vda:" P2, "vdb:" P2, NULL}));
+	g_ptr_array_add(pts, point_disks(P4, P3, (const char *const[]){"vda:-", "vdb:" P3, NULL}));
+	return pts;
+}
+
+static void test_chain_per_disk(void **state)
+{
+	g_autoptr(GPtrArray) pts = chain_points();
+	assert_int_equal(drstore_chain_length(pts, P1, "vda"), 0);
+	assert_int_equal(drstore_chain_length(pts, P3, "vda"), 2);
+	assert_int_equal(drstore_chain_length(pts, P3, "vdb"), 1);
+	assert_int_equal(drstore_chain_length(pts, P4, "vda"), 0);
+	assert_int_equal(drstore_chain_length(pts, P4, "vdb"), 2);
+	assert_int_equal(drstore_chain_length(pts, P1, "vdb"), -1); /* not in P1 */
+	assert_int_equal(drstore_chain_length(pts, "20260101T000000Z", "vda"), -1);
+	g_auto(GStrv) d4 = drstore_point_deps(pts->pdata[3]);
+	assert_int_equal(g_strv_length(d4), 1);
+	assert_string_equal(d4[0], P3);
+	g_auto(GStrv) d1 = drstore_point_deps(pts->pdata[0]);
+	assert_int_equal(g_strv_length(d1), 0);
+	assert_null(drstore_disk(pts->pdata[0], "vdb"));
+	assert_string_equal(drstore_disk_parent(pts->pdata[3], drstore_disk(pts->pdata[3], "vdb")),
+			    P3);
+	assert_null(drstore_disk_parent(pts->pdata[3], drstore_disk(pts->pdata[3], "vda")));
+}
+
+static void test_chain_old_manifest(void **state)
+{
+	/* no disks[].parent: the point's parent is every disk's parent */
+	g_autoptr(GPtrArray) pts = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
+	g_ptr_array_add(pts, point_disks(P1, NULL, (const char *const[]){"vda:?", NULL}));
+	g_ptr_array_add(pts, point_disks(P2, P1, (const char *const[]){"vda:?", NULL}));
+	g_ptr_array_add(pts, point_disks(P3, P2, (const char *const[]){"vda:?", NULL}));
+	assert_null(cJSON_GetObjectItem(drstore_disk(pts->pdata[2], "vda"), "parent"));
+	assert_int_equal(drstore_chain_length(pts, P3, "vda"), 2);
+	assert_int_equal(drstore_chain_length(pts, P1, "vda"), 0);
+	g_auto(GStrv) d = drstore_point_deps(pts->pdata[2]);
+	assert_int_equal(g_strv_length(d), 1);
+	assert_string_equal(d[0], P2);
+}
+
+/* Real qcow2 images in a store laid out like chain_points(), for drstore_verify_chain. */
+static bool qemu_img(const char *const *argv)
+{
+	g_autoptr(GPtrArray) a = g_ptr_array_new();
+	g_ptr_array_add(a, (char *)"qemu-img");
+	for (const char *const *p = argv; *p; p++)
+		g_ptr_array_add(a, (char *)*p);
+	g_ptr_array_add(a, NULL);
+	int st = 0;
+	return g_spawn_sync(NULL, (char **)a->pdata, NULL,
+			    G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+				G_SPAWN_STDERR_TO_DEV_NULL,
+			    NULL, NULL, NULL, NULL, &st, NULL) &&
+	       g_spawn_check_wait_status(st, NULL);
+}
+
+static void store_point(const char *gdir, cJSON *m)
+{
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
+	g_autofree char *partial = NULL;
+	HfError err = {0};
+	assert_int_equal(drstore_begin(gdir, id, &partial, &err), 0);
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(d, "file"));
+		const char *parent = drstore_disk_parent(m, d);
+		g_autofree char *img = g_build_filename(partial, f, NULL);
+		g_autofree char *back = parent ? g_strdup_printf("../%s/%s", parent, f) : NULL;
+		if (parent) {
+			/* qemu-img resolves the relative name from the image's directory: create
+			 * it where the point will be published */
+			g_autofree char *pub = g_build_filename(gdir, id, NULL);
+			assert_int_equal(g_rename(partial, pub), 0);
+			g_autofree char *pimg = g_build_filename(pub, f, NULL);
+			assert_true(qemu_img((const char *const[]){
+			    "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", back, pimg, NULL}));
+			assert_int_equal(g_rename(pub, partial), 0);
+		} else {
+			assert_true(qemu_img(
+			    (const char *const[]){"create", "-q", "-f", "qcow2", img, "1M", NULL}));
+		}
+	}
+	assert_int_equal(drstore_seal(partial, m, &err), 0);
+	assert_int_equal(drstore_publish(gdir, id, &err), 0);
+}
+
+static void test_verify_per_disk(void **state)
+{
+	if (!qemu_img((const char *const[]){"--version", NULL}))
+		skip();
+	g_autofree char *root = tmpdir();
+	g_autofree char *gdir = drstore_guest_dir(root, "u-1");
+	g_autoptr(GPtrArray) made = chain_points();
+	for (guint i = 0; i < made->len; i++)
+		store_point(gdir, made->pdata[i]);
+	g_autoptr(GPtrArray) pts = NULL;
+	HfError err = {0};
+	assert_int_equal(drstore_points(gdir, &pts, &err), 0);
+	assert_int_equal(pts->len, 4);
+	/* P4 needs P3 and P2 (vdb's chain) but not P1 (its vda is full): P1 may go */
+	g_autofree char *p1 = g_build_filename(gdir, P1, NULL);
+	rm_rf(p1);
+	g_clear_pointer(&pts, g_ptr_array_unref);
+	assert_int_equal(drstore_points(gdir, &pts, &err), 0);
+	g_autoptr(cJSON) report = cJSON_CreateArray();
+	assert_int_equal(drstore_verify_chain(pts, P4, report, &err), 0);
+	g_autofree char *r = cJSON_PrintUnformatted(report);
+	assert_string_equal(r, "[\"" P4 "\",\"" P3 "\",\"" P2 "\"]");
+	/* P3 needs P1 through vda: named */
+	g_autoptr(cJSON) report2 = cJSON_CreateArray();
+	assert_int_equal(drstore_verify_chain(pts, P3, report2, &err), -1);
+	assert_non_null(strstr(err.message, "parent point " P1 " (disk vda) is missing"));
+	rm_rf(root);
+}
+
+static void test_max_chain_config(void **state)
+{
+	HfError err = {0};
+	g_autoptr(DrStore) s = drstore_new("main", 1);
+	assert_int_equal(s->max_chain, 14);
+	assert_int_equal(drstore_set(s, "max-chain", "0", &err), 0);
+	assert_int_equal(s->max_chain, 0);
+	assert_int_equal(drstore_set(s, "max-chain", "6", &err), 0);
+	assert_int_equal(s->max_chain, 6);
+	assert_int_equal(drstore_set(s, "max-chain", "-1", &err), -1);
+	assert_non_null(strstr(err.message, "'-1' is not a number of incrementals"));
+	error_clear(&err);
+	assert_int_equal(drstore_set(s, "max-chain", "x", &err), -1);
+	error_clear(&err);
+	assert_int_equal(load("[drstore m]\npath=/srv/dr\nmax-chain = lots\n", &err), -1);
+	assert_non_null(strstr(err.message, ":3:"));
+	assert_non_null(strstr(err.message, "max-chain"));
+	error_clear(&err);
+	assert_int_equal(load("[drstore m]\npath=/srv/dr\nmax-chain = 3\n", &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +485,10 @@ int main(void)
 	    cmocka_unit_test(test_rpo_config),
 	    cmocka_unit_test(test_restore_xml),
 	    cmocka_unit_test(test_restore_xml_opts),
+	    cmocka_unit_test(test_chain_per_disk),
+	    cmocka_unit_test(test_chain_old_manifest),
+	    cmocka_unit_test(test_verify_per_disk),
+	    cmocka_unit_test(test_max_chain_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
