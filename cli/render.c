@@ -461,6 +461,16 @@ static void r_simulate(const cJSON *r, GString *o, GString *w)
 		if (c)
 			g_string_append_printf(o, "%s consolidated: %s\n", strd(d, "date", "?"), c);
 	}
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(r, "now"))
+	{
+		g_autofree char *p = names_of(cJSON_GetObjectItemCaseSensitive(d, "pruned"), true);
+		g_autofree char *c =
+		    names_of(cJSON_GetObjectItemCaseSensitive(d, "consolidated"), true);
+		g_string_append_printf(
+		    o, "%s now: %d point(s) in the store; would prune: %s; would consolidate: %s\n",
+		    strd(d, "guest", "?"),
+		    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "points")), p, c);
+	}
 	const cJSON *days = cJSON_GetObjectItemCaseSensitive(r, "days");
 	const cJSON *last = cJSON_GetArrayItem(days, cJSON_GetArraySize(days) - 1);
 	g_autofree char *kept = names_of(cJSON_GetObjectItemCaseSensitive(last, "existing"), false);

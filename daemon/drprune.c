@@ -571,3 +571,32 @@ int drprune_job(Job *job, HfError *err)
 	job_set_result(job, g_steal_pointer(&res));
 	return 0;
 }
+
+cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone *tz, HfError *err)
+{
+	g_autoptr(GPtrArray) pts = NULL;
+	g_autoptr(cJSON) o = cJSON_CreateObject();
+	cJSON *prune = cJSON_AddArrayToObject(o, "pruned");
+	cJSON *cons = cJSON_AddArrayToObject(o, "consolidated");
+	if (drstore_points(gdir, &pts, err) < 0)
+		return NULL;
+	g_auto(GStrv) leased = drlease_points(gdir);
+	g_autoptr(DrRetainSet) s = drretain_set_new(pts, leased);
+	g_autoptr(DrRetainPlan) p = NULL;
+	if (drretain_plan(s->pts, s->n, rules, tz, &p, err) < 0)
+		return NULL;
+	cJSON_AddNumberToObject(o, "points", (double)s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", s->pts[i].id);
+		cJSON_AddStringToObject(e, "reason",
+					p->d[i].keep ? p->d[i].rewrite_reason : p->d[i].reason);
+		if (!p->d[i].keep)
+			cJSON_AddItemToArray(prune, e);
+		else if (p->d[i].rewrite)
+			cJSON_AddItemToArray(cons, e);
+		else
+			cJSON_Delete(e);
+	}
+	return g_steal_pointer(&o);
+}

@@ -58,6 +58,9 @@ void drprune_ctx_free(void *ctx);
  *    "rules":TEXT,"held":{..}|null} */
 int drprune_job(Job *job, HfError *err);
 
+/* What the retention of the guest in gdir would do now under rules (nothing is touched):
+ * {"points":N,"pruned":[{"name","reason"}],"consolidated":[{"name","reason"}]}. */
+cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone *tz, HfError *err);
 /* Finish or undo what an interrupted consolidation or deletion left in gdir. */
 int drprune_recover(const char *gdir, cJSON *report, HfError *err);
 /* Carry out a plan over the manifests `set` was made from: consolidations, then deletions.

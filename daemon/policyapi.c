@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "drprune.h"
 #include "drretain.h"
+#include "drstore.h"
 #include "scheduler.h"
 #include "timefmt.h"
 
@@ -121,7 +123,43 @@ static cJSON *entries(const GPtrArray *a, bool reasons)
 	return arr;
 }
 
-/* A dr-copy policy: restore points from an empty store, full-every, consolidations. */
+typedef struct {
+	cJSON *sim; /* the reply, completed on a worker thread */
+	char *root;
+	char **guests; /* HOST/NAME */
+	RetentionRules rules;
+	GTimeZone *tz;
+} DrSim;
+
+static void dr_sim_free(void *v)
+{
+	DrSim *s = v;
+	cJSON_Delete(s->sim);
+	g_free(s->root);
+	g_strfreev(s->guests);
+	g_time_zone_unref(s->tz);
+	g_free(s);
+}
+
+/* Worker thread: what each selected guest's retention would do to its points now. */
+static cJSON *dr_now_thread(Call *call, HfError *err)
+{
+	DrSim *s = call->data;
+	cJSON *now = cJSON_AddArrayToObject(s->sim, "now");
+	for (char **g = s->guests; *g; g++) {
+		g_autofree char *gdir = drstore_find_guest(s->root, *g);
+		cJSON *o =
+		    gdir ? drprune_preview(gdir, &s->rules, s->tz, err) : cJSON_CreateObject();
+		if (!o)
+			return NULL;
+		cJSON_AddStringToObject(o, "guest", *g);
+		cJSON_AddItemToArray(now, o);
+	}
+	return g_steal_pointer(&s->sim);
+}
+
+/* A dr-copy policy: restore points from an empty store, full-every, consolidations; and what
+ * the retention would do now to each selected guest's points. */
 static void simulate_dr(Call *call, const Policy *p, int days)
 {
 	HfError err = {0};
@@ -139,7 +177,22 @@ static void simulate_dr(Call *call, const Policy *p, int days)
 	cJSON_AddStringToObject(r, "schedule", calendar_normalized(p->cal));
 	cJSON_AddStringToObject(r, "rules", full);
 	add_time(r, "start", now);
-	call_reply_result(call, r);
+	const DrStore *st = NULL;
+	for (guint i = 0; i < call->d->cfg->drstores->len; i++)
+		if (!strcmp(((DrStore *)call->d->cfg->drstores->pdata[i])->name, p->store))
+			st = call->d->cfg->drstores->pdata[i];
+	g_autoptr(cJSON) sel = selected(call->d, p);
+	DrSim *s = g_new0(DrSim, 1);
+	s->sim = r;
+	s->root = g_strdup(st ? st->path : "/nonexistent");
+	s->guests = g_new0(char *, cJSON_GetArraySize(sel) + 1);
+	for (int i = 0; i < cJSON_GetArraySize(sel); i++)
+		s->guests[i] = g_strdup(cJSON_GetArrayItem(sel, i)->valuestring);
+	s->rules = p->rules;
+	s->tz = g_time_zone_ref(calendar_zone(p->cal));
+	call->data = s;
+	call->data_free = dr_sim_free;
+	call_in_thread(call, dr_now_thread);
 }
 
 void policyapi_simulate(Call *call)

@@ -106,6 +106,13 @@ Job *scheddr_submit(Run *r, RunGuest *g, Host *h, char **why)
 			g->phase = SCHED_DR_RETAIN;
 			g_free(g->point);
 			g->point = g_strdup(set->pts[set->n - 1].id);
+			cJSON_Delete(g->result);
+			g->result = cJSON_CreateObject();
+			cJSON_AddStringToObject(g->result, "point", g->point);
+			cJSON_AddItemToObject(
+			    g->result, "kind",
+			    cJSON_Duplicate(cJSON_GetObjectItem(pts->pdata[pts->len - 1], "kind"),
+					    1));
 			hf_log("hf-sched", LOG_LVL_INFO,
 			       "policy %s: %s: point %s was copied before the interruption",
 			       r->ps->name, g->addr, g->point);

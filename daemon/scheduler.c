@@ -500,7 +500,7 @@ static void child_submit(Run *r, RunGuest *g)
 	g->watch = jobs_watch(g->job, child_event, g);
 	r->running++;
 	if (r->action == POLICY_DR_COPY)
-		schedstate_save(false); /* the copy's mark */
+		schedstate_save(true); /* the copy's mark, before the copy can publish */
 }
 
 /* Safety net: a child whose final notification was missed (jobs.c coalesces notifications)

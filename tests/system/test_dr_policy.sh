@@ -5,30 +5,38 @@
 # store; retention keeps three points and, when a base has to go while its child is kept,
 # consolidates the child (self-contained, or rebased) before deleting the base; every kept point
 # verifies (dr verify) and restores with the data of its night (the chain flattened, the file
-# read with debugfs). Leases (a point in use by a restore) are covered by the unit tests
-# (test_drretain.c), not here.
+# read with debugfs). A second guest whose copy fails every night (its disk is gone) does not
+# stop the first. A rules change that would prune too much is held back until `policy apply`,
+# whose prune-only run then consolidates and prunes. holdfastd killed (-9) right after a night's
+# copy: after the restart the run completes and that night has exactly one point. Leases (a point
+# in use by a restore) are covered by the unit tests (test_drretain.c), not here.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
 tb_init
 tb_libvirt_up
 tb_image
 tb_guest_define d1 w2k8-6003-esu3
+tb_guest_define broken w2k8-6003-esu3
+rm -f "$(tb_disk broken)" # never starts: every copy of it fails
 tb_guest_start d1
 tb_wait_agent d1 90
 STORE=$TB_DIR/drstore
 export HOLDFAST_TEST_CLOCK=1 HOLDFAST_TEST_CLOCK_START=2026-03-01T12:00:00Z
-hf_up <<CONF
+conf() { # $1: keep-last
+	cat <<CONF
 [policy drn]
 schedule = *-*-* 02:00:00
 guests = $TB_PREFIX*
 action = dr-copy
 store = site
 full-every = 3
-keep-last = 3
+keep-last = $1
 [drstore site]
 path = $STORE
 CONF
-W=$(tb_dom d1)
+}
+hf_up < <(conf 3)
+W=$(tb_dom d1) B=$(tb_dom broken)
 UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
 GD=$STORE/$UUID
 
@@ -46,8 +54,9 @@ wait_run() { # until the run of slot $1 finished
 	done
 	return 1
 }
-last_guest() { # the guest's entry in the newest policy.run job's result
-	hf --json jobs list | jq '[.jobs[] | select(.kind == "policy.run")] | last | .result.guests[0]'
+last_guest() { # d1's entry in the newest policy.run job's result
+	hf --json jobs list | jq --arg g "lab/$W" \
+		'[.jobs[] | select(.kind == "policy.run")] | last | .result.guests[] | select(.guest == $g)'
 }
 
 jcheck "policy show: a dr-copy policy with its store and full-every" \
@@ -76,6 +85,9 @@ for n in 1 2 3 4 5 6 7; do
 	if jq -e --arg k "$want" '.state == "done" and .result.kind == $k' <<<"$G" >/dev/null; then
 		ok "night $n: point $P, a $want copy"
 	else bad "night $n: wanted a $want copy: $G"; fi
+	[ $n -ne 1 ] || jcheck "night 1: the broken guest failed, named in the run's result; d1 done" \
+		"[.jobs[] | select(.kind == \"policy.run\")] | last | (.state == \"failed\") and (.result.guests[] | select(.guest == \"lab/$B\") | .state == \"failed\" and (.note | length) > 0)" \
+		hf --json jobs list
 	have=$(hf --json dr list "$W" | jq '.points | length')
 	[ "$have" -eq $((n < 3 ? n : 3)) ] && ok "night $n: $have point(s) kept" || bad "night $n: $have points in the store"
 	case $n in
@@ -113,11 +125,69 @@ for p in "$P5" "$P6" "$P7"; do
 	[ "$OUT" = "${TEXT[$p]}" ] && ok "point $p restores a.txt = ${TEXT[$p]}" || bad "point $p: a.txt='$OUT', wanted ${TEXT[$p]}"
 done
 jcheck "the scheduler asked for the fulls by full-every, counted from the store" \
-	'[.jobs[] | select(.kind == "dr.copy") | .params | select(.full) | .full_reason] == ["no restore point of this guest in the store yet","full-every 3: 3 copies since the last full","full-every 3: 3 copies since the last full"]' \
+	'[.jobs[] | select(.kind == "dr.copy" and .guest == "lab/'"$W"'") | .params | select(.full) | .full_reason] == ["no restore point of this guest in the store yet","full-every 3: 3 copies since the last full","full-every 3: 3 copies since the last full"]' \
 	hf --json jobs list
 jcheck "every night's copy ran as a dr.copy job, retention as a policy.drretain job" \
 	'([.jobs[] | select(.kind == "dr.copy" and .state == "succeeded")] | length) == 7 and ([.jobs[] | select(.kind == "policy.drretain" and .state == "succeeded")] | length) == 7' \
 	hf --json jobs list
 check "every deletion and consolidation is logged with its reason" \
 	sh -c "[ \$(grep -c 'retention: deleted point .*beyond keep-last 3' '$HF_LOG') = 4 ] && [ \$(grep -c 'retention: consolidated point .*made self-contained' '$HF_LOG') = 3 ]"
+jcheck "policy simulate: the next retention of d1 would prune nothing now" \
+	"[.now[] | select(.guest == \"lab/$W\") | .points, (.pruned | length)] == [3, 0]" \
+	hf --json policy simulate drn --days 1
+
+# keep-last 1 would prune 3 of 4 points (> prune-limit 50%): held back, the old rules go on
+conf 1 >"$TB_DIR/drn.conf"
+sed -i "/^\[policy drn\]/,\$d" "$TB_DIR/holdfastd.conf"
+cat "$TB_DIR/drn.conf" >>"$TB_DIR/holdfastd.conf"
+printf '[host lab]\nuri = %s\nguests = %s*\n' "$TB_URI" "$TB_PREFIX" >>"$TB_DIR/holdfastd.conf"
+kill -HUP "$HF_PID"
+for _ in $(seq 1 100); do grep -q "configuration reloaded" "$HF_LOG" && break; sleep 0.05; done
+check "write data for night 8" tb_guest_exec d1 "echo night8 >/mnt/data/a.txt && sync"
+hf debug clock --set 2026-03-09T02:00:30Z >/dev/null
+wait_run 2026-03-09T02:00:00Z && ok "night 8: the run finished" || bad "night 8: no finished run"
+G=$(last_guest)
+P8=$(jq -r '.result.point' <<<"$G")
+TEXT[$P8]=night8
+jq -e --arg p5 "$P5" --arg p6 "$P6" '.result.held.rules == "keep-last 1" and [.result.pruned[].point] == [$p5] and [.result.consolidated[].point] == [$p6]' <<<"$G" >/dev/null &&
+	ok "night 8: keep-last 1 held back, keep-last 3 applied (pruned $P5, consolidated $P6)" ||
+	bad "night 8: $(jq -c .result <<<"$G")"
+jcheck "policy show: the held change for d1" ".policy.held[\"lab/$W\"].would_prune == 3" hf --json policy show drn
+jcheck "policy apply: a prune-only run for the held guest" '.approved and .held_guests == 1' hf --json policy apply drn
+for _ in $(seq 1 600); do
+	hf --json policy list | jq -e '.policies[0].running == false and .policies[0].last_run.reason == "apply"' >/dev/null && break
+	sleep 0.25
+done
+G=$(last_guest)
+jq -e --arg p6 "$P6" --arg p7 "$P7" --arg p8 "$P8" '.state == "done" and .result.point == null and [.result.pruned[].point] == [$p7, $p6] and [.result.consolidated[].point] == [$p8]' <<<"$G" >/dev/null &&
+	ok "apply: $P8 made self-contained, then $P7 and $P6 deleted" || bad "apply: $(jq -c . <<<"$G")"
+jcheck "one point left, a full (consolidated)" "[.points[] | [.point, .kind]] == [[\"$P8\",\"full\"]]" hf --json dr list "$W"
+OUT=$(restored_file "$P8" a.txt)
+[ "$OUT" = night8 ] && ok "point $P8 restores a.txt = night8" || bad "point $P8: a.txt='$OUT'"
+jcheck "dr verify after apply" ".job.state == \"succeeded\" and .job.result.verified == [\"$P8\"]" hf --json dr verify "$W"
+
+# kill -9 right after night 9's copy: the restarted daemon completes the run, no second copy
+check "write data for night 9" tb_guest_exec d1 "echo night9 >/mnt/data/a.txt && sync"
+COPIES=$(hf --json jobs list | jq '[.jobs[] | select(.kind == "dr.copy" and .state == "succeeded")] | length')
+hf debug clock --set 2026-03-10T02:00:30Z >/dev/null
+for _ in $(seq 1 1200); do
+	[ "$(hf --json jobs list | jq '[.jobs[] | select(.kind == "dr.copy" and .state == "succeeded")] | length')" -gt "$COPIES" ] && break
+	sleep 0.05
+done
+kill -9 "$HF_PID"
+wait "$HF_PID" 2>/dev/null || true
+HF_PID=
+export HOLDFAST_TEST_CLOCK_START=2026-03-10T02:00:40Z
+hf_up < <(conf 1)
+wait_run 2026-03-10T02:00:00Z && ok "night 9: the interrupted run was completed after the restart" || bad "night 9: not completed"
+jcheck "night 9: one new point (not copied twice), the older one gone by keep-last 1" \
+	'(.points | length) == 1 and .points[0].kind == "full"' hf --json dr list "$W"
+P9=$(hf --json dr list "$W" | jq -r '.points[0].point')
+G=$(last_guest)
+jq -e --arg p8 "$P8" --arg p9 "$P9" '.state == "done" and .result.point == $p9 and [.result.pruned[].point] == [$p8]' <<<"$G" >/dev/null &&
+	ok "night 9: point $P9, only $P8 pruned (no second copy of the night)" || bad "night 9: $(jq -c . <<<"$G")"
+OUT=$(restored_file "$P9" a.txt)
+[ "$OUT" = night9 ] && ok "point $P9 restores a.txt = night9" || bad "point $P9: a.txt='$OUT'"
+grep -q "was copied before the interruption" "$HF_LOG" && tb_log "night 9: the restart found the copy in the store (journal mark)" ||
+	tb_log "night 9: the restart resumed after the copy was journalled"
 hf_finish
