@@ -249,6 +249,9 @@ static int copy_job(Job *job, HfError *err)
 	if (drstore_points(gdir, &points, err) < 0 ||
 	    drplan_make(c, g, points, forced, ctx->max_chain, &plan, err) < 0)
 		return -1;
+	const char *asked = cJSON_GetStringValue(cJSON_GetObjectItem(p, "full_reason"));
+	if (forced && asked) /* a dr-copy policy's full-every (scheddr.c) says why */
+		drplan_set_full(&plan, g, asked);
 	if (plan.drop_checkpoints) {
 		prune_checkpoints(c, guest, NULL, repairs);
 		cJSON_AddItemToArray(repairs,

@@ -88,6 +88,11 @@ for n in 1 2 3 4 5 6 7; do
 	[ $n -ne 1 ] || jcheck "night 1: the broken guest failed, named in the run's result; d1 done" \
 		"[.jobs[] | select(.kind == \"policy.run\")] | last | (.state == \"failed\") and (.result.guests[] | select(.guest == \"lab/$B\") | .state == \"failed\" and (.note | length) > 0)" \
 		hf --json jobs list
+	case $n in 4 | 7)
+		jq -e '.result.full_reason == "full-every 3: 3 copies since the last full"' <<<"$G" >/dev/null &&
+			ok "night $n: the point says why it is full (full-every)" || bad "night $n: full_reason $(jq .result.full_reason <<<"$G")"
+		;;
+	esac
 	have=$(hf --json dr list "$W" | jq '.points | length')
 	[ "$have" -eq $((n < 3 ? n : 3)) ] && ok "night $n: $have point(s) kept" || bad "night $n: $have points in the store"
 	case $n in
