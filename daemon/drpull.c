@@ -3,8 +3,9 @@
  * Pull, per disk: one NBD connection to the export (libnbd); block status gives the clusters
  * to store (base:allocation for a full; for an incremental the dirty bitmap, and
  * base:allocation to tell dirty clusters that read as zero); the qcow2 writer lays the image
- * out from that map; a reader thread keeps INFLIGHT reads in flight while this thread hashes
- * and writes what arrived, in order, so reading overlaps hashing and writing. */
+ * out from that map; then a pipeline of three threads over NBUF buffers, in order: a reader
+ * keeps INFLIGHT reads in flight, a hasher feeds what arrived to SHA-256, the job's thread
+ * writes it (O_DIRECT where the store has it), so reading, hashing and writing overlap. */
 #include "drpull.h"
 
 #include <glib/gstdio.h>
@@ -109,7 +110,7 @@ static uint8_t *scan(NbdHandle *h, const Pull *p, const DrvBackupDisk *d, uint64
 	return map;
 }
 
-/* ---- reading (reader thread) ---- */
+/* ---- reading (reader thread), hashing (hasher thread) ---- */
 
 typedef struct {
 	uint64_t off;
@@ -119,12 +120,13 @@ typedef struct {
 
 typedef struct {
 	NbdHandle *h;
-	Qcow2w *w;    /* the reader hashes (qcow2w_hash), the consumer writes (qcow2w_append) */
+	Qcow2w *w;    /* the hasher hashes (qcow2w_hash), the consumer writes (qcow2w_append) */
 	GArray *runs; /* Chunk (off, len): what to read, in order */
-	GAsyncQueue *free_q, *full_q;
+	/* free -> reader -> full -> hasher -> hashed -> consumer -> free */
+	GAsyncQueue *free_q, *full_q, *hashed_q;
 	gint stop;
-	bool failed;
-	char why[512];
+	bool failed, hash_failed; /* each written by its own thread */
+	char why[512], hash_why[512];
 } Reader;
 
 static Chunk end_mark;
@@ -171,14 +173,30 @@ static gpointer reader_main(gpointer arg)
 			}
 		Chunk *ch = ring[done % INFLIGHT];
 		done++;
-		HfError herr = {0};
 		if (rc < 0)
 			reader_error(r, nbd_get_error());
-		else if (!r->failed && qcow2w_hash(r->w, ch->off, ch->buf, ch->len, &herr) < 0)
-			reader_error(r, herr.message);
-		g_async_queue_push(rc < 0 || r->failed ? r->free_q : r->full_q, ch);
+		g_async_queue_push(r->failed ? r->free_q : r->full_q, ch);
 	}
 	g_async_queue_push(r->full_q, &end_mark);
+	return NULL;
+}
+
+static gpointer hasher_main(gpointer arg)
+{
+	Reader *r = arg;
+	for (;;) {
+		Chunk *ch = g_async_queue_pop(r->full_q);
+		if (ch == &end_mark)
+			break;
+		HfError herr = {0};
+		if (!r->hash_failed && qcow2w_hash(r->w, ch->off, ch->buf, ch->len, &herr) < 0) {
+			g_strlcpy(r->hash_why, herr.message, sizeof(r->hash_why));
+			r->hash_failed = true;
+			g_atomic_int_set(&r->stop, 1);
+		}
+		g_async_queue_push(r->hash_failed ? r->free_q : r->hashed_q, ch);
+	}
+	g_async_queue_push(r->hashed_q, &end_mark);
 	return NULL;
 }
 
@@ -222,7 +240,7 @@ static int consume(Pull *p, const DrvBackupDisk *d, Reader *r, Qcow2w *w, HfErro
 	gint64 t0 = g_get_monotonic_time(), waited = 0;
 	for (;;) {
 		gint64 tw = g_get_monotonic_time();
-		Chunk *ch = g_async_queue_pop(r->full_q);
+		Chunk *ch = g_async_queue_pop(r->hashed_q);
 		waited += g_get_monotonic_time() - tw;
 		if (ch == &end_mark)
 			break;
@@ -241,6 +259,8 @@ static int consume(Pull *p, const DrvBackupDisk *d, Reader *r, Qcow2w *w, HfErro
 	}
 	if (rc == 0 && r->failed)
 		rc = nbd_fail(err, p, d, "reading the NBD export failed", r->why);
+	if (rc == 0 && r->hash_failed)
+		rc = error_set(err, HF_ERR_INTERNAL, "%s", r->hash_why);
 	double s = (double)(g_get_monotonic_time() - t0) / 1e6;
 	hf_log("hf-dr", LOG_LVL_DEBUG,
 	       "disk %s: %" G_GUINT64_FORMAT " bytes over NBD in %.2f s (%.0f MB/s); the writer "
@@ -255,6 +275,7 @@ static int copy_data(Pull *p, NbdHandle *h, const DrvBackupDisk *d, const uint8_
 	Reader r = {.h = h, .w = w, .runs = data_runs(map, size)};
 	r.free_q = g_async_queue_new();
 	r.full_q = g_async_queue_new();
+	r.hashed_q = g_async_queue_new();
 	Chunk bufs[NBUF];
 	for (int i = 0; i < NBUF; i++) {
 		bufs[i].buf = aligned_alloc(4096, CHUNK); /* O_DIRECT writes (qcow2w) */
@@ -263,12 +284,15 @@ static int copy_data(Pull *p, NbdHandle *h, const DrvBackupDisk *d, const uint8_
 		g_async_queue_push(r.free_q, &bufs[i]);
 	}
 	GThread *t = g_thread_new("hf-nbd-read", reader_main, &r);
+	GThread *th = g_thread_new("hf-sha256", hasher_main, &r);
 	int rc = consume(p, d, &r, w, err);
 	g_thread_join(t);
+	g_thread_join(th);
 	for (int i = 0; i < NBUF; i++)
 		free(bufs[i].buf);
 	g_async_queue_unref(r.free_q);
 	g_async_queue_unref(r.full_q);
+	g_async_queue_unref(r.hashed_q);
 	g_array_unref(r.runs);
 	return rc;
 }

@@ -2,8 +2,9 @@
  *
  * Push: the hypervisor writes spec->dir/TARGET.qcow2 (drv_backup_push); the seal reads them
  * back to hash them. Pull: a pull-mode backup exports the disks over NBD; holdfastd reads
- * them with libnbd (several requests in flight, on a reader thread), writes each image with
- * the streaming qcow2 writer (qcow2w.h) and hashes it as written, once; an incremental disk's
+ * them with libnbd (several requests in flight), writes each image with the streaming qcow2
+ * writer (qcow2w.h) and hashes it as written, once (reader, hasher and writer threads); an
+ * incremental disk's
  * image is backed by ../PARENT/TARGET.qcow2 from the start (no rebase), its dirty clusters
  * stored (zero ones as zero clusters), the clean ones left to the backing file. The result has
  * the push path's shape, with each DrvBackupDisk.sha256 set. On any failure the backup job is
