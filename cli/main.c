@@ -142,6 +142,10 @@ static int job_finished(const Args *a, const cJSON *doc)
 	g_autofree char *label = render_job_label(job);
 	if (!state)
 		state = "unknown";
+	if (!a->json) { /* how far a failover got before it stopped */
+		renderfo_steps(cJSON_GetObjectItemCaseSensitive(job, "result"), out);
+		fputs(out->str, stderr);
+	}
 	fprintf(stderr, "holdfast: %s %s: %s (%s)\n", label,
 		!strcmp(state, "failed") ? "failed" : state, msg ? msg : "no reason given",
 		code ? code : state);

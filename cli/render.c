@@ -343,6 +343,10 @@ void render_job_outcome(const cJSON *job, GString *out, GString *warn)
 		if (str(res, "state"))
 			g_string_append_printf(out, "; the guest is now %s", str(res, "state"));
 		g_string_append_c(out, '\n');
+	} else if (!strcmp(kind, "dr.restore") && cJSON_IsObject(res)) {
+		renderfo_restore(res, out, warn);
+	} else if (!strcmp(kind, "dr.failover") && cJSON_IsObject(res)) {
+		renderfo_failover(res, out, warn);
 	} else if (!strcmp(kind, "snapshot.delete") && cJSON_IsObject(res)) {
 		bool forced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "forced"));
 		const char *owner = str(res, "owner");

@@ -57,5 +57,10 @@ void render_classify(const cJSON *r, GString *out);
 void renderdr_list(const cJSON *r, GString *out, GString *warn);
 void renderdr_status(const cJSON *r, GString *out, GString *warn);
 bool renderdr_outcome(const cJSON *job, GString *out, GString *warn);
+/* renderfo.c: the outcomes of dr restore and dr failover jobs (their results); the steps of
+ * a failover (also printed when it failed). */
+void renderfo_restore(const cJSON *res, GString *out, GString *warn);
+void renderfo_failover(const cJSON *res, GString *out, GString *warn);
+void renderfo_steps(const cJSON *res, GString *out);
 /* "1m05s", "3s", "2h01m". */
 char *render_duration(double seconds);

@@ -214,7 +214,12 @@ static int find_source(Fo *o, DrvConn *c, DrvGuest **g, HfError *err)
 		o->src_name = g_steal_pointer(&renamed);
 		return 0;
 	}
-	return error_set(err, e.code, "%s", e.message);
+	if (strcmp(e.code, HF_ERR_NOT_FOUND))
+		return error_set(err, e.code, "%s", e.message);
+	return error_set(err, HF_ERR_NOT_FOUND,
+			 "guest '%s' is not on host %s (nor %s, as an earlier failover would "
+			 "have left it)",
+			 o->f->guest, host_name(o->f->src), renamed);
 }
 
 /* Shut the source down (bounded), power it off with --force-off, autostart off. */

@@ -102,10 +102,12 @@ static int convert(Job *job, const char *from, const char *to, HfError *err)
 	g_spawn_close_pid(pid);
 	if (killed)
 		return error_set(err, HF_ERR_CANCELLED, "restore cancelled while writing %s", to);
+	bool full = strstr(msg->str, "No space left on device") != NULL;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return error_set(err, errno == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
-				 "qemu-img convert %s -> %s failed: %s", from, to,
-				 g_strstrip(msg->str));
+		return error_set(err, full ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
+				 "qemu-img convert %s -> %s failed: %s%s", from, to,
+				 g_strstrip(msg->str),
+				 full ? "; free space there or give --dir" : "");
 	return 0;
 }
 
@@ -218,16 +220,29 @@ static void check_row(cJSON *arr, const char *what, bool ok, const char *detail)
 	cJSON_AddItemToArray(arr, o);
 }
 
-/* Every file the plan would write is free (leftovers of ours were removed by recover()). */
-static int files_free(const DrRestorePlan *p, cJSON *checks, HfError *err)
+static bool exists(const char *path)
 {
-	for (guint i = 0; i < p->disks->len; i++) {
-		const DrRestoreDisk *d = p->disks->pdata[i];
-		g_unlink(d->tmp); /* ours by its name, from a restore without a journal */
-		const char *busy = !p->in_place && g_file_test(d->to, G_FILE_TEST_EXISTS) ? d->to
-				   : d->before && g_file_test(d->before, G_FILE_TEST_EXISTS)
-				       ? d->before
-				       : NULL;
+	return path && g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* A file the plan would write that exists already (d NULL: the NVRAM), or NULL. */
+static const char *busy_file(const DrRestorePlan *p, const DrRestoreDisk *d)
+{
+	if (!d)
+		return !p->in_place && exists(p->nvram_to) ? p->nvram_to : NULL;
+	if (!p->in_place && exists(d->to))
+		return d->to;
+	return exists(d->before) ? d->before : NULL;
+}
+
+/* Every file the plan would write is free (leftovers of ours were removed by recover()). */
+static int files_free(const DrRestorePlan *p, bool dry_run, cJSON *checks, HfError *err)
+{
+	for (guint i = 0; i <= p->disks->len; i++) {
+		const DrRestoreDisk *d = i < p->disks->len ? p->disks->pdata[i] : NULL;
+		if (d && !dry_run)
+			g_unlink(d->tmp); /* ours by its name, from a restore without a journal */
+		const char *busy = busy_file(p, d);
 		if (busy) {
 			check_row(checks, "target files free", false, busy);
 			return error_set(err, HF_ERR_CONFLICT,
@@ -237,7 +252,7 @@ static int files_free(const DrRestorePlan *p, cJSON *checks, HfError *err)
 					 busy);
 		}
 	}
-	check_row(checks, "target files free", true, "no image file of the plan exists");
+	check_row(checks, "target files free", true, "no file of the plan exists");
 	return 0;
 }
 
@@ -315,7 +330,9 @@ static int define(Job *job, Run *r, DrvConn *c, const cJSON *m, HfError *err)
 	    .guest = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest")),
 	    .uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid")),
 	    .time = now,
-	    .mode = s->record_mode ? s->record_mode : s->in_place ? "in-place" : "restore",
+	    .mode = s->record_mode ? s->record_mode
+		    : s->in_place  ? "in-place"
+				   : "restore",
 	};
 	DrXmlOpts xo = {
 	    .name = s->name,
@@ -482,7 +499,7 @@ int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
 		check_row(checks, "name free", true, s->name);
 	}
 	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, err);
-	if (!plan || files_free(plan, checks, err) < 0)
+	if (!plan || files_free(plan, s->dry_run, checks, err) < 0)
 		return -1;
 	r.plan = plan;
 	cJSON_AddItemToObject(res, "plan", drrplan_disks_json(plan));

@@ -33,7 +33,10 @@ path = $STORE
 [drstore crit]
 path = $STORE
 rpo-warn = 1
-rpo-critical = 2"
+rpo-critical = 2
+[host dr]
+uri = $TB_URI
+guests = ${TB_PREFIX}dr-*"
 hf_up <<<"$CONF"
 W=$(tb_dom f1)
 E=$(tb_dom e1)
@@ -82,11 +85,22 @@ jcheck "the same restore again: already restored, exit 0" \
 expect_exit "a restore of another point onto that name: conflict" 1 hf dr restore "$W" "$P1" --as "$R1"
 grep_out "... naming it" "already exists"
 
+# ---- --host: onto another configured host (here the same libvirtd under another [host]) ----
+R4=$(tb_dom dr-r4)
+jcheck "dr restore --host dr: defined through host dr" \
+	".job.state == \"succeeded\" and .job.result.host == \"dr\" and .job.host == \"dr\"" \
+	hf --json dr restore "$W" "$P1" --as "$R4" --host dr
+check "... host dr lists it" sh -c "for i in \$(seq 1 50); do '$HF_BUILD/cli/holdfast' --socket '$HF_SOCK' --json guests --host dr --all | jq -e '.guests[] | select(.name == \"$R4\")' >/dev/null && exit 0; sleep 0.1; done; exit 1"
+expect_exit "dr restore --host of a host that is not configured" 4 hf dr restore "$W" "$P1" --as x --host nowhere
+grep_out "... naming it" "host 'nowhere' is not configured"
+
 # ---- --dry-run ----
 R2=$(tb_dom r2)
 jcheck "dr restore --dry-run: the plan (2 images, host, checks), nothing done" \
 	".job.state == \"succeeded\" and .job.result.dry_run and (.job.result.plan | length) == 2 and .job.result.host == \"lab\" and all(.job.result.checks[]; .ok)" \
 	hf --json dr restore "$W" "$P2" --as "$R2" --dry-run
+check "--dry-run as a person reads it" hf dr restore "$W" "$P2" --as "$R2" --dry-run
+grep_out "... says nothing was done" "dry run, nothing done"
 check "... no guest $R2, no file for it" \
 	sh -c "! virsh -c '$TB_URI' dominfo '$R2' >/dev/null 2>&1 && ! ls '$TB_DIR/$R2'* 2>/dev/null"
 
@@ -165,6 +179,9 @@ grep_out "... naming the failover" "was failed over to"
 jcheck "the planned failover again: idempotent, goes on from the mark" \
 	".job.state == \"succeeded\" and .job.result.point == \"$PF\" and .job.result.restore.already_restored and (.job.result.steps[0].detail | test(\"marked as failed over already\"))" \
 	hf --json dr failover "$W" --planned --timeout 240
+check "the same, as a person reads it" hf dr failover "$W" --planned --timeout 240
+grep_out "... the steps" "ok .*restore .*was restored already"
+grep_out "... the source" "shut off, autostart off, marked"
 check "still one running guest of that name, the source shut off" \
 	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ] && [ \"\$(virsh -q -c '$TB_URI' domstate '$SRC')\" = 'shut off' ]"
 
