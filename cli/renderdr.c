@@ -75,12 +75,14 @@ void renderdr_list(const cJSON *r, GString *out, GString *warn)
 
 void renderdr_status(const cJSON *r, GString *out, GString *warn)
 {
-	static const char *const hdr[] = {"GUEST", "NEWEST POINT", "AGE", "POINTS", "STATE", NULL};
+	static const char *const hdr[] = {"GUEST", "NEWEST POINT", "AGE", "POINTS",
+					  "STATE", "RTO",	   NULL};
 	g_autoptr(OutputTable) t = output_table_new(hdr);
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	const cJSON *g;
 	output_table_align_right(t, 2);
 	output_table_align_right(t, 3);
+	output_table_align_right(t, 5);
 	cJSON_ArrayForEach(g, obj(r, "guests"))
 	{
 		const char *host = str(g, "host"), *name = str(g, "guest");
@@ -91,6 +93,7 @@ void renderdr_status(const cJSON *r, GString *out, GString *warn)
 		    age_of(str(g, "time"), now),
 		    output_field(g, "points"),
 		    strcmp(st, "ok") ? g_ascii_strup(st, -1) : g_strdup(st),
+		    seconds(obj(g, "rto_s")),
 		};
 		output_table_add_owned(t, c);
 	}

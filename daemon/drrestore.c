@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "drapi.h"
 #include "drstore.h"
+#include "drtest.h"
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
 #include "timefmt.h"
@@ -202,6 +203,7 @@ static cJSON *status_row(const StatusCtx *s, GPtrArray *pts, int64_t now, int *l
 		cJSON_AddNullToObject(r, "age_s");
 	cJSON_AddStringToObject(r, "state", STATES[*level]);
 	cJSON_AddNumberToObject(r, "points", pts->len);
+	drtest_status_row(pts, r); /* the RTO measured by the newest test boot */
 	return r;
 }
 

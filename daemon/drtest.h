@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 
 #include "server.h"
 
@@ -21,3 +22,6 @@ char *drtest_domain_name(const char *guest, const char *point);
 /* dr.list row members from a manifest's test boots: "last_test" {"time","ok","rto_s"} of the
  * newest one (null when never tested) and "rto_s", the newest measured RTO (null when none). */
 void drtest_list_row(const cJSON *manifest, cJSON *row);
+/* dr.status row members from a guest's points (manifests, oldest first): "rto_s" of its newest
+ * test boot that measured one, with "rto_point" and "rto_time" (all null when none did). */
+void drtest_status_row(GPtrArray *points, cJSON *row);

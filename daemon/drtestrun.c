@@ -304,3 +304,27 @@ void drtest_list_row(const cJSON *manifest, cJSON *row)
 		cJSON_AddItemToObject(o, keep[i], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
 	}
 }
+
+void drtest_status_row(GPtrArray *points, cJSON *row)
+{
+	const cJSON *best = NULL, *bp = NULL;
+	const char *bt = NULL;
+	for (guint i = 0; points && i < points->len; i++) {
+		const cJSON *t;
+		cJSON_ArrayForEach(t, cJSON_GetObjectItem(points->pdata[i], "tests"))
+		{
+			const char *tm = cJSON_GetStringValue(cJSON_GetObjectItem(t, "time"));
+			if (tm && cJSON_IsNumber(cJSON_GetObjectItem(t, "rto_s")) &&
+			    (!bt || strcmp(tm, bt) >= 0)) {
+				best = t;
+				bt = tm;
+				bp = points->pdata[i];
+			}
+		}
+	}
+	const cJSON *rto = cJSON_GetObjectItem(best, "rto_s");
+	const cJSON *id = cJSON_GetObjectItem(bp, "point");
+	cJSON_AddItemToObject(row, "rto_s", rto ? cJSON_Duplicate(rto, 1) : cJSON_CreateNull());
+	cJSON_AddItemToObject(row, "rto_point", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+	add_str_or_null(row, "rto_time", bt);
+}

@@ -24,12 +24,21 @@ check-timeout = 20
 [drstore main]
 path = $STORE
 test-dir = $TDIR
+[drstore nodir]
+path = $STORE
 CONF
 W=$(tb_dom b1)
 UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
 GD=$STORE/$UUID
 # a test boot left behind by a failed assertion: removed with the test bed
 tb_on_cleanup 'for d in $(virsh -q -c "$TB_URI" list --all --name | grep "^hf-test-$W-"); do virsh -q -c "$TB_URI" destroy "$d"; virsh -q -c "$TB_URI" undefine "$d" --nvram; done >/dev/null 2>&1'
+# dr test's job document on one line without the bulky evidence (a failing jcheck prints it)
+hfj() {
+	local rc=0
+	hf --json "$@" >"$TB_DIR/hfj.json" || rc=$?
+	jq -c 'del(.job.result.check_entry)' "$TB_DIR/hfj.json"
+	return $rc
+}
 test_domains() { tb_virsh list --all --name | grep -c "^hf-test-" || true; }
 sums() { (cd "$GD" && sha256sum ./*/*.qcow2); } # the images (the manifest records the tests)
 
@@ -49,7 +58,7 @@ sums >"$TB_DIR/sums-before"
 
 jcheck "--dry-run: the plan (point, domain, overlay over the point's image, host)" \
 	".job.state == \"succeeded\" and .job.result.dry_run and .job.result.point == \"$P2\" and .job.result.domain == \"$D\" and .job.result.host == \"lab\" and .job.result.disks.vda.backing == \"$GD/$P2/vda.qcow2\" and .job.result.disks.vda.overlay == \"$TDIR/$D/vda.qcow2\"" \
-	hf --json dr test "$W" "$P2" --dry-run
+	hfj dr test "$W" "$P2" --dry-run
 check "--dry-run defined nothing and made no overlay" sh -c "[ $(test_domains) = 0 ] && [ ! -e '$TDIR/$D' ]"
 check "--dry-run in words names the domain" sh -c "'$HF_BUILD/cli/holdfast' --socket '$HF_SOCK' dr test '$W' --dry-run | grep -q '$D'"
 
@@ -74,19 +83,32 @@ check "no overlay left" sh -c "[ ! -e '$TDIR/$D' ] && [ -z \"\$(ls -A '$TDIR' 2>
 check "no console log of the test domain left" sh -c "! ls '$TB_DIR'/hf-test-* 2>/dev/null"
 jcheck "the manifest records the test: RTO, agent ready, verdict, ports, not ok, the error" \
 	'length == 1 and (.[0] | .rto_s > 0 and .agent_ready and .ok == false and (.error | test("8080")) and .check.product == "server2008-sp2-6003" and .check.esu_licence == "no" and .check.months_behind != null and .ports[1] == {"port":8080,"listening":false} and .domain == "'"$D"'")' \
-	jq .tests "$GD/$P2/manifest.json"
+	jq -c .tests "$GD/$P2/manifest.json"
 
 # the newest verified point by default, the listening port only: ok
 T0=$(tb_now)
 jcheck "test boot of the newest verified point with port 3389: ok" \
 	".job.state == \"succeeded\" and .job.result.point == \"$P2\" and .job.result.ok and .job.result.rto_s > 0 and .job.result.ports == [{\"port\":3389,\"listening\":true}]" \
-	hf --json dr test "$W" --port 3389 --timeout 300
+	hfj dr test "$W" --port 3389 --timeout 300
 OK_S=$(tb_since "$T0")
 RTO=$(jq -r '.job.result.rto_s' "$ASSERT_TMP/out")
-jcheck "the manifest has both tests, the newest ok" 'length == 2 and .[1].ok and .[1].error == null' jq .tests "$GD/$P2/manifest.json"
+jcheck "the manifest has both tests, the newest ok" 'length == 2 and .[1].ok and .[1].error == null' jq -c .tests "$GD/$P2/manifest.json"
 jcheck "dr list: the point's RTO and last test" \
 	".points[] | select(.point == \"$P2\") | .rto_s == $RTO and .last_test.ok" hf --json dr list "$W"
 check "dr list in words has an RTO column" sh -c "'$HF_BUILD/cli/holdfast' --socket '$HF_SOCK' dr list '$W' | grep -q 'RTO'"
+jcheck "dr status: the guest's measured RTO" \
+	".guests[0].rto_s == $RTO and .guests[0].rto_point == \"$P2\"" hf --json dr status "$W"
+check "dr status in words has an RTO column" sh -c "'$HF_BUILD/cli/holdfast' --socket '$HF_SOCK' dr status '$W' | grep -q 'RTO'"
+
+# --keep leaves the test guest running; the next test of that point removes it first
+D1=hf-test-$W-$P1
+jcheck "--keep: the full point's test guest is left running" \
+	'.job.state == "succeeded" and .job.result.ok and .job.result.kept' hfj dr test "$W" "$P1" --timeout 300 --keep
+check "... running, its overlay in place" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$D1')\" = running ] && [ -f '$TDIR/$D1/vda.qcow2' ]"
+jcheck "the next test of that point removes the leftover first, then passes" \
+	'.job.state == "succeeded" and .job.result.leftover_removed and .job.result.ok and .job.result.kept == false' \
+	hfj dr test "$W" "$P1" --timeout 300
+check "... no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D1' ]"
 sums >"$TB_DIR/sums-after"
 check "SHA-256 of every stored image equal before and after the test boots" diff "$TB_DIR/sums-before" "$TB_DIR/sums-after"
 jcheck "dr verify: the chain still verifies" '.job.state == "succeeded"' hf --json dr verify "$W" "$P2"
@@ -100,6 +122,14 @@ grep_out "... quoting qemu-img on the missing parent" "$P1/vda.qcow2"
 check "... nothing defined, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D' ]"
 mv "$TB_DIR/p1-aside.qcow2" "$GD/$P1/vda.qcow2"
 expect_exit "an unknown point: not found (exit 4)" 4 hf dr test "$W" 20200101T000000Z
+
+# without test-dir the overlays go to STATE_DIR/drtest; holdfastd makes its state directory
+# 0750, so QEMU running as its own user cannot open them: the failure must say what to set
+rc=0
+hf dr test "$W" "$P2" --store nodir --timeout 60 >"$ASSERT_TMP/out" 2>"$ASSERT_TMP/err" || rc=$?
+if [ "$rc" = 0 ]; then ok "default test-dir: QEMU reaches STATE_DIR/drtest here (it runs as root)"
+else grep_out "default test-dir unreachable for QEMU: the error says to set test-dir" "set \[drstore\] test-dir"; fi
+check "... and leaves no hf-test domain" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ]"
 
 check "no sanitizer report in holdfastd's log" sh -c "! grep -E 'runtime error:|ERROR: AddressSanitizer' '$HF_LOG'"
 tb_measure dr_test_rto_s="$RTO" dr_test_ok_job_s="$OK_S" dr_test_failing_port_job_s="$FAIL_S"

@@ -47,11 +47,33 @@ static void list_row(void **state)
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(bad, "last_test")));
 }
 
+static void status_row(void **state)
+{
+	g_autoptr(GPtrArray) pts = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
+	g_autoptr(cJSON) none = cJSON_CreateObject();
+	drtest_status_row(pts, none);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(none, "rto_s")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(none, "rto_point")));
+	/* the newest test that measured an RTO, whichever point it booted */
+	g_ptr_array_add(pts, cJSON_Parse("{\"point\":\"P1\",\"tests\":[{\"time\":"
+					 "\"2026-11-23T00:00:00Z\",\"rto_s\":9}]}"));
+	g_ptr_array_add(pts, cJSON_Parse("{\"point\":\"P2\",\"tests\":[{\"time\":"
+					 "\"2026-11-22T00:00:00Z\",\"rto_s\":5},{\"time\":"
+					 "\"2026-11-24T00:00:00Z\",\"rto_s\":null}]}"));
+	g_autoptr(cJSON) r = cJSON_CreateObject();
+	drtest_status_row(pts, r);
+	assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(r, "rto_s")) == 9);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r, "rto_point")), "P1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(r, "rto_time")),
+			    "2026-11-23T00:00:00Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(domain_name),
 	    cmocka_unit_test(list_row),
+	    cmocka_unit_test(status_row),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
