@@ -22,6 +22,7 @@ DrStore *drstore_new(const char *name, int line)
 	s->line = line;
 	s->rpo_warn = DRSTORE_RPO_WARN;
 	s->rpo_critical = DRSTORE_RPO_CRITICAL;
+	s->pull_port = DRSTORE_PULL_PORT;
 	s->max_chain = DRSTORE_MAX_CHAIN;
 	return s;
 }
@@ -33,11 +34,14 @@ void drstore_free(DrStore *s)
 	g_free(s->name);
 	g_free(s->path);
 	g_free(s->test_dir);
+	g_free(s->pull_host);
 	g_free(s);
 }
 
 int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 {
+	if (!strcmp(key, "mode") || !strcmp(key, "pull-port") || !strcmp(key, "pull-host"))
+		return drstore_set_mode(s, key, value, err);
 	if (!strcmp(key, "rpo-warn") || !strcmp(key, "rpo-critical")) {
 		char *end = NULL;
 		gint64 v = g_ascii_strtoll(value, &end, 10);
@@ -72,7 +76,7 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 	if (strcmp(key, "path"))
 		return error_set(err, HF_ERR_CONFIG,
 				 "unknown key (known: path, rpo-warn, rpo-critical, max-chain, "
-				 "test-dir)");
+				 "mode, pull-port, pull-host, test-dir)");
 	if (!g_path_is_absolute(value) || strlen(value) > 3000)
 		return error_set(err, HF_ERR_CONFIG,
 				 "'%s' is not an absolute directory path (e.g. /srv/holdfast-dr)",
@@ -313,9 +317,13 @@ int drstore_seal(const char *partial, cJSON *m, HfError *err)
 		g_autofree char *p = g_build_filename(partial, f, NULL);
 		char hex[65] = "";
 		GStatBuf st;
+		const char *known = cJSON_GetStringValue(cJSON_GetObjectItem(d, "sha256"));
+		if (known) /* drstore_manifest_disk_hashed */
+			g_strlcpy(hex, known, sizeof(hex));
 		if (fsync_path(p, false, err) < 0 || g_stat(p, &st) < 0 ||
-		    drstore_sha256(p, hex, err) < 0)
+		    (!known && drstore_sha256(p, hex, err) < 0))
 			return err->code[0] ? -1 : io_error(err, "stat", p);
+		cJSON_DeleteItemFromObject(d, "sha256");
 		cJSON_ReplaceItemInObject(d, "stored_size", cJSON_CreateNumber((double)st.st_size));
 		cJSON *fo = cJSON_CreateObject();
 		cJSON_AddStringToObject(fo, "name", f);
@@ -552,4 +560,57 @@ int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, Hf
 			return -1;
 	}
 	return 0;
+}
+
+int drstore_set_mode(DrStore *s, const char *key, const char *value, HfError *err)
+{
+	static const char *const modes[] = {"auto", "push", "pull"};
+	if (!strcmp(key, "pull-host")) {
+		if (!*value || strlen(value) > 255 || strpbrk(value, " /'\"<>&"))
+			return error_set(err, HF_ERR_CONFIG,
+					 "'%s' is not a host name or address (e.g. pull-host = "
+					 "10.0.0.5)",
+					 value);
+		g_free(s->pull_host);
+		s->pull_host = g_strdup(value);
+		return 0;
+	}
+	if (!strcmp(key, "pull-port")) {
+		char *end = NULL;
+		gint64 v = g_ascii_strtoll(value, &end, 10);
+		if (!*value || *end || v < 1 || v > 65535)
+			return error_set(err, HF_ERR_CONFIG,
+					 "'%s' is not a TCP port (1-65535, e.g. pull-port = %d)",
+					 value, DRSTORE_PULL_PORT);
+		s->pull_port = (int)v;
+		return 0;
+	}
+	for (int i = 0; i < (int)G_N_ELEMENTS(modes); i++)
+		if (!strcmp(value, modes[i])) {
+			s->mode = i;
+			return 0;
+		}
+	return error_set(err, HF_ERR_CONFIG,
+			 "'%s' is not a copy mode: auto (push for guests on this host, pull "
+			 "for remote ones), push or pull",
+			 value);
+}
+
+bool drstore_pulls(int mode, const char *uri)
+{
+	if (mode != DRSTORE_MODE_AUTO)
+		return mode == DRSTORE_MODE_PULL;
+	g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+	const char *host = u ? g_uri_get_host(u) : NULL;
+	return host && *host;
+}
+
+void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha256)
+{
+	cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
+	{
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(d, "target")), target))
+			cJSON_AddStringToObject(d, "sha256", sha256);
+	}
 }

@@ -6,7 +6,8 @@
  *   DIR/GUEST-UUID/POINT-ID.partial/          a copy in progress (never listed; discarded by
  *                                             the next copy of that guest)
  * POINT-ID is the copy's UTC time, 20261121T061500Z (-2, -3 ... within one second). A point is
- * written under .partial, fsynced, checked (SHA-256 recomputed, qemu-img check), then published
+ * written under .partial, fsynced, checked (qemu-img check; SHA-256 once: read back, or as
+ * written by a pull), then published
  * by one rename: a copy that is not complete never looks complete.
  *
  * The manifest (format 1): point, guest, uuid, host, time, kind (full|incremental), checkpoint,
@@ -44,6 +45,9 @@ typedef struct {
 	int64_t rpo_warn, rpo_critical; /* dr status thresholds, seconds (26 h and 50 h) */
 	char *test_dir; /* dr test overlays, on the guests' host; NULL: STATE_DIR/drtest */
 	int max_chain;	/* incrementals after a full before the next copy is a full; 0 = no cap */
+	int mode;	/* DRSTORE_MODE_*: how copies of libvirt guests read the disks */
+	int pull_port;	/* pull over TCP (remote hypervisor): the NBD port QEMU listens on */
+	char *pull_host; /* ... and address (NULL: the host of the libvirt URI; set: TCP always) */
 } DrStore;
 
 DrStore *drstore_new(const char *name, int line);
@@ -108,3 +112,21 @@ int drstore_qemu_img(HfError *err, const char *const *argv);
 /* Files, qemu-img check of every image, for the point and every point its disks' chains
  * reach back to their fulls (each point once). */
 int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err);
+
+/* How a copy of a libvirt guest reads its disks ([drstore] mode): push (the hypervisor writes
+ * the images into the store, which it must reach), pull (holdfastd reads the disks over NBD
+ * and writes the images itself, hashing them as written), or auto: push when the guest's
+ * hypervisor is this host (a URI without a host part), pull otherwise. */
+enum {
+	DRSTORE_MODE_AUTO,
+	DRSTORE_MODE_PUSH,
+	DRSTORE_MODE_PULL,
+};
+#define DRSTORE_PULL_PORT 10809
+/* [drstore] mode = auto|push|pull, pull-port = N and pull-host = ADDRESS. */
+int drstore_set_mode(DrStore *s, const char *key, const char *value, HfError *err);
+/* Does a copy from the hypervisor at uri pull (true) or push (false)? */
+bool drstore_pulls(int mode, const char *uri);
+/* The image of disk target was hashed as it was written (pull mode): drstore_seal takes this
+ * SHA-256 instead of reading the file again. */
+void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha256);

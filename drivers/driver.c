@@ -144,6 +144,13 @@ int drv_backup_job_targets(DrvConn *c, const char *guest, unsigned flags, char *
 	return CALL(c, backup_job_targets, "backup jobs", guest, flags, targets, err);
 }
 
+int drv_backup_pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec,
+		    const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err)
+{
+	return CALL(c, backup_pull, "pull-mode backups (NBD)", guest, spec, pull, flags, out,
+		    err);
+}
+
 int drv_backup_abort(DrvConn *c, const char *guest, unsigned flags, HfError *err)
 {
 	return CALL(c, backup_abort, "backup jobs", guest, flags, err);
@@ -206,6 +213,9 @@ void drv_backup_disk_free(DrvBackupDisk *d)
 	g_free(d->target);
 	g_free(d->file);
 	g_free(d->source);
+	g_free(d->export_name);
+	g_free(d->bitmap);
+	g_free(d->sha256);
 	g_free(d);
 }
 

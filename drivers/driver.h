@@ -136,7 +136,22 @@ typedef struct {
 	char *file;	   /* dir/vda.qcow2 */
 	char *source;	   /* the guest's disk image */
 	uint64_t capacity; /* virtual size, bytes */
+	/* pull mode: the disk's NBD export, and its dirty-bitmap export (NULL for a full copy
+	 * of the disk); the image's SHA-256 when holdfast wrote it (hashed as written) */
+	char *export_name;
+	char *bitmap;
+	char *sha256;
 } DrvBackupDisk;
+
+/* A pull-mode backup (backup_pull): the disks exported over NBD while the job runs. */
+typedef struct {
+	/* transport unix (the hypervisor runs on this host): the socket's path; its directory
+	 * is given to the hypervisor's QEMU user. NULL: transport tcp. */
+	const char *socket;
+	const char *tcp_host; /* tcp: the address to listen on, on the hypervisor host */
+	int tcp_port;
+	const char *scratch_dir; /* per-disk scratch files, on the hypervisor host */
+} DrvPullSpec;
 
 typedef struct {
 	GPtrArray *disks;	  /* DrvBackupDisk*, freed with drv_backup_disk_free */
@@ -224,10 +239,16 @@ struct DrvDriver {
 	 * disk)? 1 yes, 0 no with *why (new string), -1 on error. */
 	int (*checkpoint_check)(DrvConn *conn, const char *guest, const char *name,
 				unsigned flags, char **why, HfError *err);
-	/* A backup job running on the guest: its target files (NULL-terminated), or *targets
-	 * NULL when the guest runs none. */
+	/* A backup job running on the guest: its target files (push) or scratch files (pull),
+	 * NULL-terminated, or *targets NULL when the guest runs none. */
 	int (*backup_job_targets)(DrvConn *conn, const char *guest, unsigned flags,
 				  char ***targets, HfError *err);
+	/* A pull-mode backup of a running guest with a new checkpoint: returns once the disks
+	 * are exported (DrvBackupDisk.export_name, .bitmap) for the caller to read; backup_abort
+	 * ends the job. On failure nothing runs and the new checkpoint is removed. */
+	int (*backup_pull)(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
+			   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out,
+			   HfError *err);
 	/* Abort the guest's backup job and wait until it has ended. */
 	int (*backup_abort)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
 	/* Define a new persistent guest from its XML (left shut off); a guest of that name that
@@ -308,6 +329,8 @@ int drv_checkpoint_check(DrvConn *c, const char *guest, const char *name, unsign
 int drv_backup_job_targets(DrvConn *c, const char *guest, unsigned flags, char ***targets,
 			   HfError *err);
 int drv_backup_abort(DrvConn *c, const char *guest, unsigned flags, HfError *err);
+int drv_backup_pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec,
+		    const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err);
 
 int drv_domain_define(DrvConn *c, const char *xml, unsigned flags, HfError *err);
 int drv_domain_start(DrvConn *c, const char *guest, unsigned flags, HfError *err);

@@ -601,6 +601,7 @@ const DrvDriver drv_libvirt = {
     .checkpoint_check = lv_checkpoint_check,
     .backup_job_targets = lv_backup_job_targets,
     .backup_abort = lv_backup_abort,
+    .backup_pull = lv_backup_pull,
     .domain_define = lv_domain_define,
     .domain_start = lv_domain_start,
     .domain_destroy = lv_domain_destroy,

@@ -97,6 +97,14 @@ int lv_backup_abort(DrvConn *conn, const char *guest, unsigned flags, HfError *e
 /* Before reverting to an internal snapshot: drop holdfast's DR checkpoints, refuse others'. */
 int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *guest,
 				   const char *snapshot, HfError *err);
+/* Freeze (when spec asks), virDomainBackupBegin, thaw; fills res's consistency and frozen_s
+ * (libvirt_backup.c; push and pull modes). */
+int lv_backup_begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest,
+			     const DrvBackupSpec *spec, const char *bxml, const char *kxml,
+			     DrvBackupResult *res, HfError *err);
+/* libvirt_pull.c: pull-mode backups (NBD export). */
+int lv_backup_pull(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
+		   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err);
 
 /* libvirt_domain.c: shutdown, rename, autostart, holdfast's metadata elements (driver.h). */
 int lv_domain_shutdown(DrvConn *conn, const char *guest, int timeout_s, unsigned flags,

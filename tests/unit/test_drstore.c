@@ -473,6 +473,29 @@ static void test_max_chain_config(void **state)
 	assert_int_equal(load("[drstore m]\npath=/srv/dr\nmax-chain = 3\n", &err), 0);
 }
 
+/* [drstore] mode and pull-port, and which copies pull (mode auto: remote hosts only). */
+static void test_copy_mode(void **state)
+{
+	g_autoptr(DrStore) s = drstore_new("m", 1);
+	HfError err = {0};
+	assert_int_equal(s->mode, DRSTORE_MODE_AUTO);
+	assert_int_equal(s->pull_port, DRSTORE_PULL_PORT);
+	assert_int_equal(drstore_set(s, "mode", "pull", &err), 0);
+	assert_int_equal(s->mode, DRSTORE_MODE_PULL);
+	assert_int_equal(drstore_set(s, "mode", "sideways", &err), -1);
+	assert_non_null(strstr(err.message, "auto"));
+	error_clear(&err);
+	assert_int_equal(drstore_set(s, "pull-port", "0", &err), -1);
+	error_clear(&err);
+	assert_int_equal(drstore_set(s, "pull-port", "10810", &err), 0);
+	assert_int_equal(s->pull_port, 10810);
+	assert_false(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///system"));
+	assert_false(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///session"));
+	assert_true(drstore_pulls(DRSTORE_MODE_AUTO, "qemu+ssh://root@kvm2.example/system"));
+	assert_true(drstore_pulls(DRSTORE_MODE_PULL, "qemu:///system"));
+	assert_false(drstore_pulls(DRSTORE_MODE_PUSH, "qemu+ssh://kvm2/system"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +512,7 @@ int main(void)
 	    cmocka_unit_test(test_chain_old_manifest),
 	    cmocka_unit_test(test_verify_per_disk),
 	    cmocka_unit_test(test_max_chain_config),
+	    cmocka_unit_test(test_copy_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
