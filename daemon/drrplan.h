@@ -8,8 +8,9 @@
  *                      kept as TO.hf-before-restore-POINT until the new definition is in place
  * A journal (STATE_DIR/drrestore/HOST-NAME.json, written before the first file) lists every
  * file the restore makes and its step, so a restore that died (kill -9, power loss) is undone
- * by the next restore of that name: nothing named like a finished disk is left behind and an
- * in-place restore puts the guest's own images back. */
+ * by the next restore on that host (drrun.c; journals of restores running now are left
+ * alone): nothing named like a finished disk is left behind and an in-place restore puts the
+ * guest's own images back. */
 #pragma once
 
 #include <cjson/cJSON.h>

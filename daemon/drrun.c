@@ -160,30 +160,79 @@ static int journal(Run *r, const char *step, HfError *err)
 	return statefile_write_json(r->journal, j, err);
 }
 
-/* A journal left by a restore of this name that died: undo it first. */
-static int recover(Run *r, DrvConn *c, HfError *err)
+/* Journals of the restores running in this holdfastd; any other journal in STATE_DIR/drrestore
+ * is one of a restore that died with an earlier holdfastd (kill -9, power loss). */
+static GMutex active_lock;
+static GHashTable *active;
+
+/* false: a restore of this journal runs already */
+static bool claim(const char *journal)
+{
+	g_mutex_lock(&active_lock);
+	if (!active)
+		active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bool ok = g_hash_table_add(active, g_strdup(journal));
+	g_mutex_unlock(&active_lock);
+	return ok;
+}
+
+static void release(const char *journal)
+{
+	g_mutex_lock(&active_lock);
+	if (active && g_hash_table_remove(active, journal) && !g_hash_table_size(active))
+		g_clear_pointer(&active, g_hash_table_unref);
+	g_mutex_unlock(&active_lock);
+}
+
+/* Undo the dead restore of one journal of this host (journals of other hosts are left to
+ * restores there); its note goes into *notes. */
+static int recover_one(const char *path, Run *r, DrvConn *c, GString *notes, HfError *err)
 {
 	g_autoptr(cJSON) j = NULL;
 	HfError e = {0};
-	if (!g_file_test(r->journal, G_FILE_TEST_EXISTS))
+	if (statefile_read_json(path, &j, &e) < 0 || !j)
+		return error_set(err, HF_ERR_FAILED,
+				 "the journal %s of an earlier restore cannot be read (%s); check "
+				 "the files it lists, then remove it",
+				 path, e.message);
+	const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(j, "host"));
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(j, "name"));
+	if (g_strcmp0(host, host_name(r->s->host)) || !name)
 		return 0;
-	if (statefile_read_json(r->journal, &j, &e) < 0 || !j)
-		return error_set(
-		    err, HF_ERR_FAILED,
-		    "the journal %s of an earlier restore of '%s' cannot be read (%s); "
-		    "check the files it lists, then remove it",
-		    r->journal, r->s->name, e.message);
 	g_autoptr(DrvGuest) g = NULL;
-	bool defined = drv_guest_get(c, r->s->name, 0, &g, &e) == 0;
+	bool defined = drv_guest_get(c, name, 0, &g, &e) == 0;
 	g_autofree char *note = NULL;
 	if (drrplan_recover(j, defined, &note, err) < 0)
 		return -1;
-	g_unlink(r->journal);
-	hf_log("hf-dr", LOG_LVL_WARNING, "restore of %s: an earlier restore had died (%s): %s",
-	       r->s->name, cJSON_GetStringValue(cJSON_GetObjectItem(j, "step")),
+	g_unlink(path);
+	hf_log("hf-dr", LOG_LVL_WARNING, "restore of %s had died (step %s): %s", name,
+	       cJSON_GetStringValue(cJSON_GetObjectItem(j, "step")),
 	       *note ? note : "nothing left to undo");
-	cJSON_AddStringToObject(r->result, "recovered", *note ? note : "nothing left to undo");
+	g_string_append_printf(notes, "%s%s: %s", notes->len ? "; " : "", name,
+			       *note ? note : "nothing left to undo");
 	return 0;
+}
+
+/* Restores that died on this host: undo them first (this name's first of all). */
+static int recover(Run *r, DrvConn *c, HfError *err)
+{
+	g_autofree char *dir = g_path_get_dirname(r->journal);
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	g_autoptr(GString) notes = g_string_new(NULL);
+	const char *n;
+	int rc = g_file_test(r->journal, G_FILE_TEST_EXISTS)
+		     ? recover_one(r->journal, r, c, notes, err)
+		     : 0;
+	while (rc == 0 && d && (n = g_dir_read_name(d))) {
+		g_autofree char *p = g_build_filename(dir, n, NULL);
+		if (!g_str_has_suffix(n, ".json") || !strcmp(p, r->journal) || !claim(p))
+			continue; /* not a journal, ours, or a restore running now */
+		rc = recover_one(p, r, c, notes, err);
+		release(p);
+	}
+	if (notes->len)
+		cJSON_AddStringToObject(r->result, "recovered", notes->str);
+	return rc;
 }
 
 /* Free space where the first image goes (the flattened images are at most this big). */
@@ -403,6 +452,8 @@ static int run_steps(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArray *pt
 	if (journal(r, "writing", err) < 0)
 		return -1;
 	if (write_images(job, r, err) < 0) {
+		g_autofree char *note = drrun_remote_note(s->host);
+		g_strlcat(err->message, note, sizeof err->message);
 		undo(r, c, "writing");
 		return -1;
 	}
@@ -450,27 +501,12 @@ static void add_result(Run *r, const cJSON *m)
 	cJSON_AddBoolToObject(res, "dry_run", r->s->dry_run);
 }
 
-int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
+/* The restore once its journal is ours (drrun_restore). */
+static int restore_claimed(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArray *pts,
+			   HfError *err)
 {
-	g_autoptr(GPtrArray) pts = NULL;
-	g_autoptr(cJSON) res = cJSON_CreateObject();
-	Run r = {.s = s, .result = res};
-	if (drstore_points(s->gdir, &pts, err) < 0)
-		return -1;
-	const cJSON *m = find_point(pts, s->point);
-	if (!m)
-		return error_set(err, HF_ERR_NOT_FOUND,
-				 "restore point %s not found in %s; see holdfast dr list", s->point,
-				 s->gdir);
-	add_result(&r, m);
-	g_autoptr(HostConn) hc = host_conn_get(s->host, err);
-	if (!hc)
-		return -1;
-	DrvConn *c = host_conn_drv(hc);
-	g_autofree char *jpath = drrplan_journal_path(s->state_dir, host_name(s->host), s->name);
-	r.journal = jpath;
-	if (!s->dry_run && recover(&r, c, err) < 0)
-		return -1;
+	const DrRunSpec *s = r->s;
+	cJSON *res = r->result;
 	cJSON *checks = cJSON_AddArrayToObject(res, "checks");
 	g_autoptr(GHashTable) cur = NULL;
 	const char *uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid"));
@@ -491,7 +527,6 @@ int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
 				    s->name, host_name(s->host));
 			cJSON_AddBoolToObject(res, "already_restored", 1);
 			cJSON_AddStringToObject(res, "state", drv_state_name(old->state));
-			*result = g_steal_pointer(&res);
 			return 0;
 		}
 		if (strcmp(e.code, HF_ERR_NOT_FOUND))
@@ -501,18 +536,17 @@ int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
 	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, err);
 	if (!plan || files_free(plan, s->dry_run, checks, err) < 0)
 		return -1;
-	r.plan = plan;
+	r->plan = plan;
 	cJSON_AddItemToObject(res, "plan", drrplan_disks_json(plan));
 	cJSON_AddItemToArray(checks, space_check(plan));
 	if (plan->nvram_to)
 		cJSON_AddStringToObject(res, "nvram", plan->nvram_to);
 	if (s->dry_run) {
 		check_row(checks, "chain", true, "verified (checksums, qemu-img check) when run");
-		*result = g_steal_pointer(&res);
 		return 0;
 	}
 	drlease_take(s->gdir, s->point);
-	int rc = run_steps(job, &r, c, m, pts, err);
+	int rc = run_steps(job, r, c, m, pts, err);
 	drlease_release(s->gdir, s->point);
 	if (rc < 0)
 		return -1;
@@ -528,6 +562,38 @@ int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
 	cJSON_AddStringToObject(res, "state", "shutoff");
 	hf_log("hf-dr", LOG_LVL_INFO, "restored point %s as guest %s on %s%s", s->point, s->name,
 	       host_name(s->host), s->in_place ? " (in place)" : "");
-	*result = g_steal_pointer(&res);
 	return 0;
+}
+
+int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
+{
+	g_autoptr(GPtrArray) pts = NULL;
+	g_autoptr(cJSON) res = cJSON_CreateObject();
+	Run r = {.s = s, .result = res};
+	if (drstore_points(s->gdir, &pts, err) < 0)
+		return -1;
+	const cJSON *m = find_point(pts, s->point);
+	if (!m)
+		return error_set(err, HF_ERR_NOT_FOUND,
+				 "restore point %s not found in %s; see holdfast dr list", s->point,
+				 s->gdir);
+	add_result(&r, m);
+	g_autoptr(HostConn) hc = host_conn_get(s->host, err);
+	if (!hc)
+		return -1;
+	DrvConn *c = host_conn_drv(hc);
+	g_autofree char *jpath = drrplan_journal_path(s->state_dir, host_name(s->host), s->name);
+	r.journal = jpath;
+	if (!s->dry_run && !claim(jpath))
+		return error_set(err, HF_ERR_CONFLICT,
+				 "a restore of '%s' on host %s runs already; wait for its job",
+				 s->name, host_name(s->host));
+	int rc = s->dry_run ? 0 : recover(&r, c, err);
+	if (rc == 0)
+		rc = restore_claimed(job, &r, c, m, pts, err);
+	if (!s->dry_run)
+		release(jpath);
+	if (rc == 0)
+		*result = g_steal_pointer(&res);
+	return rc;
 }

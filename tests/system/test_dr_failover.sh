@@ -126,8 +126,13 @@ check "after kill -9 of holdfastd: no file named like a finished disk" sh -c "[ 
 ls "$TB_DIR/$R3"* 2>/dev/null | sed 's/^/  left: /'
 rm -f "$TB_DIR/slow"
 hf_up <<<"$CONF"
-jcheck "the next restore to that name works and undoes the dead one" \
-	'.job.state == "succeeded" and (.job.result.recovered | type) == "string"' \
+R5=$(tb_dom r5)
+jcheck "the next restore on that host (another name) undoes the dead one first" \
+	".job.state == \"succeeded\" and (.job.result.recovered | test(\"$R3\"))" \
+	hf --json dr restore "$W" "$P1" --as "$R5"
+check "... nothing of $R3 is left, no journal" \
+	sh -c "! ls '$TB_DIR/$R3'* '$TB_DIR'/hfstate/drrestore/*.json 2>/dev/null"
+jcheck "a restore to that name works" '.job.state == "succeeded" and (.job.result | has("recovered") | not)' \
 	hf --json dr restore "$W" "$P2" --as "$R3"
 check "... its disks equal point 2" sh -c "qemu-img compare -f qcow2 -F qcow2 '$TB_DIR/$R3-vda.qcow2' '$TB_DIR/ref2-vda.qcow2' && qemu-img compare -f qcow2 -F qcow2 '$TB_DIR/$R3-vdb.qcow2' '$TB_DIR/ref2-vdb.qcow2'"
 check "... and no temporary file is left" sh -c "! ls '$TB_DIR'/*.hf-partial 2>/dev/null"
