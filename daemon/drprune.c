@@ -284,6 +284,11 @@ static int consolidate(const char *gdir, const cJSON *m, const DrRetainSet *s, s
 	g_autoptr(cJSON) nm = NULL;
 	g_autofree char *mp = g_build_filename(tmp, DRSTORE_MANIFEST, NULL);
 
+	if (!holdfast_point(m, pt->id)) {
+		skipped(res, pt->id, "consolidation",
+			"not a holdfast restore point (manifest format)");
+		return 0;
+	}
 	if (g_file_test(tmp, G_FILE_TEST_EXISTS) && remove_dir(tmp, err) < 0)
 		return -1;
 	if (g_mkdir(tmp, 0750) < 0)

@@ -18,10 +18,19 @@ static const DrStore *store_named(const char *name)
 	return NULL;
 }
 
-/* The guest's points in the store (empty when none). Reads manifests only. */
-static GPtrArray *points_of(const DrStore *s, const char *addr)
+/* The guest's directory in the store: by its UUID from the inventory (reads nothing), else
+ * the directory whose newest manifest names HOST/NAME. NULL when it has none. */
+static char *guest_dir(Host *h, const DrStore *s, const RunGuest *g)
 {
-	g_autofree char *gdir = drstore_find_guest(s->path, addr);
+	g_autoptr(DrvGuest) dg = host_guest(h, g->name);
+	if (dg && dg->uuid)
+		return drstore_guest_dir(s->path, dg->uuid);
+	return drstore_find_guest(s->path, g->addr);
+}
+
+/* The guest's points in the store (empty when none). Reads its manifests only. */
+static GPtrArray *points_of(const char *gdir)
+{
 	GPtrArray *pts = NULL;
 	HfError e = {0};
 	if (!gdir || drstore_points(gdir, &pts, &e) < 0)
@@ -29,7 +38,8 @@ static GPtrArray *points_of(const DrStore *s, const char *addr)
 	return pts;
 }
 
-static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, char **why)
+static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, const char *gdir,
+			char **why)
 {
 	const DrvDriver *drv = drv_for_uri(host_uri(h));
 	if (!drv || !drv->backup_push || g_str_has_prefix(host_uri(h), "test:")) {
@@ -39,7 +49,7 @@ static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, char **w
 				    g->host, host_uri(h));
 		return NULL;
 	}
-	g_autoptr(GPtrArray) pts = points_of(s, g->addr);
+	g_autoptr(GPtrArray) pts = points_of(gdir);
 	g_autoptr(DrRetainSet) set = drretain_set_new(pts, NULL);
 	g_autofree char *full_why = NULL;
 	bool full = drretain_next_full(set->pts, set->n, r->full_every, &full_why);
@@ -60,10 +70,11 @@ static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, char **w
 	return drapi_copy_submit(sched->d, h, g->name, s, params);
 }
 
-static Job *retain_submit(Run *r, RunGuest *g, const DrStore *s)
+static Job *retain_submit(Run *r, RunGuest *g, const DrStore *s, const char *gdir)
 {
 	DrPruneCtx *c = drprune_ctx_new();
 	c->root = g_strdup(s->path);
+	c->gdir = g_strdup(gdir); /* NULL: the job looks for it by address */
 	c->store = g_strdup(s->name);
 	c->policy = g_strdup(r->ps->name);
 	c->tz = g_time_zone_ref(r->tz);
@@ -96,11 +107,12 @@ Job *scheddr_submit(Run *r, RunGuest *g, Host *h, char **why)
 				       r->store ? r->store : "?");
 		return NULL;
 	}
+	g_autofree char *gdir = guest_dir(h, s, g);
 	if (r->prune_only)
 		g->phase = SCHED_DR_RETAIN;
 	if (g->phase == SCHED_DR_COPY && g->mark) {
 		/* an earlier attempt, or a crash: a point made since then is this run's copy */
-		g_autoptr(GPtrArray) pts = points_of(s, g->addr);
+		g_autoptr(GPtrArray) pts = points_of(gdir);
 		g_autoptr(DrRetainSet) set = drretain_set_new(pts, NULL);
 		if (set->n && set->pts[set->n - 1].time >= g->mark) {
 			g->phase = SCHED_DR_RETAIN;
@@ -118,7 +130,8 @@ Job *scheddr_submit(Run *r, RunGuest *g, Host *h, char **why)
 			       r->ps->name, g->addr, g->point);
 		}
 	}
-	return g->phase == SCHED_DR_COPY ? copy_submit(r, g, h, s, why) : retain_submit(r, g, s);
+	return g->phase == SCHED_DR_COPY ? copy_submit(r, g, h, s, gdir, why)
+					 : retain_submit(r, g, s, gdir);
 }
 
 static void dup_item(cJSON *to, const cJSON *from, const char *key, bool nonempty)

@@ -193,6 +193,11 @@ jq -e --arg p8 "$P8" --arg p9 "$P9" '.state == "done" and .result.point == $p9 a
 	ok "night 9: point $P9, only $P8 pruned (no second copy of the night)" || bad "night 9: $(jq -c . <<<"$G")"
 OUT=$(restored_file "$P9" a.txt)
 [ "$OUT" = night9 ] && ok "point $P9 restores a.txt = night9" || bad "point $P9: a.txt='$OUT'"
+run_now() { hf --json policy run drn || true; } # exit 1: the broken guest failed
+jcheck "policy run (manual): d1 done (its 10th copy: a full), the broken guest failed" \
+	".job.kind == \"policy.run\" and .job.result.reason == \"manual\" and .job.result.counts.done == 1 and .job.result.counts.failed == 1 and (.job.result.guests[] | select(.guest == \"lab/$W\") | .result.kind == \"full\")" \
+	run_now
 grep -q "was copied before the interruption" "$HF_LOG" && tb_log "night 9: the restart found the copy in the store (journal mark)" ||
 	tb_log "night 9: the restart resumed after the copy was journalled"
+check "no sanitizer report in holdfastd's log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$HF_LOG'"
 hf_finish
