@@ -265,6 +265,8 @@ int drtestrun_boot(Job *job, DrvConn *c, DrTestCtx *t, const cJSON *m, cJSON *re
 	}
 	g_ptr_array_add(fails, NULL);
 	g_autofree char *failed = fails->len > 1 ? g_strjoinv("; ", (char **)fails->pdata) : NULL;
+	if (failed && job_cancelled(job))
+		code = HF_ERR_CANCELLED;
 	cJSON_AddBoolToObject(entry, "ok", !failed);
 	add_str_or_null(entry, "error", failed);
 	record(m, entry, res);

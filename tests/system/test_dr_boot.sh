@@ -45,6 +45,11 @@ sums() { (cd "$GD" && sha256sum ./*/*.qcow2); } # the images (the manifest recor
 OUT=$(tb_exec_raw b1 'C:\Windows\System32\NETSTAT.EXE' -an | tr -d '\r')
 grep -q '^  TCP    0.0.0.0:3389 .*LISTENING$' <<<"$OUT" && ok "the source guest's netstat -an lists its service on 3389" ||
 	bad "netstat -an of the source: $OUT"
+check "start a listener by hand in the source guest (busybox nc -l -p 8081)" \
+	tb_guest_exec b1 'nc -l -p 8081 </dev/null >/dev/null 2>&1 & sleep 0.2'
+OUT=$(tb_exec_raw b1 'C:\Windows\System32\NETSTAT.EXE' -an | tr -d '\r')
+grep -qE '^  TCP    (0.0.0.0|\[::\]):8081 .*LISTENING$' <<<"$OUT" && ok "... netstat -an shows it (read from the guest's /proc/net)" ||
+	bad "netstat -an without 8081: $OUT"
 
 check "write data before the full copy" hf_guest_write b1 first a.txt
 jcheck "full copy" '.job.state == "succeeded" and .job.result.kind == "full"' hf --json dr copy "$W"
@@ -130,6 +135,16 @@ hf dr test "$W" "$P2" --store nodir --timeout 60 >"$ASSERT_TMP/out" 2>"$ASSERT_T
 if [ "$rc" = 0 ]; then ok "default test-dir: QEMU reaches STATE_DIR/drtest here (it runs as root)"
 else grep_out "default test-dir unreachable for QEMU: the error says to set test-dir" "set \[drstore\] test-dir"; fi
 check "... and leaves no hf-test domain" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ]"
+
+# a cancelled test boot is torn down too
+JOB=$(hf dr test "$W" "$P2" --no-wait --timeout 300)
+up() { for _ in $(seq 1 600); do [ "$(tb_virsh domstate "$D" 2>/dev/null)" = running ] && return 0; sleep 0.1; done; return 1; }
+check "a test boot is running (its domain is up)" up
+check "cancel it" hf jobs cancel "$JOB"
+for _ in $(seq 1 300); do hf --json jobs show "$JOB" | jq -e '.job.state != "running"' >/dev/null 2>&1 && break; sleep 0.1; done
+jobshow() { hf --json jobs show "$JOB" | jq -c 'del(.job.result.check_entry)'; }
+jcheck "... the job ends cancelled" '.job.state == "cancelled"' jobshow
+check "... torn down: no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D' ]"
 
 check "no sanitizer report in holdfastd's log" sh -c "! grep -E 'runtime error:|ERROR: AddressSanitizer' '$HF_LOG'"
 tb_measure dr_test_rto_s="$RTO" dr_test_ok_job_s="$OK_S" dr_test_failing_port_job_s="$FAIL_S"
