@@ -15,10 +15,13 @@ tb_libvirt_up
 tb_image
 tb_guest_define f1 w2k8-6003-esu3 extra-disk=32M
 tb_guest_define e1 w2k8-6003-esu3
+tb_guest_define e2 w2k8-6003-esu3
 tb_guest_start f1
 tb_guest_start e1
+tb_guest_start e2
 tb_wait_agent f1 120
 tb_wait_agent e1 120
+tb_wait_agent e2 120
 STORE=$TB_DIR/drstore
 mkdir -p "$TB_DIR/bin"
 cat >"$TB_DIR/bin/qemu-img" <<SH
@@ -205,6 +208,21 @@ OUT=$(hf_guest_read e1 a.txt)
 jcheck "the emergency failover again: idempotent" \
 	'.job.state == "succeeded" and .job.result.restore.already_restored' \
 	hf --json dr failover "$E" --emergency --timeout 240
+
+# emergency failover of a source that crashed but whose host answers: only marked (and renamed,
+# as the DR guest takes its name on this host), nothing else done to it
+E2=$(tb_dom e2)
+check "write a.txt = crashed in e2" hf_guest_write e2 crashed a.txt
+jcheck "a copy of e2" '.job.state == "succeeded"' hf --json dr copy "$E2"
+PE2=$(result point)
+check "e2 crashes (destroyed, still defined)" tb_virsh destroy "$E2"
+jcheck "dr failover --emergency of e2: its host answers, so the source is marked" \
+	".job.state == \"succeeded\" and .job.result.point == \"$PE2\" and .job.result.source.reachable and .job.result.source.marked and .job.result.source.name == \"$E2.failed-over\"" \
+	hf --json dr failover "$E2" --emergency --timeout 240
+check "... the source: shut off, renamed, marked emergency" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$E2.failed-over')\" = 'shut off' ] && virsh -c '$TB_URI' metadata '$E2.failed-over' https://holdfast.dev/xmlns/dr-failover/1 | grep -q 'mode=\"emergency\"'"
+OUT=$(hf_guest_read e2 a.txt)
+[ "$OUT" = crashed ] && ok "the DR guest of e2 runs with the point's data" || bad "e2 DR guest: a.txt='$OUT'"
 
 # dr status exits 1 when a guest is critical (store "crit": the same directory, 1 s / 2 s)
 jcheck "dr status: ok, exit 0" '.state == "ok"' hf --json dr status
