@@ -228,6 +228,25 @@ static cJSON *copy_result(const char *addr, const DrPointInfo *info, const DrPla
 	return res;
 }
 
+/* A shut-off guest copied again after it was last copied shut down cleanly: its shut-off
+ * reason is now "destroyed" (holdfast powered it off after that copy), but when nothing was
+ * written since (an incremental of every disk that copied no byte) the disks are that point's
+ * and keep its consistency. The reason, or NULL. */
+static char *unchanged(const DrvBackupResult *br, const DrPlan *plan, GPtrArray *points)
+{
+	const cJSON *last = points->len ? points->pdata[points->len - 1] : NULL;
+	if (!br->started_paused || !plan->parent || cJSON_GetArraySize(plan->full_disks) ||
+	    br->processed || !last ||
+	    g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(last, "consistency")),
+		      "application"))
+		return NULL;
+	const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(last, "consistency_reason"));
+	if (why && g_str_has_prefix(why, "unchanged since point "))
+		return g_strdup(why); /* still unchanged since that point */
+	return g_strdup_printf("unchanged since point %s (not a byte written since): %s",
+			       plan->parent, why ? why : "");
+}
+
 static int copy_job(Job *job, HfError *err)
 {
 	CopyCtx *ctx = job_ctx(job);
@@ -299,6 +318,7 @@ static int copy_job(Job *job, HfError *err)
 		prune_checkpoints(c, guest, ck, repairs);
 	}
 	bool vss = !g_strcmp0(br->consistency, "filesystem") && g->win2008;
+	g_autofree char *same = unchanged(br, &plan, points);
 	g_autofree char *addr = g_strdup_printf("%s/%s", host_name(ctx->host), guest);
 	DrPointInfo info = {
 	    .point = point,
@@ -309,8 +329,8 @@ static int copy_job(Job *job, HfError *err)
 	    .checkpoint = ck,
 	    .parent = plan.parent,
 	    .full_reason = plan.why_full,
-	    .consistency = vss ? "application" : br->consistency,
-	    .consistency_reason = br->consistency_reason,
+	    .consistency = same || vss ? "application" : br->consistency,
+	    .consistency_reason = same ? same : br->consistency_reason,
 	    .domain_xml = br->domain_xml,
 	    .time = now,
 	    .duration_s = (double)(g_get_monotonic_time() - t0) / 1e6,

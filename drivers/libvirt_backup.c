@@ -131,6 +131,16 @@ static uint64_t stat_u64(virTypedParameterPtr p, int n, const char *name)
 	return v;
 }
 
+/* A backup job reports its bytes as disk_processed/disk_total (libvirt 9.0: data_* stay 0). */
+static uint64_t job_bytes(virTypedParameterPtr p, int n, bool total)
+{
+	uint64_t v =
+	    stat_u64(p, n, total ? VIR_DOMAIN_JOB_DISK_TOTAL : VIR_DOMAIN_JOB_DISK_PROCESSED);
+	return v ? v
+		 : stat_u64(p, n,
+			    total ? VIR_DOMAIN_JOB_DATA_TOTAL : VIR_DOMAIN_JOB_DATA_PROCESSED);
+}
+
 /* Poll the job until it ends; abort it when the caller cancels. */
 static int wait_job(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
 		    DrvProgressFn progress, void *opaque, DrvBackupResult *res, HfError *err)
@@ -142,8 +152,8 @@ static int wait_job(LvConn *c, virDomainPtr dom, const char *guest, const DrvBac
 		virTypedParameterPtr p = NULL;
 		if (virDomainGetJobStats(dom, &type, &p, &np, 0) < 0)
 			return lv_error(err, c, guest, NULL, "cannot follow the DR copy of");
-		uint64_t done = stat_u64(p, np, VIR_DOMAIN_JOB_DATA_PROCESSED);
-		uint64_t total = stat_u64(p, np, VIR_DOMAIN_JOB_DATA_TOTAL);
+		uint64_t done = job_bytes(p, np, false);
+		uint64_t total = job_bytes(p, np, true);
 		virTypedParamsFree(p, np);
 		if (type == VIR_DOMAIN_JOB_NONE)
 			break;
@@ -168,7 +178,7 @@ static int wait_job(LvConn *c, virDomainPtr dom, const char *guest, const DrvBac
 	const char *msg = NULL;
 	virTypedParamsGetString(p, np, VIR_DOMAIN_JOB_ERRMSG, &msg);
 	g_autofree char *why = g_strdup(msg ? msg : "no reason given");
-	res->processed = stat_u64(p, np, VIR_DOMAIN_JOB_DATA_PROCESSED);
+	res->processed = job_bytes(p, np, false);
 	virTypedParamsFree(p, np);
 	if (aborted)
 		return error_set(err, HF_ERR_CANCELLED,

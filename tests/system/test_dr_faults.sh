@@ -90,7 +90,10 @@ slow_down() {
 	done
 	return 1
 }
-job_running() { tb_virsh domjobinfo "$W2" | grep -q 'Job type: *Unbounded'; }
+job_running() { # (no grep -q in a pipe: virsh would die of SIGPIPE under pipefail)
+	local o
+	o=$(tb_virsh domjobinfo "$W2") && grep -q 'Job type: *Unbounded' <<<"$o"
+}
 wait_no_job() {
 	local i
 	for i in $(seq 1 300); do job_running || return 0; sleep 0.1; done

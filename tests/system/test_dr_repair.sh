@@ -1,11 +1,11 @@
 #!/bin/bash
 # DR chains repair themselves (issue 6): a checkpoint deleted behind holdfast's back, QEMU
 # stopped without saving its dirty bitmaps (kill -9), a guest destroyed and started again, a
-# snapshot reverted, a second disk attached, a disk resized, the max-chain cap (per disk),
-# copies of a shut-off and of a paused guest. After each event the next copy is correct (a
-# full where the bitmap cannot be trusted, reported with the reason) and its flattened chain
-# equals the guest's disk captured while frozen, byte for byte; a two-disk point restores to
-# a new domain with both disks equal. Drives holdfastd through the CLI.
+# snapshot reverted, a second disk attached, a disk resized, the max-chain cap (per disk), a
+# disk removed, copies of a paused and of a shut-off guest. After each event the next copy is
+# correct (a full where the bitmap cannot be trusted, reported with the reason) and its
+# flattened chain equals the guest's disk captured while frozen, byte for byte; a two-disk
+# point restores to a new domain with both disks equal. Drives holdfastd through the CLI.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
 tb_init
@@ -64,7 +64,7 @@ restart() { tb_guest_start d1 && tb_wait_agent d1 120; }
 checkpoints() { tb_virsh checkpoint-list "$W" --name | grep -c . || true; }
 
 check "write data" write a
-jcheck "first copy: full" '.job.state == "succeeded" and .job.result.kind == "full"' hf --json dr copy "$W"
+jcheck "first copy: full (bytes copied counted)" '.job.state == "succeeded" and .job.result.kind == "full" and .job.result.processed > 0' hf --json dr copy "$W"
 
 # 1. checkpoint deleted behind holdfast's back
 CK=$(tb_virsh checkpoint-list "$W" --name | head -1)
@@ -170,7 +170,19 @@ P8=$(res point)
 check "... both disks equal the guest's" same_as_ref 8 "$P8"
 jcheck "dr verify of the whole store" '.job.state == "succeeded"' hf --json dr verify "$W"
 
-# 7. copies of a paused and of a shut-off guest
+# 7. a disk removed: the next point simply does not have it
+check "detach vdb (live and persistent)" tb_virsh detach-disk "$W" vdb --persistent
+gone_vdb() { local i; for i in $(seq 1 100); do [ -z "$(disk_of "$W" vdb)" ] && return 0; sleep 0.1; done; return 1; }
+check "... gone from the guest" gone_vdb
+check "write data" write k
+check "copy after the disk was removed" frozen_copy 9
+jcheck "... an incremental of vda alone" \
+	".job.result.kind == \"incremental\" and .job.result.parent == \"$P8\" and .job.result.full_disks == []" cat "$COPY"
+P9=$(res point)
+jcheck "... the point has vda only" '[.disks[].target] == ["vda"]' cat "$GD/$P9/manifest.json"
+check "... equal to the guest's disk" same_as_ref 9 "$P9"
+
+# 8. copies of a paused and of a shut-off guest
 check "pause the guest" tb_virsh suspend "$W"
 jcheck "copy of the paused guest: crash-consistent, no freeze tried" \
 	'.job.state == "succeeded" and .job.result.consistency == "crash" and (.job.result.consistency_reason | test("paused"))' \
@@ -180,17 +192,24 @@ tb_guest_exec d1 'sync; poweroff -f' >/dev/null 2>&1 || true
 check "the guest powered itself off" wait_off
 STATE=$(tb_virsh domstate "$W" --reason)
 [ "$STATE" = "shut off (shutdown)" ] && ok "libvirt: $STATE" || bad "libvirt says '$STATE'"
-jcheck "copy of the shut-off guest: started paused, application-consistent (it shut down cleanly)" \
-	'.job.state == "succeeded" and .job.result.started_paused and .job.result.consistency == "application" and (.job.result.consistency_reason | test("shut down cleanly"))' \
-	hf --json dr copy "$W"
+jcheck "copy of the shut-off guest (--full): started paused, application-consistent (it shut down cleanly)" \
+	'.job.state == "succeeded" and .job.result.kind == "full" and .job.result.started_paused and .job.result.consistency == "application" and (.job.result.consistency_reason | test("shut down cleanly"))' \
+	hf --json dr copy "$W" --full
 P=$(jq -r .job.result.point "$ASSERT_TMP/out")
 check "... the guest is shut off again" test "$(tb_virsh domstate "$W")" = "shut off"
-for t in vda vdb; do
-	check "... point $P $t equals the shut-off disk" qemu-img compare -q -f qcow2 -F qcow2 "$GD/$P/$t.qcow2" "$(disk_of "$W" $t)"
-done
-check "start and destroy (power off without a shutdown)" sh -c "virsh -q -c '$TB_URI' start '$W' >/dev/null && virsh -q -c '$TB_URI' destroy '$W' >/dev/null"
+check "... point $P equals the shut-off disk" qemu-img compare -q -f qcow2 -F qcow2 "$GD/$P/vda.qcow2" "$(disk_of "$W" vda)"
+STATE=$(tb_virsh domstate "$W" --reason)
+[ "$STATE" = "shut off (destroyed)" ] && ok "libvirt now says: $STATE (holdfast powered it off)" || bad "libvirt says '$STATE'"
+jcheck "copy again, still shut off: nothing written since, so still application-consistent" \
+	".job.state == \"succeeded\" and .job.result.kind == \"incremental\" and .job.result.processed == 0 and .job.result.consistency == \"application\" and (.job.result.consistency_reason | test(\"unchanged since point $P\"))" \
+	hf --json dr copy "$W"
+check "start, write data, destroy (power off without a shutdown)" \
+	sh -c "virsh -q -c '$TB_URI' start '$W' >/dev/null"
+check "... agent" tb_wait_agent d1 120
+check "... write" write l
+check "... destroy" tb_virsh destroy "$W"
 jcheck "copy of the destroyed guest: crash-consistent, the reason named" \
-	'.job.state == "succeeded" and .job.result.consistency == "crash" and (.job.result.consistency_reason | test("destroyed"))' \
+	'.job.state == "succeeded" and .job.result.processed > 0 and .job.result.consistency == "crash" and (.job.result.consistency_reason | test("destroyed"))' \
 	hf --json dr copy "$W"
 check "... the guest is shut off again" test "$(tb_virsh domstate "$W")" = "shut off"
 jcheck "dr list: every point verified" 'all(.points[]; .verified)' hf --json dr list "$W"
