@@ -39,7 +39,7 @@ hfj() {
 	jq -c 'del(.job.result.check_entry)' "$TB_DIR/hfj.json"
 	return $rc
 }
-test_domains() { tb_virsh list --all --name | grep -c "^hf-test-" || true; }
+test_domains() { tb_virsh list --all --name | grep -c "^hf-test-$W-" || true; }
 sums() { (cd "$GD" && sha256sum ./*/*.qcow2); } # the images (the manifest records the tests)
 
 OUT=$(tb_exec_raw b1 'C:\Windows\System32\NETSTAT.EXE' -an | tr -d '\r')
@@ -83,7 +83,7 @@ r1 '.job.result.check.product == "server2008-sp2-6003" and .job.result.check.pat
 r1 '.job.result.check_entry.name == "'"$D"'" and .job.result.check_entry.os.windows == true and .job.result.check_entry.evidence != null' &&
 	ok "... collected from the test domain's agent (evidence present)" || bad "check entry of the test domain"
 r1 '.job.result.recorded == true and .job.result.kept == false' && ok "... recorded, torn down" || bad "recorded/kept"
-check "no hf-test domain left" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ]"
+check "no hf-test domain left" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ]"
 check "no overlay left" sh -c "[ ! -e '$TDIR/$D' ] && [ -z \"\$(ls -A '$TDIR' 2>/dev/null)\" ]"
 check "no console log of the test domain left" sh -c "! ls '$TB_DIR'/hf-test-* 2>/dev/null"
 jcheck "the manifest records the test: RTO, agent ready, verdict, ports, not ok, the error" \
@@ -113,18 +113,18 @@ check "... running, its overlay in place" sh -c "[ \"\$(virsh -q -c '$TB_URI' do
 jcheck "the next test of that point removes the leftover first, then passes" \
 	'.job.state == "succeeded" and .job.result.leftover_removed and .job.result.ok and .job.result.kept == false' \
 	hfj dr test "$W" "$P1" --timeout 300
-check "... no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D1' ]"
+check "... no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ ! -e '$TDIR/$D1' ]"
 sums >"$TB_DIR/sums-after"
 check "SHA-256 of every stored image equal before and after the test boots" diff "$TB_DIR/sums-before" "$TB_DIR/sums-after"
 jcheck "dr verify: the chain still verifies" '.job.state == "succeeded"' hf --json dr verify "$W" "$P2"
-check "no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D' ]"
+check "no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ ! -e '$TDIR/$D' ]"
 
 # a broken chain: the full point's image removed; the incremental cannot boot
 mv "$GD/$P1/vda.qcow2" "$TB_DIR/p1-aside.qcow2"
 expect_exit "test boot of a point whose parent image is gone: exit 1" 1 hf dr test "$W" "$P2"
 grep_out "... naming the point and the disk's chain" "restore point $P2: the chain of disk vda does not open"
 grep_out "... quoting qemu-img on the missing parent" "$P1/vda.qcow2"
-check "... nothing defined, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D' ]"
+check "... nothing defined, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ ! -e '$TDIR/$D' ]"
 mv "$TB_DIR/p1-aside.qcow2" "$GD/$P1/vda.qcow2"
 expect_exit "an unknown point: not found (exit 4)" 4 hf dr test "$W" 20200101T000000Z
 
@@ -134,7 +134,7 @@ rc=0
 hf dr test "$W" "$P2" --store nodir --timeout 60 >"$ASSERT_TMP/out" 2>"$ASSERT_TMP/err" || rc=$?
 if [ "$rc" = 0 ]; then ok "default test-dir: QEMU reaches STATE_DIR/drtest here (it runs as root)"
 else grep_out "default test-dir unreachable for QEMU: the error says to set test-dir" "set \[drstore\] test-dir"; fi
-check "... and leaves no hf-test domain" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ]"
+check "... and leaves no hf-test domain" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ]"
 
 # a cancelled test boot is torn down too
 JOB=$(hf dr test "$W" "$P2" --no-wait --timeout 300)
@@ -144,7 +144,7 @@ check "cancel it" hf jobs cancel "$JOB"
 for _ in $(seq 1 300); do hf --json jobs show "$JOB" | jq -e '.job.state != "running"' >/dev/null 2>&1 && break; sleep 0.1; done
 jobshow() { hf --json jobs show "$JOB" | jq -c 'del(.job.result.check_entry)'; }
 jcheck "... the job ends cancelled" '.job.state == "cancelled"' jobshow
-check "... torn down: no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-') = 0 ] && [ ! -e '$TDIR/$D' ]"
+check "... torn down: no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ ! -e '$TDIR/$D' ]"
 
 check "no sanitizer report in holdfastd's log" sh -c "! grep -E 'runtime error:|ERROR: AddressSanitizer' '$HF_LOG'"
 tb_measure dr_test_rto_s="$RTO" dr_test_ok_job_s="$OK_S" dr_test_failing_port_job_s="$FAIL_S"
