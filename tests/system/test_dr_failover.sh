@@ -16,9 +16,11 @@ tb_image
 tb_guest_define f1 w2k8-6003-esu3 extra-disk=32M
 tb_guest_define e1 w2k8-6003-esu3
 tb_guest_define e2 w2k8-6003-esu3
+tb_guest_define n1 agent=none
 tb_guest_start f1
 tb_guest_start e1
 tb_guest_start e2
+tb_guest_start n1
 tb_wait_agent f1 120
 tb_wait_agent e1 120
 tb_wait_agent e2 120
@@ -223,6 +225,21 @@ check "... the source: shut off, renamed, marked emergency" \
 	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$E2.failed-over')\" = 'shut off' ] && virsh -c '$TB_URI' metadata '$E2.failed-over' https://holdfast.dev/xmlns/dr-failover/1 | grep -q 'mode=\"emergency\"'"
 OUT=$(hf_guest_read e2 a.txt)
 [ "$OUT" = crashed ] && ok "the DR guest of e2 runs with the point's data" || bad "e2 DR guest: a.txt='$OUT'"
+
+# a source that does not shut down (no agent, and the stand-in ignores the ACPI power button)
+N1=$(tb_dom n1)
+jcheck "a copy of n1 (no agent: crash-consistent)" '.job.state == "succeeded"' hf --json dr copy "$N1"
+expect_exit "planned failover of n1 without --force-off: refused after the timeout" 1 \
+	hf dr failover "$N1" --planned --timeout 10
+grep_out "... saying what to do" "did not shut down within 10 s.*--force-off"
+check "... nothing changed: n1 runs, not renamed, not marked" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$N1')\" = running ] && ! virsh -c '$TB_URI' metadata '$N1' https://holdfast.dev/xmlns/dr-failover/1 >/dev/null 2>&1"
+expect_exit "with --force-off: powered off, copied, marked, restored, started; its agent never answers" 1 \
+	hf dr failover "$N1" --planned --force-off --timeout 10
+grep_out "... the steps up to there" "ok .*stop source .*powered off (--force-off)"
+grep_out "... the failed step named" "agent did not answer within 10 s"
+check "... the source is shut off and marked, the DR guest runs" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$N1.failed-over')\" = 'shut off' ] && [ \"\$(virsh -q -c '$TB_URI' domstate '$N1')\" = running ]"
 
 # dr status exits 1 when a guest is critical (store "crit": the same directory, 1 s / 2 s)
 jcheck "dr status: ok, exit 0" '.state == "ok"' hf --json dr status
