@@ -9,7 +9,9 @@
 # stop the first. A rules change that would prune too much is held back until `policy apply`,
 # whose prune-only run then consolidates and prunes. holdfastd killed (-9) right after a night's
 # copy: after the restart the run completes and that night has exactly one point. Leases (a point
-# in use by a restore) are covered by the unit tests (test_drretain.c), not here.
+# in use by a restore) are covered by the unit tests (test_drretain.c); here a point booted by
+# `dr test` (which leases it) is neither deleted nor rewritten by a night's retention, and goes
+# once the test has ended.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
 tb_init
@@ -33,6 +35,7 @@ full-every = 3
 keep-last = $1
 [drstore site]
 path = $STORE
+test-dir = $TB_DIR/drtest
 CONF
 }
 hf_up < <(conf 3)
@@ -199,5 +202,32 @@ jcheck "policy run (manual): d1 done (its 10th copy: a full), the broken guest f
 	run_now
 grep -q "was copied before the interruption" "$HF_LOG" && tb_log "night 9: the restart found the copy in the store (journal mark)" ||
 	tb_log "night 9: the restart resumed after the copy was journalled"
+# a point in use by a test boot (leased) survives a night's retention that would delete it
+P10=$(hf --json dr list "$W" | jq -r '.points[-1].point')
+tb_on_cleanup 'for d in $(virsh -q -c "$TB_URI" list --all --name | grep "^hf-test-"); do virsh -q -c "$TB_URI" destroy "$d"; virsh -q -c "$TB_URI" undefine "$d" --nvram; done >/dev/null 2>&1'
+TJ=$(hf --json --no-wait dr test "$W" "$P10" --port 9 --timeout 40 | jq -r '.job.id')
+[ -n "$TJ" ] && [ "$TJ" != null ] && ok "dr test of $P10 started (job $TJ, bounded by --timeout 40)" || bad "dr test did not start"
+check "write data for night 11" tb_guest_exec d1 "echo night11 >/mnt/data/a.txt && sync"
+hf debug clock --set 2026-03-11T02:00:30Z >/dev/null
+wait_run 2026-03-11T02:00:00Z && ok "night 11: the run finished" || bad "night 11: no finished run"
+G=$(last_guest)
+P11=$(jq -r '.result.point' <<<"$G")
+jcheck "the test boot still runs (its lease is held)" '.job.state == "running" or .job.state == "queued"' hf --json jobs show "$TJ"
+jq -e '.state == "done" and .result.pruned == [] and .result.consolidated == []' <<<"$G" >/dev/null &&
+	ok "night 11: leased $P10 kept and not rewritten (keep-last 1 would delete it)" || bad "night 11: $(jq -c .result <<<"$G")"
+jcheck "two points: the leased one and night 11's" "[.points[].point] == [\"$P10\", \"$P11\"]" hf --json dr list "$W"
+for _ in $(seq 1 600); do
+	hf --json jobs show "$TJ" | jq -e '.job.state | . == "succeeded" or . == "failed" or . == "cancelled"' >/dev/null && break
+	sleep 0.25
+done
+check "write data for night 12" tb_guest_exec d1 "echo night12 >/mnt/data/a.txt && sync"
+hf debug clock --set 2026-03-12T02:00:30Z >/dev/null
+wait_run 2026-03-12T02:00:00Z && ok "night 12: the run finished" || bad "night 12: no finished run"
+G=$(last_guest)
+P12=$(jq -r '.result.point' <<<"$G")
+jq -e --arg a "$P10" --arg b "$P11" --arg c "$P12" '[.result.pruned[].point] == [$b, $a] and [.result.consolidated[].point] == [$c]' <<<"$G" >/dev/null &&
+	ok "night 12: the test has ended: $P12 made self-contained, $P11 and $P10 deleted" || bad "night 12: $(jq -c .result <<<"$G")"
+OUT=$(restored_file "$P12" a.txt)
+[ "$OUT" = night12 ] && ok "point $P12 restores a.txt = night12" || bad "point $P12: a.txt='$OUT'"
 check "no sanitizer report in holdfastd's log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$HF_LOG'"
 hf_finish
