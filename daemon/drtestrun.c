@@ -149,7 +149,7 @@ static cJSON *check_ports(Job *job, DrvConn *c, const DrTestCtx *t, gint64 deadl
 		if (collect_program(c, t->name, MAX(t->check_timeout, 1), NETSTAT_EXE, argv, &out,
 				    &len, &code, err) < 0 ||
 		    netstat_listening(out, len, &up, err) < 0) {
-			error_prefix(err, "port check in test guest %s: ", t->name);
+			error_prefix(err, "port check in test guest %s", t->name);
 			return NULL;
 		}
 		guint n = 0;
