@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "drapi.h"
+#include "drlease.h"
 #include "drrun.h"
 #include "drstore.h"
 #include "drxml.h"
@@ -57,6 +58,7 @@ typedef struct {
 	bool same_host; /* the DR host is the source's host (same URI) */
 	bool reachable; /* the source's host answered and the guest exists */
 	bool marked;	/* the source carried the mark when we started */
+	bool verified;	/* the point's chain was verified in this run */
 } Fo;
 
 static void step(Fo *o, const char *name, bool ok, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
@@ -315,6 +317,7 @@ static int bring_up(Fo *o, const char *gdir, HfError *err)
 	    .keep_uuid = !o->same_host, /* one host cannot hold two guests of one UUID */
 	    .keep_mac = true,
 	    .record_mode = "failover",
+	    .verified = o->verified,
 	    .pct0 = 40,
 	    .pct1 = 85,
 	};
@@ -363,6 +366,7 @@ static int newest_verified(Fo *o, const char *gdir, HfError *err)
 		job_progress(o->job, 10, "verifying point %s and its chain", id);
 		if (o->f->dry_run || drstore_verify_chain(pts, id, chain, &e) == 0) {
 			o->point = g_strdup(id);
+			o->verified = !o->f->dry_run;
 			step(o, "choose point", true, "point %s (%s)%s%s", id,
 			     o->f->dry_run ? "newest verified; verified again when run"
 					   : "newest verified, verified again",
@@ -466,6 +470,7 @@ static int source_side(Fo *o, char **gdir, HfError *err)
 			return fail(o, "verify", err);
 		g_autofree char *v = cJSON_PrintUnformatted(chain);
 		step(o, "verify", true, "checksums and qemu-img check of %s", v);
+		o->verified = true;
 	} else if (newest_verified(o, *gdir, err) < 0)
 		return -1;
 	return o->reachable ? mark_source(o, c, f->planned ? "planned" : "emergency", err) : 0;
@@ -486,8 +491,13 @@ static int fo_job(Job *job, HfError *err)
 	o.steps = cJSON_AddArrayToObject(res, "steps");
 	o.same_host = f->src && !strcmp(host_uri(f->src), host_uri(f->to));
 	int rc = source_side(&o, &gdir, err);
+	bool leased = rc == 0 && !f->dry_run && o.point;
+	if (leased) /* retention keeps the point (and its chain) until the guest runs */
+		drlease_take(gdir, o.point);
 	if (rc == 0 && !f->dry_run)
 		rc = bring_up(&o, gdir, err);
+	if (leased)
+		drlease_release(gdir, o.point);
 	if (rc == 0 && f->dry_run && o.point) {
 		DrRunSpec rs = {.host = f->to,
 				.gdir = gdir,
