@@ -378,10 +378,24 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 			 spec->incremental ? "starting an incremental copy (pull mode, NBD)"
 					   : "starting a full copy (pull mode, NBD)");
 	g_autoptr(DrvBackupResult) res = NULL;
-	if (drv_backup_pull(c, guest, spec, &server, 0, &res, err) < 0) {
+	int rc = drv_backup_pull(c, guest, spec, &server, 0, &res, err);
+	DrvBackupSpec full = *spec;
+	g_autofree char *why_full = NULL;
+	/* libvirt's VIR_ERR_CHECKPOINT_INCONSISTENT (the bitmap went with an unclean stop of
+	 * QEMU): a full instead, with the reason, as a push does */
+	if (rc < 0 && spec->incremental && strstr(err->message, "checkpoint inconsistent")) {
+		why_full = g_strdup_printf("checkpoint '%s' is unusable: %s", spec->incremental,
+					   err->message);
+		error_clear(err);
+		full.incremental = NULL;
+		spec = &full;
+		rc = drv_backup_pull(c, guest, spec, &server, 0, &res, err);
+	}
+	if (rc < 0) {
 		drstore_discard(tmp);
 		return -1;
 	}
+	res->full_reason = g_steal_pointer(&why_full);
 	Pull p = {.guest = guest,
 		  .spec = spec,
 		  .server = &server,
@@ -390,7 +404,6 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		  .opaque = opaque,
 		  .ndisks = res->disks->len,
 		  .last_pct = -1};
-	int rc = 0;
 	for (p.disk = 0; rc == 0 && p.disk < res->disks->len; p.disk++)
 		rc = pull_disk(&p, res->disks->pdata[p.disk], err);
 	HfError e = {0};
@@ -415,7 +428,10 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
 		  DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err)
 {
-	if (!drstore_pulls(o->mode, c->uri))
+	g_autoptr(DrvGuest) g = NULL;
+	if (o->mode == DRSTORE_MODE_AUTO && drv_guest_get(c, guest, 0, &g, err) < 0)
+		return -1;
+	if (!drstore_pulls(o->mode, c->uri, g && g->state == DRV_STATE_RUNNING))
 		return drv_backup_push(c, guest, spec, progress, opaque, 0, out, err);
 	return pull(c, guest, spec, o, progress, opaque, out, err);
 }

@@ -20,6 +20,7 @@ typedef struct {
 	const char *parent; /* the point incremental images are backed by (NULL for a full) */
 } DrPullOpts;
 
-/* Copy the guest's disks for one restore point: push or pull as o and the host's URI say. */
+/* Copy the guest's disks for one restore point: push or pull as o, the host's URI and the
+ * guest's state say (drstore_pulls). */
 int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
 		  DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err);

@@ -596,13 +596,13 @@ int drstore_set_mode(DrStore *s, const char *key, const char *value, HfError *er
 			 value);
 }
 
-bool drstore_pulls(int mode, const char *uri)
+bool drstore_pulls(int mode, const char *uri, bool running)
 {
 	if (mode != DRSTORE_MODE_AUTO)
 		return mode == DRSTORE_MODE_PULL;
 	g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
 	const char *host = u ? g_uri_get_host(u) : NULL;
-	return host && *host;
+	return running || (host && *host);
 }
 
 void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha256)

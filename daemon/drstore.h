@@ -115,8 +115,10 @@ int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, Hf
 
 /* How a copy of a libvirt guest reads its disks ([drstore] mode): push (the hypervisor writes
  * the images into the store, which it must reach), pull (holdfastd reads the disks over NBD
- * and writes the images itself, hashing them as written), or auto: push when the guest's
- * hypervisor is this host (a URI without a host part), pull otherwise. */
+ * and writes the images itself, hashing them as written), or auto: pull for a running guest
+ * (measured faster than push, bench/README.md) and for any guest of a remote hypervisor (a
+ * URI with a host part); push for a paused or shut-off guest of this host (push starts a
+ * shut-off guest paused for the copy; pull needs it running). */
 enum {
 	DRSTORE_MODE_AUTO,
 	DRSTORE_MODE_PUSH,
@@ -125,8 +127,8 @@ enum {
 #define DRSTORE_PULL_PORT 10809
 /* [drstore] mode = auto|push|pull, pull-port = N and pull-host = ADDRESS. */
 int drstore_set_mode(DrStore *s, const char *key, const char *value, HfError *err);
-/* Does a copy from the hypervisor at uri pull (true) or push (false)? */
-bool drstore_pulls(int mode, const char *uri);
+/* Does a copy of a guest (running or not) of the hypervisor at uri pull (true) or push? */
+bool drstore_pulls(int mode, const char *uri, bool running);
 /* The image of disk target was hashed as it was written (pull mode): drstore_seal takes this
  * SHA-256 instead of reading the file again. */
 void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha256);

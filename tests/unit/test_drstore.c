@@ -489,11 +489,13 @@ static void test_copy_mode(void **state)
 	error_clear(&err);
 	assert_int_equal(drstore_set(s, "pull-port", "10810", &err), 0);
 	assert_int_equal(s->pull_port, 10810);
-	assert_false(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///system"));
-	assert_false(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///session"));
-	assert_true(drstore_pulls(DRSTORE_MODE_AUTO, "qemu+ssh://root@kvm2.example/system"));
-	assert_true(drstore_pulls(DRSTORE_MODE_PULL, "qemu:///system"));
-	assert_false(drstore_pulls(DRSTORE_MODE_PUSH, "qemu+ssh://kvm2/system"));
+	/* auto: pull a running guest; push a stopped one of this host; pull from a remote host */
+	assert_true(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///system", true));
+	assert_false(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///system", false));
+	assert_false(drstore_pulls(DRSTORE_MODE_AUTO, "qemu:///session", false));
+	assert_true(drstore_pulls(DRSTORE_MODE_AUTO, "qemu+ssh://root@kvm2.example/system", false));
+	assert_true(drstore_pulls(DRSTORE_MODE_PULL, "qemu:///system", false));
+	assert_false(drstore_pulls(DRSTORE_MODE_PUSH, "qemu+ssh://kvm2/system", true));
 }
 
 int main(void)
