@@ -23,6 +23,7 @@
 #define NBUF (INFLIGHT + 4)		  /* buffers between the threads */
 #define STATUS_SPAN (UINT64_C(1) << 30)	  /* bytes per block status request */
 #define DIRTY_PREFIX "qemu:dirty-bitmap:" /* QEMU's meta context of an exported bitmap */
+#define PORT_TRIES 16			  /* pull-port, pull-port + 1, ... */
 
 typedef struct nbd_handle NbdHandle;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NbdHandle, nbd_close)
@@ -352,6 +353,21 @@ static int pull_disk(Pull *p, DrvBackupDisk *d, HfError *err)
 	return 0;
 }
 
+/* backup_pull; over TCP the next port while the one asked for is in use (another copy from
+ * the same hypervisor runs). */
+static int begin(DrvConn *c, const char *guest, const DrvBackupSpec *spec, DrvPullSpec *server,
+		 DrvBackupResult **res, HfError *err)
+{
+	for (int i = 1;; i++) {
+		int rc = drv_backup_pull(c, guest, spec, server, 0, res, err);
+		if (rc == 0 || server->socket || i == PORT_TRIES || server->tcp_port == 65535 ||
+		    !strstr(err->message, "in use"))
+			return rc;
+		error_clear(err);
+		server->tcp_port++;
+	}
+}
+
 static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
 		DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err)
 {
@@ -378,7 +394,7 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 			 spec->incremental ? "starting an incremental copy (pull mode, NBD)"
 					   : "starting a full copy (pull mode, NBD)");
 	g_autoptr(DrvBackupResult) res = NULL;
-	int rc = drv_backup_pull(c, guest, spec, &server, 0, &res, err);
+	int rc = begin(c, guest, spec, &server, &res, err);
 	DrvBackupSpec full = *spec;
 	g_autofree char *why_full = NULL;
 	/* libvirt's VIR_ERR_CHECKPOINT_INCONSISTENT (the bitmap went with an unclean stop of
@@ -389,7 +405,7 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		error_clear(err);
 		full.incremental = NULL;
 		spec = &full;
-		rc = drv_backup_pull(c, guest, spec, &server, 0, &res, err);
+		rc = begin(c, guest, spec, &server, &res, err);
 	}
 	if (rc < 0) {
 		drstore_discard(tmp);
@@ -418,9 +434,12 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		return -1;
 	}
 	res->processed = p.read;
+	g_autofree char *where = server.socket
+				     ? g_strdup(server.socket)
+				     : g_strdup_printf("%s:%d", server.tcp_host, server.tcp_port);
 	hf_log("hf-dr", LOG_LVL_INFO,
 	       "pull-mode copy of %s: %u disk(s), %" G_GUINT64_FORMAT " bytes read over NBD (%s)",
-	       guest, res->disks->len, p.read, server.socket ? server.socket : server.tcp_host);
+	       guest, res->disks->len, p.read, where);
 	*out = g_steal_pointer(&res);
 	return 0;
 }

@@ -22,6 +22,7 @@ tb_guest_start d1
 tb_wait_agent d1 120
 STORE=$TB_DIR/drstore
 PORT=$((20000 + RANDOM % 20000))
+while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 20000)); done
 # "tcp": the same store, pulled over NBD on TCP (as from a remote hypervisor) instead of a socket
 hf_up <<CONF
 [drstore main]
@@ -151,11 +152,16 @@ jcheck "... and leaves no point" ".points | length == $N0" hf --json dr list "$W
 check "... nothing left behind (job, .partial, scratch, socket)" nothing_left
 check "... the checkpoints are as before" sh -c "[ \"\$(virsh -q -c '$TB_URI' checkpoint-list '$W' --name | sort)\" = '$CKS0' ]"
 check "write more" tb_guest_exec d1 'echo fourth >/mnt/data/a.txt && sync'
+# pull-port taken (as by another copy from the same hypervisor): the next port is used
+python3 -c "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $PORT)); s.listen(); time.sleep(900)" &
+BUSY=$!
+tb_on_cleanup "kill $BUSY 2>/dev/null || true"
 check "the next copy (over TCP) is again an incremental of point 3" frozen_copy 4 --store tcp
+kill "$BUSY" 2>/dev/null || true
 jq -e ".job.state == \"succeeded\" and .job.result.kind == \"incremental\" and .job.result.parent == \"$P3\"" \
 	"$TB_DIR/copy4.json" >/dev/null && ok "... incremental, parent point 3" || { bad "copy over TCP"; cat "$TB_DIR/copy4.json"; }
 P4=$(res 4 point)
-check "... read over NBD on TCP (127.0.0.1:$PORT)" grep_log "pull-mode copy of $W.*(127.0.0.1)"
+check "... read over NBD on TCP, on the next port as pull-port was taken" grep_log "pull-mode copy of $W.*(127.0.0.1:$((PORT + 1)))"
 check "... the chains equal the captured disks" same_as_captured 4 "$P4"
 check "... SHA-256 = the files'" sums_match "$P4"
 check "... nothing left behind" nothing_left
