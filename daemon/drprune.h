@@ -15,7 +15,8 @@
  *      directory fsynced, and X.hf-new (now X's old contents) removed. Where the filesystem
  *      cannot exchange (EINVAL/ENOSYS/EOPNOTSUPP, e.g. some NFS/SMB servers): X -> X.hf-old,
  *      X.hf-new -> X, remove X.hf-old; a crash between the two renames leaves no X for a
- *      moment, never a half one.
+ *      moment, never a half one. (HOLDFAST_TEST_NO_RENAME_EXCHANGE in the environment takes
+ *      this path everywhere: for tests.)
  * Deletion of a point B (only after the consolidations): B must no longer be a base of any
  * disk of any point in the store (re-read from the manifests), not be leased, not be the
  * newest verified point, and carry a holdfast manifest (format 1, "point" = its name). Then

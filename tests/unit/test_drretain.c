@@ -341,6 +341,14 @@ static void test_consolidate_on_disk(void **state)
 	rm_rf(g);
 }
 
+/* The same where the filesystem cannot exchange two directories: the two-rename fallback. */
+static void test_consolidate_two_renames(void **state)
+{
+	g_setenv("HOLDFAST_TEST_NO_RENAME_EXCHANGE", "1", TRUE);
+	test_consolidate_on_disk(state);
+	g_unsetenv("HOLDFAST_TEST_NO_RENAME_EXCHANGE");
+}
+
 /* keep-daily with the middle point superseded: the next one is rebased onto the full. */
 static void test_rebase_on_disk(void **state)
 {
@@ -510,6 +518,7 @@ int main(void)
 	    cmocka_unit_test(test_full_every),
 	    cmocka_unit_test(test_set_from_manifests),
 	    cmocka_unit_test(test_consolidate_on_disk),
+	    cmocka_unit_test(test_consolidate_two_renames),
 	    cmocka_unit_test(test_rebase_on_disk),
 	    cmocka_unit_test(test_lease_at_apply),
 	    cmocka_unit_test(test_recover),
