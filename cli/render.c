@@ -493,7 +493,12 @@ static void r_policies(const cJSON *r, GString *o, GString *w)
 		char *c[] = {
 		    output_field(p, "name"),	 output_field(p, "normalized"),
 		    output_field(p, "timezone"), output_field(p, "guests"),
-		    output_field(p, "rules"),
+		    !g_strcmp0(str(p, "action"), "dr-copy") /* DR policies say where to */
+			? g_strdup_printf("dr-copy to %s, full-every %.0f; %s", strd(p, "store", "?"),
+					  cJSON_GetNumberValue(
+					      cJSON_GetObjectItemCaseSensitive(p, "full_every")),
+					  strd(p, "rules", "?"))
+			: output_field(p, "rules"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "running"))
 			? g_strdup("running now")
 			: output_field(p, "next"),

@@ -132,8 +132,9 @@ static int swap_in(const char *gdir, const char *dir, const char *tmp, HfError *
 	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
 		return io_fail(err, "exchange", dir);
 	/* no atomic exchange here: two renames, finished by drprune_recover after a crash */
-	hf_log("hf-dr", LOG_LVL_DEBUG, "%s: no RENAME_EXCHANGE on this filesystem (%s): two renames",
-	       dir, g_strerror(errno));
+	hf_log("hf-dr", LOG_LVL_DEBUG,
+	       "%s: no RENAME_EXCHANGE on this filesystem (%s): two renames", dir,
+	       g_strerror(errno));
 	g_autofree char *old = g_strconcat(dir, SFX_OLD, NULL);
 	if (g_rename(dir, old) < 0)
 		return io_fail(err, "rename", dir);
@@ -596,9 +597,11 @@ cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone 
 	g_autoptr(cJSON) o = cJSON_CreateObject();
 	cJSON *prune = cJSON_AddArrayToObject(o, "pruned");
 	cJSON *cons = cJSON_AddArrayToObject(o, "consolidated");
-	if (drstore_points(gdir, &pts, err) < 0)
+	if (!gdir) /* no point of the guest in the store */
+		pts = g_ptr_array_new();
+	else if (drstore_points(gdir, &pts, err) < 0)
 		return NULL;
-	g_auto(GStrv) leased = drlease_points(gdir);
+	g_auto(GStrv) leased = gdir ? drlease_points(gdir) : NULL;
 	g_autoptr(DrRetainSet) s = drretain_set_new(pts, leased);
 	g_autoptr(DrRetainPlan) p = NULL;
 	if (drretain_plan(s->pts, s->n, rules, tz, &p, err) < 0)

@@ -59,7 +59,8 @@ void drprune_ctx_free(void *ctx);
  *    "rules":TEXT,"held":{..}|null} */
 int drprune_job(Job *job, HfError *err);
 
-/* What the retention of the guest in gdir would do now under rules (nothing is touched):
+/* What the retention of the guest in gdir (NULL: none yet) would do now under rules (nothing
+ * is touched):
  * {"points":N,"pruned":[{"name","reason"}],"consolidated":[{"name","reason"}]}. */
 cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone *tz, HfError *err);
 /* Finish or undo what an interrupted consolidation or deletion left in gdir. */

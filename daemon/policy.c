@@ -157,6 +157,8 @@ int policy_set(Policy *p, const char *key, const char *v, int line, HfError *err
 		p->notify = g_strdup(v);
 		return 0;
 	}
+	if (!strcmp(key, "full-every"))
+		p->full_every_line = line;
 	for (int i = 0; int_keys[i]; i++)
 		if (!strcmp(key, int_keys[i])) {
 			int lo, hi, *f = int_field(p, i, &lo, &hi);
@@ -178,12 +180,12 @@ const char *policy_action_name(PolicyAction a)
 static int store_check(const Policy *p, const char *file, const GPtrArray *drstores, HfError *err)
 {
 	if (p->action != POLICY_DR_COPY) {
-		if (p->store)
-			return error_set(
-			    err, HF_ERR_CONFIG,
-			    "%s:%d: [policy %s] store: only for action = dr-copy (this "
-			    "policy takes snapshots); drop the key or set the action",
-			    file, p->store_line, p->name);
+		if (p->store || p->full_every_line)
+			return error_set(err, HF_ERR_CONFIG,
+					 "%s:%d: [policy %s] %s: only for action = dr-copy (this "
+					 "policy takes snapshots); drop the key or set the action",
+					 file, p->store ? p->store_line : p->full_every_line,
+					 p->name, p->store ? "store" : "full-every");
 		return 0;
 	}
 	if (!p->store)

@@ -66,6 +66,7 @@ typedef struct {
 	char *store; /* dr-copy: a [drstore] name */
 	int store_line;
 	int full_every;
+	int full_every_line; /* 0 = not given */
 } Policy;
 
 Policy *policy_new(const char *name, int line);

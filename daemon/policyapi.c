@@ -148,8 +148,7 @@ static cJSON *dr_now_thread(Call *call, HfError *err)
 	cJSON *now = cJSON_AddArrayToObject(s->sim, "now");
 	for (char **g = s->guests; *g; g++) {
 		g_autofree char *gdir = drstore_find_guest(s->root, *g);
-		cJSON *o =
-		    gdir ? drprune_preview(gdir, &s->rules, s->tz, err) : cJSON_CreateObject();
+		cJSON *o = drprune_preview(gdir, &s->rules, s->tz, err);
 		if (!o)
 			return NULL;
 		cJSON_AddStringToObject(o, "guest", *g);

@@ -196,6 +196,8 @@ static void test_dr_copy(void **state)
 	load_bad(bad_action, 6, "action", "snapshot, dr-copy");
 	g_autofree char *bad_every = g_strconcat(base, "full-every = 0\n", NULL);
 	load_bad(bad_every, 6, "full-every", "1..1000");
+	g_autofree char *snap_every = g_strconcat(base, "full-every = 3\n", NULL);
+	load_bad(snap_every, 6, "full-every", "only for action = dr-copy");
 }
 
 int main(void)
