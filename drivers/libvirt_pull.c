@@ -155,7 +155,10 @@ int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 				 "pull-mode DR copy of guest '%s': no target, checkpoint, NBD "
 				 "server or scratch directory given",
 				 guest);
-	if (virDomainIsActive(dom) != 1)
+	int state = 0, reason = 0;
+	if (virDomainGetState(dom, &state, &reason, 0) < 0)
+		return lv_error(err, c, guest, NULL, "cannot read the state of");
+	if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED)
 		return error_set(err, HF_ERR_UNSUPPORTED,
 				 "pull-mode DR copy of guest '%s' on host %s: the guest is not "
 				 "running; start it, or copy it in push mode ([drstore] mode = "
@@ -187,7 +190,13 @@ int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 					 "(%u:%u): %s",
 					 dir, (unsigned)uid, (unsigned)gid, g_strerror(errno));
 	}
-	if (lv_backup_begin_quiesced(c, dom, guest, spec, bxml, kxml, res, err) < 0) {
+	DrvBackupSpec sp = *spec;
+	if (state == VIR_DOMAIN_PAUSED && sp.quiesce) { /* its agent cannot answer */
+		sp.quiesce = false;
+		res->consistency = g_strdup("crash");
+		res->consistency_reason = g_strdup("the guest is paused: no filesystem freeze");
+	}
+	if (lv_backup_begin_quiesced(c, dom, guest, &sp, bxml, kxml, res, err) < 0) {
 		HfError e = {0};
 		if (lv_checkpoint_delete(dc, guest, spec->checkpoint, 0, &e) < 0)
 			virResetLastError();

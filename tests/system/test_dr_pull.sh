@@ -166,5 +166,15 @@ check "... the chains equal the captured disks" same_as_captured 4 "$P4"
 check "... SHA-256 = the files'" sums_match "$P4"
 check "... nothing left behind" nothing_left
 
+# a paused guest: pulled without a freeze (its agent cannot answer), crash-consistent, said why
+check "pause the guest" tb_virsh suspend "$W"
+check "capture its disks (paused: they do not change)" capture 5
+jcheck "a pull of the paused guest: crash-consistent because it is paused" \
+	'.job.state == "succeeded" and .job.result.consistency == "crash" and (.job.result.consistency_reason | test("paused"))' \
+	hf --json dr copy "$W" --store main
+P5=$(jq -r '.job.result.point' "$ASSERT_TMP/out")
+check "... its chains equal the captured disks" same_as_captured 5 "$P5"
+check "resume the guest" tb_virsh resume "$W"
+
 tb_measure dr_pull_full_stored="$FULL_STORED" dr_pull_inc_stored="$INC_STORED" dr_pull_inc_written=$((5 << 20))
 hf_finish
