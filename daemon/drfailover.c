@@ -512,6 +512,13 @@ static int fo_job(Job *job, HfError *err)
 		else
 			cJSON_AddItemToObject(res, "restore", r);
 	}
+	if (!f->planned && !o.reachable)
+		cJSON_AddStringToObject(
+		    res, "note",
+		    "the source's host or guest did not answer, so holdfast could neither stop nor "
+		    "mark it: make sure it is really down (fenced) before clients use the DR "
+		    "guest, "
+		    "and when it is back, shut off, run this failover again to mark it");
 	cJSON *src = cJSON_AddObjectToObject(res, "source");
 	cJSON_AddStringToObject(src, "host", f->src ? host_name(f->src) : "?");
 	cJSON_AddStringToObject(src, "name", o.src_name ? o.src_name : f->guest);

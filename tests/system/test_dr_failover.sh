@@ -203,7 +203,7 @@ expect_exit "--emergency while the source runs: refused" 1 hf dr failover "$E" -
 grep_out "... naming it" "run it on both sides"
 check "the source is lost (destroyed and undefined)" sh -c "virsh -q -c '$TB_URI' destroy '$E' >/dev/null && virsh -q -c '$TB_URI' undefine --checkpoints-metadata '$E' >/dev/null"
 jcheck "dr failover --emergency: the newest verified point, started, RPO given" \
-	".job.state == \"succeeded\" and .job.result.point == \"$PE\" and .job.result.rpo_s >= 0 and .job.result.source.reachable == false" \
+	".job.state == \"succeeded\" and .job.result.point == \"$PE\" and .job.result.rpo_s >= 0 and .job.result.source.reachable == false and (.job.result.note | test(\"fenced\"))" \
 	hf --json dr failover "$E" --emergency --timeout 240
 OUT=$(hf_guest_read e1 a.txt)
 [ "$OUT" = before-loss ] && ok "the emergency guest runs with the point's data" || bad "emergency guest: a.txt='$OUT'"
