@@ -144,7 +144,9 @@ check "... equal to the guest's disk at point 2, byte for byte" \
 	qemu-img compare -f qcow2 -F qcow2 "$RDISK" "$TB_DIR/ref-2.qcow2"
 check "the source guest is untouched (running, its own disk)" \
 	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ] && virsh -q -c '$TB_URI' domblklist '$W' | grep -q '$(tb_disk d1)'"
-expect_exit "dr restore onto an existing name fails" 1 hf dr restore "$W" "$P2" --as "$R"
+jcheck "the same restore again: already restored, nothing done" \
+	'.job.state == "succeeded" and .job.result.already_restored' hf --json dr restore "$W" "$P2" --as "$R"
+expect_exit "dr restore of another point onto an existing name fails" 1 hf dr restore "$W" "$P3" --as "$R"
 grep_out "... naming the conflict" "guest '$R' already exists"
 expect_exit "dr restore onto the source's own name fails" 1 hf dr restore "$W" "$P2" --as "$W"
 check "start the restored guest" tb_virsh start "$R"
