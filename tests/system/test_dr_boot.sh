@@ -1,6 +1,6 @@
 #!/bin/bash
 # dr test: a restore point booted in isolation (SureBackup for KVM) on real libvirtd + QEMU.
-# A stand-in answering as Windows Server 2008 SP2 6003 without ESU (January 2020 rollup) whose
+# A two-disk stand-in answering as Windows Server 2008 SP2 6003 without ESU (January 2020 rollup) whose
 # "services" listen on TCP 3389 (identity key listen, real sockets in the guest); a full copy,
 # data written, an incremental; the incremental point test-booted with a port that listens and
 # one that does not (exit 1 naming the port), then with the listening one only (ok). Checked:
@@ -14,7 +14,7 @@ tb_libvirt_up
 tb_image
 ID=$TB_DIR/id-boot
 { cat "$TB_HERE/identities/w2k8-6003-noesu"; echo "listen = 3389"; } >"$ID"
-tb_guest_define b1 "$ID"
+tb_guest_define b1 "$ID" extra-disk=32M
 tb_guest_start b1
 tb_wait_agent b1 120
 STORE=$TB_DIR/drstore
@@ -62,7 +62,7 @@ D=hf-test-$W-$P2
 sums >"$TB_DIR/sums-before"
 
 jcheck "--dry-run: the plan (point, domain, overlay over the point's image, host)" \
-	".job.state == \"succeeded\" and .job.result.dry_run and .job.result.point == \"$P2\" and .job.result.domain == \"$D\" and .job.result.host == \"lab\" and .job.result.disks.vda.backing == \"$GD/$P2/vda.qcow2\" and .job.result.disks.vda.overlay == \"$TDIR/$D/vda.qcow2\"" \
+	".job.state == \"succeeded\" and .job.result.dry_run and .job.result.point == \"$P2\" and .job.result.domain == \"$D\" and .job.result.host == \"lab\" and .job.result.disks.vda.backing == \"$GD/$P2/vda.qcow2\" and .job.result.disks.vda.overlay == \"$TDIR/$D/vda.qcow2\" and .job.result.disks.vdb.backing == \"$GD/$P2/vdb.qcow2\"" \
 	hfj dr test "$W" "$P2" --dry-run
 check "--dry-run defined nothing and made no overlay" sh -c "[ $(test_domains) = 0 ] && [ ! -e '$TDIR/$D' ]"
 check "--dry-run in words names the domain" sh -c "'$HF_BUILD/cli/holdfast' --socket '$HF_SOCK' dr test '$W' --dry-run | grep -q '$D'"
@@ -109,7 +109,23 @@ check "dr status in words has an RTO column" sh -c "'$HF_BUILD/cli/holdfast' --s
 D1=hf-test-$W-$P1
 jcheck "--keep: the full point's test guest is left running" \
 	'.job.state == "succeeded" and .job.result.ok and .job.result.kept' hfj dr test "$W" "$P1" --timeout 300 --keep
-check "... running, its overlay in place" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$D1')\" = running ] && [ -f '$TDIR/$D1/vda.qcow2' ]"
+check "... running, its overlays in place" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$D1')\" = running ] && [ -f '$TDIR/$D1/vda.qcow2' ] && [ -f '$TDIR/$D1/vdb.qcow2' ]"
+# a shell command in the kept test guest through its agent (the test bed's escape hatch)
+texec() {
+	local r pid
+	r=$(tb_virsh qemu-agent-command "$1" "$(jq -nc --arg c "$2" '{execute: "guest-exec", arguments: {path: "/bin/sh", arg: ["-c", $c], "capture-output": true}}')") || return 1
+	pid=$(jq -r .return.pid <<<"$r")
+	for _ in $(seq 1 100); do
+		r=$(tb_virsh qemu-agent-command "$1" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}")
+		[ "$(jq -r .return.exited <<<"$r")" = true ] && break
+		sleep 0.1
+	done
+	jq -r '.return["out-data"] // empty' <<<"$r" | base64 -d
+}
+OUT=$(texec "$D1" 'cat /mnt/data/a.txt; grep -q " /mnt/vdb " /proc/mounts && echo vdb-mounted')
+[ "$OUT" = "first
+vdb-mounted" ] && ok "... it runs the full point's data (a.txt = first; the source has second) with both disks" ||
+	bad "the kept test guest reads: $OUT"
 jcheck "the next test of that point removes the leftover first, then passes" \
 	'.job.state == "succeeded" and .job.result.leftover_removed and .job.result.ok and .job.result.kept == false' \
 	hfj dr test "$W" "$P1" --timeout 300
