@@ -375,8 +375,9 @@ void drtest_handle(Call *call)
 			  "'%s' is not a restore point id (e.g. 20261121T061500Z; see dr list)",
 			  point);
 	else if (ports && drstore_points(gdir, &pts, &err) == 0 && !(m = pick_point(pts, point)))
-		error_set(&err, HF_ERR_NOT_FOUND, "guest '%s' has %s; see holdfast dr list", guest,
-			  point ? "no restore point of that id" : "no verified restore point");
+		error_set(&err, HF_ERR_NOT_FOUND, "guest '%s' has no %s%s; see holdfast dr list",
+			  guest, point ? "restore point " : "verified restore point",
+			  point ? point : "");
 	if (m)
 		h = test_host(call, guest, m, &err);
 	if (h && !cJSON_IsTrue(cJSON_GetObjectItem(p, "dry_run")) &&
