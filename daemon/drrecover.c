@@ -34,6 +34,9 @@ static void drop_partials(DrvConn *c, const DrvGuest *g, char **roots)
 				     ck);
 			drstore_discard(p);
 			note(NULL, g->name, "discarded %s (a DR copy that died)", p);
+			error_clear(&e);
+			if (drv_backup_abort(c, g->name, 0, &e) < 0) /* a guest it left paused */
+				note(NULL, g->name, "%s", e.message);
 		}
 	}
 }

@@ -249,7 +249,8 @@ struct DrvDriver {
 	int (*backup_pull)(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
 			   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out,
 			   HfError *err);
-	/* Abort the guest's backup job and wait until it has ended. */
+	/* Abort the guest's backup job (if it runs one) and wait until it has ended; a shut-off
+	 * guest that a copy started paused (a copy that died) is powered off again. */
 	int (*backup_abort)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
 	/* Define a new persistent guest from its XML (left shut off); a guest of that name that
 	 * exists already: HF_ERR_CONFLICT. */

@@ -218,6 +218,19 @@ static const char *shutoff_reason(int reason, bool *clean)
 										 : "unknown";
 }
 
+/* A live-only mark on a shut-off guest that a copy started paused: it goes when the guest
+ * stops, so a guest that still has it was left paused by a copy that died with holdfastd. */
+#define LV_NS_DRCOPY "https://holdfast.dev/xmlns/drcopy/1"
+
+static bool started_by_copy(virDomainPtr dom)
+{
+	char *m = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, LV_NS_DRCOPY,
+				       VIR_DOMAIN_AFFECT_LIVE);
+	virResetLastError();
+	free(m);
+	return m != NULL;
+}
+
 /* A shut-off guest: started paused (no guest code runs) for the copy; its consistency is
  * decided by how it went off. */
 static int start_paused(LvConn *c, virDomainPtr dom, const char *guest, int reason,
@@ -232,6 +245,9 @@ static int start_paused(LvConn *c, virDomainPtr dom, const char *guest, int reas
 		return lv_error(err, c, guest, NULL, act);
 	}
 	res->started_paused = true;
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, "<started-paused/>", "hfdrcopy",
+				 LV_NS_DRCOPY, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		virResetLastError(); /* only the recovery after a crash misses it */
 	res->consistency = g_strdup(clean ? "application" : "crash");
 	res->consistency_reason =
 	    clean ? g_strdup_printf("shut down cleanly (libvirt's shut-off reason: %s); copied "
@@ -322,6 +338,13 @@ int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 				 guest);
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
 		return lv_error(err, c, guest, NULL, "cannot read the state of");
+	if (state == VIR_DOMAIN_PAUSED && started_by_copy(dom)) {
+		/* left paused by a copy that died: it was shut off */
+		if (virDomainDestroy(dom) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0)
+			return lv_error(err, c, guest, NULL,
+					"cannot power off again (left paused by a DR copy that "
+					"died)");
+	}
 	g_autofree char *ixml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 	if (!ixml)
 		return lv_error(err, c, guest, NULL, "cannot read");
@@ -471,20 +494,25 @@ int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err
 	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
 	if (!dom)
 		return -1;
-	if (virDomainAbortJob(dom) < 0)
+	virDomainJobInfo ji;
+	bool job = virDomainGetJobInfo(dom, &ji) == 0 && ji.type != VIR_DOMAIN_JOB_NONE;
+	virResetLastError();
+	if (job && virDomainAbortJob(dom) < 0)
 		return lv_error(err, c, guest, NULL, "cannot abort the backup job of");
-	for (int i = 0; i < 600; i++) { /* up to 60 s */
-		virDomainJobInfo ji;
-		if (virDomainGetJobInfo(dom, &ji) < 0 || ji.type == VIR_DOMAIN_JOB_NONE) {
-			virResetLastError();
-			return 0;
-		}
+	for (int i = 0; job; i++) {
+		if (i == 600) /* 60 s */
+			return error_set(err, HF_ERR_TIMEOUT,
+					 "the backup job of guest '%s' on host %s was aborted but "
+					 "still runs after 60 s; check virsh domjobinfo %s",
+					 guest, c->base.uri, guest);
 		g_usleep(POLL_US);
+		job = virDomainGetJobInfo(dom, &ji) == 0 && ji.type != VIR_DOMAIN_JOB_NONE;
+		virResetLastError();
 	}
-	return error_set(err, HF_ERR_TIMEOUT,
-			 "the backup job of guest '%s' on host %s was aborted but still runs after "
-			 "60 s; check virsh domjobinfo %s",
-			 guest, c->base.uri, guest);
+	if (started_by_copy(dom) && virDomainDestroy(dom) < 0)
+		return lv_error(err, c, guest, NULL,
+				"cannot power off again (left paused by a DR copy that died)");
+	return 0;
 }
 
 /* QEMU 7.2 cannot apply an internal snapshot while the image holds persistent dirty bitmaps

@@ -6,7 +6,8 @@
 # it starts. kill -9 of holdfastd while a copy runs (the backup job slowed with QMP
 # block-job-set-speed so that it is still running) -> after the restart the libvirt job is
 # aborted, the half-made checkpoint and the .partial are gone, and the next copy works; a backup
-# job holdfast did not start is left alone. Drives holdfastd through the CLI.
+# job holdfast did not start is left alone; a shut-off guest started paused by a copy that died
+# is powered off again. Drives holdfastd through the CLI.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
 tb_init
@@ -132,4 +133,25 @@ hf_up < <(conf)
 check "holdfastd restarted: the foreign backup job still runs" job_running
 check "end it" tb_virsh domjobabort "$W2"
 check "... gone" wait_no_job
+
+# kill -9 while copying a shut-off guest (started paused for the copy): it goes off again
+check "power d2 off" tb_virsh destroy "$W2"
+CKS=$(checkpoints "$W2")
+hf --json dr copy "$W2" --store big --full >"$TB_DIR/killed2.json" 2>&1 &
+COPY=$!
+check "the copy starts the shut-off guest paused; its backup job slowed" slow_down
+check "... the guest is paused" test "$(tb_virsh domstate "$W2")" = paused
+check "kill -9 holdfastd" kill -9 "$HF_PID"
+wait "$HF_PID" 2>/dev/null || true
+HF_PID=
+wait "$COPY" 2>/dev/null || true
+check "... the job outlives it, the guest stays paused" sh -c "virsh -q -c '$TB_URI' domstate '$W2' | grep -qx paused"
+hf_up < <(conf)
+check "holdfastd restarted: the job is aborted" wait_no_job
+check "... the guest is shut off again" test "$(tb_virsh domstate "$W2")" = "shut off"
+check "... the half-made checkpoint deleted (the published point's stays)" test "$(checkpoints "$W2")" = "$CKS"
+check "... the .partial discarded" test "$(partials "$GD2")" = 0
+jcheck "the next copy of the shut-off guest works" \
+	'.job.state == "succeeded" and .job.result.started_paused' hf --json dr copy "$W2" --store big
+check "... and it is shut off again" test "$(tb_virsh domstate "$W2")" = "shut off"
 hf_finish
