@@ -28,6 +28,10 @@ STORE=$TB_DIR/drstore
 mkdir -p "$TB_DIR/bin"
 cat >"$TB_DIR/bin/qemu-img" <<SH
 #!/bin/sh
+if [ "\$1" = convert ] && [ -e "$TB_DIR/fail-second" ]; then
+	n=\$(( \$(cat "$TB_DIR/nconv" 2>/dev/null || echo 0) + 1 )); echo \$n >"$TB_DIR/nconv"
+	[ \$n -lt 2 ] || { echo "qemu-img: injected failure" >&2; exit 1; }
+fi
 /usr/bin/qemu-img "\$@" || exit \$?
 if [ "\$1" = convert ] && [ -e "$TB_DIR/slow" ]; then : >"$TB_DIR/convert-done"; exec sleep 300; fi
 SH
@@ -148,6 +152,15 @@ grep_out "... saying it must be shut off" "needs it shut off"
 check "... the guest still runs, no file was made" \
 	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ] && ! ls '$TB_DIR'/*.hf-partial '$TB_DIR'/*.hf-before-restore-* 2>/dev/null"
 check "shut the guest off" tb_virsh destroy "$W"
+sums() { sha256sum "$(tb_disk f1)" "$VDB"; }
+SUMS=$(sums)
+touch "$TB_DIR/fail-second"
+expect_exit "--in-place whose second disk fails to write: the job fails" 1 hf dr restore "$W" "$P1" --in-place
+grep_out "... naming the failure" "injected failure"
+rm -f "$TB_DIR/fail-second" "$TB_DIR/nconv"
+[ "$(sums)" = "$SUMS" ] && ok "... the guest's images are exactly as they were" || bad "in-place failure changed the images"
+check "... no temporary or kept file, no journal" \
+	sh -c "! ls '$TB_DIR'/*.hf-partial '$TB_DIR'/*.hf-before-restore-* '$TB_DIR'/hfstate/drrestore/*.json 2>/dev/null"
 jcheck "--in-place of point 1 (shut off)" \
 	'.job.state == "succeeded" and .job.result.in_place and (.job.result.disks | length) == 2' \
 	hf --json dr restore "$W" "$P1" --in-place
