@@ -81,19 +81,19 @@ for n in 1 2 3 4 5 6 7; do
 	if wait_run "${day}T02:00:00Z"; then ok "night $n: the scheduled run finished ($(tb_since "$t0") s)"
 	else bad "night $n: no finished run for slot ${day}T02:00:00Z"; tail -30 "$HF_LOG"; fi
 	G=$(last_guest)
-	P=$(jq -r '.result.point' <<<"$G")
+	P=$(jq -r '.result.point' <<<"${G:-null}")
 	POINTS+=("$P")
 	TEXT[$P]=night$n
 	want=${KINDS[$((n - 1))]}
-	if jq -e --arg k "$want" '.state == "done" and .result.kind == $k' <<<"$G" >/dev/null; then
+	if jq -e --arg k "$want" '.state == "done" and .result.kind == $k' <<<"${G:-null}" >/dev/null; then
 		ok "night $n: point $P, a $want copy"
 	else bad "night $n: wanted a $want copy: $G"; fi
 	[ $n -ne 1 ] || jcheck "night 1: the broken guest failed, named in the run's result; d1 done" \
 		"[.jobs[] | select(.kind == \"policy.run\")] | last | (.state == \"failed\") and (.result.guests[] | select(.guest == \"lab/$B\") | .state == \"failed\" and (.note | length) > 0)" \
 		hf --json jobs list
 	case $n in 4 | 7)
-		jq -e '.result.full_reason == "full-every 3: 3 copies since the last full"' <<<"$G" >/dev/null &&
-			ok "night $n: the point says why it is full (full-every)" || bad "night $n: full_reason $(jq .result.full_reason <<<"$G")"
+		jq -e '.result.full_reason == "full-every 3: 3 copies since the last full"' <<<"${G:-null}" >/dev/null &&
+			ok "night $n: the point says why it is full (full-every)" || bad "night $n: full_reason $(jq .result.full_reason <<<"${G:-null}")"
 		;;
 	esac
 	have=$(hf --json dr list "$W" | jq '.points | length')
@@ -101,14 +101,14 @@ for n in 1 2 3 4 5 6 7; do
 	case $n in
 	4 | 5 | 7)
 		jq -e --arg b "${POINTS[$((n - 4))]}" --arg c "${POINTS[$((n - 3))]}" \
-			'[.result.pruned[].point] == [$b] and [.result.consolidated[].point] == [$c]' <<<"$G" >/dev/null &&
+			'[.result.pruned[].point] == [$b] and [.result.consolidated[].point] == [$c]' <<<"${G:-null}" >/dev/null &&
 			ok "night $n: base ${POINTS[$((n - 4))]} deleted, its child ${POINTS[$((n - 3))]} consolidated first" ||
-			bad "night $n: pruned/consolidated: $(jq -c '.result' <<<"$G")"
+			bad "night $n: pruned/consolidated: $(jq -c '.result' <<<"${G:-null}")"
 		;;
 	6)
-		jq -e --arg b "${POINTS[2]}" '[.result.pruned[].point] == [$b] and (.result.consolidated | length) == 0' <<<"$G" >/dev/null &&
+		jq -e --arg b "${POINTS[2]}" '[.result.pruned[].point] == [$b] and (.result.consolidated | length) == 0' <<<"${G:-null}" >/dev/null &&
 			ok "night 6: ${POINTS[2]} deleted, nothing to consolidate (the next point is a full)" ||
-			bad "night 6: $(jq -c '.result' <<<"$G")"
+			bad "night 6: $(jq -c '.result' <<<"${G:-null}")"
 		;;
 	esac
 done
@@ -155,11 +155,11 @@ check "write data for night 8" tb_guest_exec d1 "echo night8 >/mnt/data/a.txt &&
 hf debug clock --set 2026-03-09T02:00:30Z >/dev/null
 wait_run 2026-03-09T02:00:00Z && ok "night 8: the run finished" || bad "night 8: no finished run"
 G=$(last_guest)
-P8=$(jq -r '.result.point' <<<"$G")
+P8=$(jq -r '.result.point' <<<"${G:-null}")
 TEXT[$P8]=night8
-jq -e --arg p5 "$P5" --arg p6 "$P6" '.result.held.rules == "keep-last 1" and [.result.pruned[].point] == [$p5] and [.result.consolidated[].point] == [$p6]' <<<"$G" >/dev/null &&
+jq -e --arg p5 "$P5" --arg p6 "$P6" '.result.held.rules == "keep-last 1" and [.result.pruned[].point] == [$p5] and [.result.consolidated[].point] == [$p6]' <<<"${G:-null}" >/dev/null &&
 	ok "night 8: keep-last 1 held back, keep-last 3 applied (pruned $P5, consolidated $P6)" ||
-	bad "night 8: $(jq -c .result <<<"$G")"
+	bad "night 8: $(jq -c .result <<<"${G:-null}")"
 jcheck "policy show: the held change for d1" ".policy.held[\"lab/$W\"].would_prune == 3" hf --json policy show drn
 jcheck "policy apply: a prune-only run for the held guest" '.approved and .held_guests == 1' hf --json policy apply drn
 for _ in $(seq 1 600); do
@@ -167,8 +167,8 @@ for _ in $(seq 1 600); do
 	sleep 0.25
 done
 G=$(last_guest)
-jq -e --arg p6 "$P6" --arg p7 "$P7" --arg p8 "$P8" '.state == "done" and .result.point == null and [.result.pruned[].point] == [$p7, $p6] and [.result.consolidated[].point] == [$p8]' <<<"$G" >/dev/null &&
-	ok "apply: $P8 made self-contained, then $P7 and $P6 deleted" || bad "apply: $(jq -c . <<<"$G")"
+jq -e --arg p6 "$P6" --arg p7 "$P7" --arg p8 "$P8" '.state == "done" and .result.point == null and [.result.pruned[].point] == [$p7, $p6] and [.result.consolidated[].point] == [$p8]' <<<"${G:-null}" >/dev/null &&
+	ok "apply: $P8 made self-contained, then $P7 and $P6 deleted" || bad "apply: $(jq -c . <<<"${G:-null}")"
 jcheck "one point left, a full (consolidated)" "[.points[] | [.point, .kind]] == [[\"$P8\",\"full\"]]" hf --json dr list "$W"
 OUT=$(restored_file "$P8" a.txt)
 [ "$OUT" = night8 ] && ok "point $P8 restores a.txt = night8" || bad "point $P8: a.txt='$OUT'"
@@ -192,8 +192,8 @@ jcheck "night 9: one new point (not copied twice), the older one gone by keep-la
 	'(.points | length) == 1 and .points[0].kind == "full"' hf --json dr list "$W"
 P9=$(hf --json dr list "$W" | jq -r '.points[0].point')
 G=$(last_guest)
-jq -e --arg p8 "$P8" --arg p9 "$P9" '.state == "done" and .result.point == $p9 and [.result.pruned[].point] == [$p8]' <<<"$G" >/dev/null &&
-	ok "night 9: point $P9, only $P8 pruned (no second copy of the night)" || bad "night 9: $(jq -c . <<<"$G")"
+jq -e --arg p8 "$P8" --arg p9 "$P9" '.state == "done" and .result.point == $p9 and [.result.pruned[].point] == [$p8]' <<<"${G:-null}" >/dev/null &&
+	ok "night 9: point $P9, only $P8 pruned (no second copy of the night)" || bad "night 9: $(jq -c . <<<"${G:-null}")"
 OUT=$(restored_file "$P9" a.txt)
 [ "$OUT" = night9 ] && ok "point $P9 restores a.txt = night9" || bad "point $P9: a.txt='$OUT'"
 run_now() { hf --json policy run drn || true; } # exit 1: the broken guest failed
@@ -211,10 +211,10 @@ check "write data for night 11" tb_guest_exec d1 "echo night11 >/mnt/data/a.txt 
 hf debug clock --set 2026-03-11T02:00:30Z >/dev/null
 wait_run 2026-03-11T02:00:00Z && ok "night 11: the run finished" || bad "night 11: no finished run"
 G=$(last_guest)
-P11=$(jq -r '.result.point' <<<"$G")
+P11=$(jq -r '.result.point' <<<"${G:-null}")
 jcheck "the test boot still runs (its lease is held)" '.job.state == "running" or .job.state == "queued"' hf --json jobs show "$TJ"
-jq -e '.state == "done" and .result.pruned == [] and .result.consolidated == []' <<<"$G" >/dev/null &&
-	ok "night 11: leased $P10 kept and not rewritten (keep-last 1 would delete it)" || bad "night 11: $(jq -c .result <<<"$G")"
+jq -e '.state == "done" and .result.pruned == [] and .result.consolidated == []' <<<"${G:-null}" >/dev/null &&
+	ok "night 11: leased $P10 kept and not rewritten (keep-last 1 would delete it)" || bad "night 11: $(jq -c .result <<<"${G:-null}")"
 jcheck "two points: the leased one and night 11's" "[.points[].point] == [\"$P10\", \"$P11\"]" hf --json dr list "$W"
 for _ in $(seq 1 600); do
 	hf --json jobs show "$TJ" | jq -e '.job.state | . == "succeeded" or . == "failed" or . == "cancelled"' >/dev/null && break
@@ -224,9 +224,9 @@ check "write data for night 12" tb_guest_exec d1 "echo night12 >/mnt/data/a.txt 
 hf debug clock --set 2026-03-12T02:00:30Z >/dev/null
 wait_run 2026-03-12T02:00:00Z && ok "night 12: the run finished" || bad "night 12: no finished run"
 G=$(last_guest)
-P12=$(jq -r '.result.point' <<<"$G")
-jq -e --arg a "$P10" --arg b "$P11" --arg c "$P12" '[.result.pruned[].point] == [$b, $a] and [.result.consolidated[].point] == [$c]' <<<"$G" >/dev/null &&
-	ok "night 12: the test has ended: $P12 made self-contained, $P11 and $P10 deleted" || bad "night 12: $(jq -c .result <<<"$G")"
+P12=$(jq -r '.result.point' <<<"${G:-null}")
+jq -e --arg a "$P10" --arg b "$P11" --arg c "$P12" '[.result.pruned[].point] == [$b, $a] and [.result.consolidated[].point] == [$c]' <<<"${G:-null}" >/dev/null &&
+	ok "night 12: the test has ended: $P12 made self-contained, $P11 and $P10 deleted" || bad "night 12: $(jq -c .result <<<"${G:-null}")"
 OUT=$(restored_file "$P12" a.txt)
 [ "$OUT" = night12 ] && ok "point $P12 restores a.txt = night12" || bad "point $P12: a.txt='$OUT'"
 check "no sanitizer report in holdfastd's log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$HF_LOG'"
