@@ -402,17 +402,36 @@ static int delete_point(const char *gdir, const char *id, const char *reason, cJ
 	return 0;
 }
 
-int drprune_apply(const char *gdir, GPtrArray *manifests, const DrRetainSet *set,
+/* Between two steps (each complete on its own): progress, and stop when cancelled. */
+static int step(Job *job, size_t done, const DrRetainPlan *plan, const char *what, const char *id,
+		HfError *err)
+{
+	if (!job)
+		return 0;
+	if (job_cancelled(job))
+		return error_set(err, HF_ERR_CANCELLED,
+				 "cancelled after %zu of %zu retention step(s); every step done is "
+				 "complete, the rest comes with the next run",
+				 done, plan->rewritten + plan->deleted);
+	size_t total = MAX(plan->rewritten + plan->deleted, 1);
+	job_progress(job, (int)(20 + 75 * done / total), "%s %s", what, id);
+	return 0;
+}
+
+int drprune_apply(Job *job, const char *gdir, GPtrArray *manifests, const DrRetainSet *set,
 		  const DrRetainPlan *plan, cJSON *res, HfError *err)
 {
+	size_t done = 0;
 	for (size_t i = 0; i < set->n; i++)
 		if (plan->d[i].keep && plan->d[i].rewrite &&
-		    consolidate(gdir, manifests->pdata[i], set, i, &plan->d[i], manifests, res,
-				err) < 0)
+		    (step(job, done++, plan, "consolidating", set->pts[i].id, err) < 0 ||
+		     consolidate(gdir, manifests->pdata[i], set, i, &plan->d[i], manifests, res,
+				 err) < 0))
 			return -1;
 	for (size_t i = set->n; i-- > 0;) /* newest first: a child goes before its base */
 		if (!plan->d[i].keep &&
-		    delete_point(gdir, set->pts[i].id, plan->d[i].reason, res, err) < 0)
+		    (step(job, done++, plan, "deleting", set->pts[i].id, err) < 0 ||
+		     delete_point(gdir, set->pts[i].id, plan->d[i].reason, res, err) < 0))
 			return -1;
 	return 0;
 }
@@ -581,7 +600,7 @@ int drprune_job(Job *job, HfError *err)
 		return error_set(err, HF_ERR_CANCELLED, "cancelled before retention was applied");
 	job_progress(job, 20, "%zu kept, %zu to consolidate, %zu to delete", plan->kept,
 		     plan->rewritten, plan->deleted);
-	if (drprune_apply(gdir, pts, s, plan, res, err) < 0)
+	if (drprune_apply(job, gdir, pts, s, plan, res, err) < 0)
 		return -1;
 	g_autoptr(GPtrArray) after = NULL;
 	if (drstore_points(gdir, &after, err) < 0)

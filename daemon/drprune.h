@@ -66,6 +66,7 @@ cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone 
 /* Finish or undo what an interrupted consolidation or deletion left in gdir. */
 int drprune_recover(const char *gdir, cJSON *report, HfError *err);
 /* Carry out a plan over the manifests `set` was made from: consolidations, then deletions.
- * Appends to res's "pruned", "consolidated" and "skipped_steps" arrays. */
-int drprune_apply(const char *gdir, GPtrArray *manifests, const DrRetainSet *set,
+ * Appends to res's "pruned", "consolidated" and "skipped_steps" arrays. With a job (may be
+ * NULL): progress per step, and a cancel stops between two steps. */
+int drprune_apply(Job *job, const char *gdir, GPtrArray *manifests, const DrRetainSet *set,
 		  const DrRetainPlan *plan, cJSON *res, HfError *err);

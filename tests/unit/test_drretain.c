@@ -290,7 +290,7 @@ static cJSON *apply(const char *gdir, RetentionRules r, HfError *err)
 	cJSON_AddArrayToObject(res, "pruned");
 	cJSON_AddArrayToObject(res, "consolidated");
 	cJSON_AddArrayToObject(res, "skipped_steps");
-	if (drprune_apply(gdir, ms, s, p, res, err) < 0) {
+	if (drprune_apply(NULL, gdir, ms, s, p, res, err) < 0) {
 		cJSON_Delete(res);
 		return NULL;
 	}
@@ -405,7 +405,7 @@ static void test_lease_at_apply(void **state)
 	cJSON_AddArrayToObject(res, "pruned");
 	cJSON_AddArrayToObject(res, "consolidated");
 	cJSON_AddArrayToObject(res, "skipped_steps");
-	assert_int_equal(drprune_apply(g, ms, s, p, res, &err), 0);
+	assert_int_equal(drprune_apply(NULL, g, ms, s, p, res, &err), 0);
 	drlease_release(g, "20251122T120000Z");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "skipped_steps")), 2);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "pruned")), 0);
