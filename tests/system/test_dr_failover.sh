@@ -161,12 +161,14 @@ rm -f "$TB_DIR/fail-second" "$TB_DIR/nconv"
 [ "$(sums)" = "$SUMS" ] && ok "... the guest's images are exactly as they were" || bad "in-place failure changed the images"
 check "... no temporary or kept file, no journal" \
 	sh -c "! ls '$TB_DIR'/*.hf-partial '$TB_DIR'/*.hf-before-restore-* '$TB_DIR'/hfstate/drrestore/*.json 2>/dev/null"
-jcheck "--in-place of point 1 (shut off)" \
-	'.job.state == "succeeded" and .job.result.in_place and (.job.result.disks | length) == 2' \
-	hf --json dr restore "$W" "$P1" --in-place
+jcheck "--in-place --keep-old of point 1 (shut off)" \
+	'.job.state == "succeeded" and .job.result.in_place and (.job.result.disks | length) == 2 and (.job.result.kept | length) == 2' \
+	hf --json dr restore "$W" "$P1" --in-place --keep-old
 check "... same disk paths, the point's data (vda, vdb byte for byte)" \
 	sh -c "qemu-img compare -f qcow2 -F qcow2 '$(tb_disk f1)' '$TB_DIR/ref1-vda.qcow2' && qemu-img compare -f qcow2 -F qcow2 '$VDB' '$TB_DIR/ref1-vdb.qcow2'"
-check "... the old images are gone (no --keep-old)" sh -c "! ls '$TB_DIR'/*.hf-before-restore-* 2>/dev/null"
+KEPT=$(cd "$TB_DIR" && sha256sum "f1-data.qcow2.hf-before-restore-$P1" "f1-vdb.qcow2.hf-before-restore-$P1" 2>/dev/null | awk '{print $1}')
+[ "$KEPT" = "$(echo "$SUMS" | awk '{print $1}')" ] && ok "... the old images kept as IMAGE.hf-before-restore-$P1, byte-identical" || bad "kept images: '$KEPT'"
+rm -f "$TB_DIR"/*.hf-before-restore-*
 check "... same UUID" sh -c "[ \"\$(virsh -q -c '$TB_URI' domuuid '$W' | tr -d '[:space:]')\" = '$UUID' ]"
 check "start it" tb_guest_start f1
 check "its agent answers" tb_wait_agent f1 180
