@@ -25,12 +25,12 @@ expect_exit() {
 jcheck() {
 	local d=$1 expr=$2; shift 2
 	if "$@" >"$ASSERT_TMP/out" 2>"$ASSERT_TMP/err" && jq -e "$expr" "$ASSERT_TMP/out" >/dev/null 2>&1; then ok "$d"
-	else bad "$d"; echo "    jq: $expr"; sed 's/^/    /' "$ASSERT_TMP/out" "$ASSERT_TMP/err" | head -40; fi
+	else bad "$d"; echo "    jq: $expr"; sed -n '1,40s/^/    /p' "$ASSERT_TMP/out" "$ASSERT_TMP/err"; fi
 }
 
 # grep_out DESC PATTERN: the last command's stdout+stderr contains PATTERN
 grep_out() {
-	if grep -q -- "$2" "$ASSERT_TMP/out" "$ASSERT_TMP/err"; then ok "$1"; else bad "$1 (no '$2')"; sed 's/^/    /' "$ASSERT_TMP/out" "$ASSERT_TMP/err" | head -20; fi
+	if grep -q -- "$2" "$ASSERT_TMP/out" "$ASSERT_TMP/err"; then ok "$1"; else bad "$1 (no '$2')"; sed -n '1,20s/^/    /p' "$ASSERT_TMP/out" "$ASSERT_TMP/err"; fi
 }
 
 assert_summary() {

@@ -179,6 +179,11 @@ tb_libvirt_up() {
 		tb_kvm_perms
 		tb_libvirtd_start || rc=1
 	fi
+	# libvirtd answers but virtlogd is gone (a run outside the test bed stopped it): domains
+	# with file consoles cannot start without it
+	if [ "$TB_URI" = qemu:///system ] && [ -z "$(tb_live_pids virtlogd)" ]; then
+		virtlogd -d && { tb_state_has started=virtlogd || tb_state_add started=virtlogd; }
+	fi
 	tb_kvm_perms
 	tb_state_unlock
 	[ "$rc" = 0 ] || return 1
