@@ -88,9 +88,24 @@ jcheck "... incremental from the point before (the bitmap survived the destroy)"
 P=$(res point)
 check "... its chain equals the guest's disk (no write lost across the destroy)" same_as_ref 2 "$P"
 
-# 3. QEMU killed (-9): the bitmap was never written; libvirt still lists the checkpoint
+# 3. QEMU killed (-9): the bitmap was never written; libvirt still lists the checkpoint.
+# a) copied while shut off: libvirt checks bitmaps of running guests only, so the backup-begin
+# of the incremental fails ("checkpoint inconsistent") and the same job takes a full
 check "write data" write e
 check "kill -9 QEMU of the guest" kill -9 "$(qemu_pid)"
+check "... the guest is off (crashed)" wait_off
+CK=$(tb_virsh checkpoint-list "$W" --name | tail -1)
+check "libvirt still lists checkpoint $CK" test "$CK" = "hf-dr-$P"
+jcheck "copy of the crashed, shut-off guest: a full in the same job, reported; crash-consistent (crashed)" \
+	".job.state == \"succeeded\" and .job.result.kind == \"full\" and .job.result.started_paused and (.job.result.full_reason | test(\"checkpoint '$CK' is unusable: .*checkpoint inconsistent\")) and .job.result.consistency == \"crash\" and (.job.result.consistency_reason | test(\"crashed\"))" \
+	hf --json dr copy "$W"
+P=$(jq -r .job.result.point "$ASSERT_TMP/out")
+check "... equal to the shut-off disk" qemu-img compare -q -f qcow2 -F qcow2 "$GD/$P/vda.qcow2" "$(disk_of "$W" vda)"
+check "... the broken checkpoint dropped, the new one kept" test "$(tb_virsh checkpoint-list "$W" --name | tr -d ' \n')" = "hf-dr-$P"
+# b) copied running again: detected before the copy
+check "... guest back" restart
+check "write data" write e2
+check "kill -9 QEMU again" kill -9 "$(qemu_pid)"
 check "... the guest is off (crashed)" wait_off
 check "... guest back" restart
 CK=$(tb_virsh checkpoint-list "$W" --name | tail -1)
