@@ -80,11 +80,11 @@ static void step(Fo *o, const char *name, bool ok, const char *fmt, ...)
 	       name, detail);
 }
 
-/* A failed step: reported in the steps, and err (already set) says what to do. */
+/* A failed step: reported in the steps (the job's result), err (already set) says what to
+ * do. */
 static int fail(Fo *o, const char *name, HfError *err)
 {
 	step(o, name, false, "%s", err->message);
-	job_set_result(o->job, cJSON_Duplicate(o->res, 1));
 	return -1;
 }
 
