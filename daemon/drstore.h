@@ -43,7 +43,7 @@ typedef struct {
 	char *path; /* absolute */
 	int line;
 	int64_t rpo_warn, rpo_critical; /* dr status thresholds, seconds (26 h and 50 h) */
-	char *test_dir; /* dr test overlays, on the guests' host; NULL: STATE_DIR/drtest */
+	char *test_dir; /* dr test overlays, on the guests' host; NULL: PATH/.hf-test */
 	int max_chain;	/* incrementals after a full before the next copy is a full; 0 = no cap */
 	int mode;	/* DRSTORE_MODE_*: how copies of libvirt guests read the disks */
 	int pull_port;	/* pull over TCP (remote hypervisor): the NBD port QEMU listens on */

@@ -391,9 +391,10 @@ void drtest_handle(Call *call)
 		return;
 	}
 	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
-	g_autofree char *root = s->test_dir
-				    ? g_strdup(s->test_dir)
-				    : g_build_filename(call->d->cfg->state_dir, "drtest", NULL);
+	/* default: inside the store, which QEMU must reach anyway (the overlays' backing
+	 * images are there); a dot directory is never taken for a guest's directory */
+	g_autofree char *root =
+	    s->test_dir ? g_strdup(s->test_dir) : g_build_filename(s->path, ".hf-test", NULL);
 	t->host = host_ref(h);
 	t->gdir = g_steal_pointer(&gdir);
 	t->point = g_strdup(id);

@@ -212,7 +212,7 @@ grep -q "was copied before the interruption" "$HF_LOG" && tb_log "night 9: the r
 	tb_log "night 9: the restart resumed after the copy was journalled"
 # a point in use by a test boot (leased) survives a night's retention that would delete it
 P10=$(hf --json dr list "$W" | jq -r '.points[-1].point')
-tb_on_cleanup 'for d in $(virsh -q -c "$TB_URI" list --all --name | grep "^hf-test-"); do virsh -q -c "$TB_URI" destroy "$d"; virsh -q -c "$TB_URI" undefine "$d" --nvram; done >/dev/null 2>&1'
+tb_on_cleanup 'for d in $(virsh -q -c "$TB_URI" list --all --name | grep "^hf-test-$TB_PREFIX"); do virsh -q -c "$TB_URI" destroy "$d"; virsh -q -c "$TB_URI" undefine "$d" --nvram; done >/dev/null 2>&1'
 TJ=$(hf --json --no-wait dr test "$W" "$P10" --port 9 --timeout 300 | jq -r '.job.id')
 [ -n "$TJ" ] && [ "$TJ" != null ] && ok "dr test of $P10 started (job $TJ; port 9 never listens: it runs until cancelled)" || bad "dr test did not start"
 check "write data for night 11" tb_guest_exec d1 "echo night11 >/mnt/data/a.txt && sync"
