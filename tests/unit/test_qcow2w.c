@@ -334,7 +334,8 @@ static void test_misuse(void **state)
 	g_autofree uint8_t *map = g_malloc0(n);
 	map[2] = map[3] = map[7] = QCOW2W_DATA;
 	g_autofree uint8_t *data = g_malloc(4 * CS);
-	cluster_bytes(data, 0, 6);
+	for (uint64_t c = 0; c < 4; c++)
+		cluster_bytes(data + c * CS, c, 6);
 	g_autofree char *img = path_in(f, "bad.qcow2");
 	HfError err = {0};
 	g_autoptr(Qcow2w) w = qcow2w_new(size, NULL, map);
