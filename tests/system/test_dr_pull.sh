@@ -6,7 +6,8 @@
 # (qemu-img compare) with the guest's disks captured while frozen; the manifest's SHA-256 is the
 # file's; incrementals are backed by their parent from the start; nothing is left behind (no
 # backup job, no scratch file, no socket directory); dr verify; a cancelled copy leaves no point;
-# an incremental pulled over TCP (pull-host/pull-port) instead of the unix socket.
+# an incremental pulled over TCP (pull-host/pull-port, the port taken: the next one) instead of
+# the unix socket; a paused guest pulled without a freeze, crash-consistent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
 tb_init
