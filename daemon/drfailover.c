@@ -381,6 +381,21 @@ static int newest_verified(Fo *o, const char *gdir, HfError *err)
 	return fail(o, "choose point", err);
 }
 
+/* The store's record of the failover (dr status: "failed-over" instead of an aging RPO). */
+static void store_mark(Fo *o, const char *gdir)
+{
+	g_autoptr(cJSON) m = cJSON_CreateObject();
+	g_autofree char *now = timefmt_iso(g_get_real_time() / G_USEC_PER_SEC);
+	HfError e = {0};
+	cJSON_AddStringToObject(m, "time", now);
+	cJSON_AddStringToObject(m, "point", o->point);
+	cJSON_AddStringToObject(m, "host", host_name(o->f->to));
+	cJSON_AddStringToObject(m, "name", o->f->as);
+	cJSON_AddStringToObject(m, "mode", o->f->planned ? "planned" : "emergency");
+	if (drmark_store(gdir, m, &e) < 0)
+		cJSON_AddStringToObject(o->res, "warning", e.message);
+}
+
 static int64_t point_time(const char *gdir, const char *point, cJSON *res)
 {
 	g_autoptr(GPtrArray) pts = NULL;
@@ -496,6 +511,8 @@ static int fo_job(Job *job, HfError *err)
 		drlease_take(gdir, o.point);
 	if (rc == 0 && !f->dry_run)
 		rc = bring_up(&o, gdir, err);
+	if (rc == 0 && !f->dry_run)
+		store_mark(&o, gdir);
 	if (leased)
 		drlease_release(gdir, o.point);
 	if (rc == 0 && f->dry_run && o.point) {

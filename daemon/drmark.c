@@ -2,6 +2,9 @@
 #include "drmark.h"
 
 #include "drxml.h"
+#include "statefile.h"
+
+#define STORE_MARK "failed-over.json"
 
 static const char *or_q(const char *s)
 {
@@ -31,4 +34,24 @@ int drmark_refuse(DrvConn *c, const char *guest, const char *what, HfError *err)
 			 "virsh metadata %s %s --config --remove",
 			 guest, h ? h : "?", n ? n : "?", or_q(g_hash_table_lookup(a, "time")),
 			 or_q(g_hash_table_lookup(a, "point")), what, guest, DRXML_NS_FAILOVER);
+}
+
+int drmark_store(const char *gdir, const cJSON *mark, HfError *err)
+{
+	g_autofree char *p = g_build_filename(gdir, STORE_MARK, NULL);
+	return statefile_write_json(p, mark, err);
+}
+
+cJSON *drmark_store_get(const char *gdir, const char *newest)
+{
+	g_autofree char *p = g_build_filename(gdir, STORE_MARK, NULL);
+	cJSON *m = NULL;
+	HfError e = {0};
+	if (!g_file_test(p, G_FILE_TEST_EXISTS) || statefile_read_json(p, &m, &e) < 0 || !m)
+		return NULL;
+	if (g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "point")), newest)) {
+		cJSON_Delete(m); /* copies went on into this directory after the failover */
+		return NULL;
+	}
+	return m;
 }

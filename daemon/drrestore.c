@@ -1,6 +1,7 @@
 /* drrestore.c - dr.restore (a restore point as a new, shut-off guest, or in place: drrun.c)
  * and dr.status (RPO per guest). */
 #include "drrestore.h"
+#include "drmark.h"
 #include "drrun.h"
 
 #include <glib/gstdio.h>
@@ -178,7 +179,8 @@ static void status_ctx_free(void *p)
 static const char *const STATES[] = {"ok", "warn", "critical"};
 
 /* One guest's row; *level: 0 ok, 1 warn, 2 critical. */
-static cJSON *status_row(const StatusCtx *s, GPtrArray *pts, int64_t now, int *level)
+static cJSON *status_row(const StatusCtx *s, const char *gdir, GPtrArray *pts, int64_t now,
+			 int *level)
 {
 	const cJSON *newest = pts->pdata[pts->len - 1], *v = NULL;
 	for (guint i = pts->len; i-- > 0 && !v;)
@@ -201,7 +203,13 @@ static cJSON *status_row(const StatusCtx *s, GPtrArray *pts, int64_t now, int *l
 		cJSON_AddNumberToObject(r, "age_s", (double)age);
 	else
 		cJSON_AddNullToObject(r, "age_s");
-	cJSON_AddStringToObject(r, "state", STATES[*level]);
+	cJSON *fo =
+	    drmark_store_get(gdir, cJSON_GetStringValue(cJSON_GetObjectItem(newest, "point")));
+	if (fo) { /* the guest runs at the DR host now: its copies here stopped on purpose */
+		*level = 0;
+		cJSON_AddItemToObject(r, "failed_over", fo);
+	}
+	cJSON_AddStringToObject(r, "state", fo ? "failed-over" : STATES[*level]);
 	cJSON_AddNumberToObject(r, "points", pts->len);
 	drtest_status_row(pts, r); /* the RTO measured by the newest test boot */
 	return r;
@@ -244,7 +252,7 @@ static cJSON *status_thread(Call *call, HfError *err)
 		if (!pts->len)
 			continue;
 		int level = 0;
-		cJSON_AddItemToArray(arr, status_row(s, pts, now, &level));
+		cJSON_AddItemToArray(arr, status_row(s, dirs->pdata[i], pts, now, &level));
 		worst = MAX(worst, level);
 	}
 	cJSON_AddStringToObject(r, "state", STATES[worst]);

@@ -257,7 +257,9 @@ check "... the source is shut off and marked, the DR guest runs" \
 	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$N1.failed-over')\" = 'shut off' ] && [ \"\$(virsh -q -c '$TB_URI' domstate '$N1')\" = running ]"
 
 # dr status exits 1 when a guest is critical (store "crit": the same directory, 1 s / 2 s)
-jcheck "dr status: ok, exit 0" '.state == "ok"' hf --json dr status
+jcheck "dr status: ok, exit 0; the three failed-over guests say so instead of an RPO" \
+	'.state == "ok" and ([.guests[] | select(.state == "failed-over") | .failed_over.mode] | sort) == ["emergency","emergency","planned"]' \
+	hf --json dr status
 sleep 2.1
 expect_exit "dr status against rpo-critical = 2 s: critical, exit 1" 1 hf --json dr status --store crit
 cp "$ASSERT_TMP/out" "$TB_DIR/status.json"

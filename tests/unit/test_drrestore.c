@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "daemon/drmark.h"
 #include "daemon/drnvram.h"
 #include "daemon/drrplan.h"
 #include "daemon/drstore.h"
@@ -242,6 +243,21 @@ static void test_xml_record(void **state)
 	assert_null(drxml_nvram("<domain><os/></domain>"));
 }
 
+/* The store's failover mark applies until a newer point lands in the directory. */
+static void test_store_mark(void **state)
+{
+	g_autofree char *dir = tmpdir();
+	g_autoptr(cJSON) m = cJSON_Parse("{\"point\":\"P5\",\"mode\":\"planned\"}");
+	HfError err = {0};
+	assert_null(drmark_store_get(dir, "P5"));
+	assert_int_equal(drmark_store(dir, m, &err), 0);
+	g_autoptr(cJSON) got = drmark_store_get(dir, "P5");
+	assert_non_null(got);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(got, "mode")), "planned");
+	assert_null(drmark_store_get(dir, "P6")); /* copies went on after it */
+	rmtree(dir);
+}
+
 static void test_nvram_capture(void **state)
 {
 	g_autofree char *dir = tmpdir();
@@ -284,6 +300,7 @@ int main(void)
 	    cmocka_unit_test(test_mark),
 	    cmocka_unit_test(test_xml_record),
 	    cmocka_unit_test(test_nvram_capture),
+	    cmocka_unit_test(test_store_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
