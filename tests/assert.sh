@@ -24,7 +24,9 @@ expect_exit() {
 # jcheck DESC JQ-EXPR CMD...: CMD's stdout must satisfy the jq expression
 jcheck() {
 	local d=$1 expr=$2; shift 2
-	if "$@" >"$ASSERT_TMP/out" 2>"$ASSERT_TMP/err" && jq -e "$expr" "$ASSERT_TMP/out" >/dev/null 2>&1; then ok "$d"
+	# -s: jq 1.6 -e exits 0 when its input is empty
+	if "$@" >"$ASSERT_TMP/out" 2>"$ASSERT_TMP/err" && [ -s "$ASSERT_TMP/out" ] &&
+		jq -e "$expr" "$ASSERT_TMP/out" >/dev/null 2>&1; then ok "$d"
 	else bad "$d"; echo "    jq: $expr"; sed -n '1,40s/^/    /p' "$ASSERT_TMP/out" "$ASSERT_TMP/err"; fi
 }
 
