@@ -354,6 +354,8 @@ void sb_puts(struct sbuf *b, const char *s)
 
 void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
 {
+	if (!fmt) /* also keeps GCC 12 + UBSan from warning "null format string" below */
+		return;
 	va_list ap2;
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap2);
