@@ -247,6 +247,24 @@ static char *unchanged(const DrvBackupResult *br, const DrPlan *plan, GPtrArray 
 			       plan->parent, why ? why : "");
 }
 
+/* A shut-off guest the copy started paused: powered off when the job is done with its
+ * checkpoints (libvirt deletes checkpoints of running guests only). */
+typedef struct {
+	DrvConn *c;
+	const char *guest;
+	bool on;
+} OffAgain;
+
+static void off_again(OffAgain *o)
+{
+	HfError e = {0};
+	if (o->on && drv_domain_destroy(o->c, o->guest, 0, &e) < 0)
+		hf_log("hf-dr", LOG_LVL_ERROR,
+		       "guest %s was started paused for a DR copy and stays paused: %s", o->guest,
+		       e.message);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OffAgain, off_again)
+
 static int copy_job(Job *job, HfError *err)
 {
 	CopyCtx *ctx = job_ctx(job);
@@ -303,6 +321,7 @@ static int copy_job(Job *job, HfError *err)
 		g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(p, "quiesce")), "no") != 0,
 	    .agent_timeout = ctx->agent_timeout,
 	    .cancelled = on_cancelled,
+	    .leave_paused = true, /* OffAgain */
 	};
 	DrPullOpts how = {.mode = ctx->mode,
 			  .port = ctx->pull_port,
@@ -312,6 +331,7 @@ static int copy_job(Job *job, HfError *err)
 		host_report(ctx->host, guest, err);
 		return copy_failed(ctx, c, guest, partial, ck, err);
 	}
+	g_auto(OffAgain) off = {c, guest, br->started_paused};
 	if (br->full_reason) { /* found out by libvirt at backup-begin: a full was taken */
 		drplan_set_full(&plan, g, br->full_reason);
 		plan.drop_checkpoints = true;

@@ -34,9 +34,6 @@ static void drop_partials(DrvConn *c, const DrvGuest *g, char **roots)
 				     ck);
 			drstore_discard(p);
 			note(NULL, g->name, "discarded %s (a DR copy that died)", p);
-			error_clear(&e);
-			if (drv_backup_abort(c, g->name, 0, &e) < 0) /* a guest it left paused */
-				note(NULL, g->name, "%s", e.message);
 		}
 	}
 }
@@ -47,10 +44,15 @@ static void on_connect(DrvConn *c, const GPtrArray *guests)
 	for (guint i = 0; roots[0] && guests && i < guests->len; i++) {
 		const DrvGuest *g = guests->pdata[i];
 		HfError err = {0};
-		if (drrecover_guest(c, g->name, roots, NULL, &err) < 0)
+		if (drrecover_guest(c, g->name, roots, NULL, &err) < 0) {
 			hf_log("hf-dr", LOG_LVL_WARNING, "%s", err.message);
-		else
-			drop_partials(c, g, roots);
+			continue;
+		}
+		drop_partials(c, g, roots);
+		/* a shut-off guest a copy started paused and could not power off again */
+		if (g->state == DRV_STATE_PAUSED &&
+		    drv_backup_abort(c, g->name, DRV_BACKUP_ABORT_MARKED_ONLY, &err) < 0)
+			hf_log("hf-dr", LOG_LVL_WARNING, "%s", err.message);
 	}
 }
 
@@ -139,7 +141,9 @@ int drrecover_guest(DrvConn *c, const char *guest, char **roots, cJSON *report, 
 		note(report, guest, "deleted its half-made checkpoint %s", ck);
 	drstore_discard(partial);
 	note(report, guest, "discarded %s", partial);
-	return 0;
+	/* a shut-off guest the copy had started paused: off again (after the checkpoint went:
+	 * libvirt deletes checkpoints of running guests only) */
+	return drv_backup_abort(c, guest, DRV_BACKUP_ABORT_MARKED_ONLY, err);
 }
 
 void drrecover_orphans(DrvConn *c, const char *guest, const char *guest_dir, cJSON *report)

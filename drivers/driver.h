@@ -129,6 +129,10 @@ typedef struct {
 	/* With incremental: these targets (NULL-terminated; NULL = none) are copied in full
 	 * (a disk added or resized since that checkpoint). */
 	const char *const *full_disks;
+	/* A shut-off guest started paused for the copy stays paused after a successful copy:
+	 * the caller powers it off (drv_domain_destroy) when done with its checkpoints (libvirt
+	 * deletes checkpoints of running guests only). On failure it is powered off here. */
+	bool leave_paused;
 } DrvBackupSpec;
 
 typedef struct {
@@ -249,8 +253,9 @@ struct DrvDriver {
 	int (*backup_pull)(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
 			   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out,
 			   HfError *err);
-	/* Abort the guest's backup job (if it runs one) and wait until it has ended; a shut-off
-	 * guest that a copy started paused (a copy that died) is powered off again. */
+	/* Abort the guest's backup job (if it runs one) and wait until it has ended. With
+	 * DRV_BACKUP_ABORT_MARKED_ONLY: no job is touched; a shut-off guest that a copy started
+	 * paused (a copy that died) is powered off again. */
 	int (*backup_abort)(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
 	/* Define a new persistent guest from its XML (left shut off); a guest of that name that
 	 * exists already: HF_ERR_CONFLICT. */
@@ -284,6 +289,8 @@ enum {
 	DRV_START_PAUSED = 1 << 0, /* domain_start: CPUs stopped (no guest code runs) */
 	/* checkpoint_delete: when the bitmaps are gone or broken, drop libvirt's metadata */
 	DRV_CHECKPOINT_DELETE_BROKEN = 1 << 0,
+	/* backup_abort: leave any job alone, power off a guest a copy left paused */
+	DRV_BACKUP_ABORT_MARKED_ONLY = 1 << 0,
 	/* domain_define: replace the shut-off guest of that name and UUID (in-place restore) */
 	DRV_DEFINE_REPLACE = 1 << 0,
 };

@@ -363,7 +363,7 @@ int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 		    g_strdup("the guest is paused: its agent cannot freeze the filesystems");
 	}
 	int rc = backup_run(c, dom, guest, &sp, progress, opaque, res, err);
-	if (res->started_paused && virDomainDestroy(dom) < 0) {
+	if (res->started_paused && (rc < 0 || !spec->leave_paused) && virDomainDestroy(dom) < 0) {
 		HfError e = {0};
 		lv_error(&e, c, guest, NULL,
 			 "cannot power off again (it was started paused "
@@ -410,6 +410,16 @@ int lv_checkpoint_delete(DrvConn *dc, const char *guest, const char *name, unsig
 	g_autoptr(virDomainCheckpoint) ck = virDomainCheckpointLookupByName(dom, name, 0);
 	if (ck && virDomainCheckpointDelete(ck, 0) == 0)
 		return 0;
+	/* libvirt 9.0 deletes checkpoints (their bitmaps) of running guests only; dropping just
+	 * the metadata of a shut-off guest would leave its bitmaps in the images */
+	if (ck && virDomainIsActive(dom) == 0) {
+		virResetLastError();
+		return error_set(
+		    err, HF_ERR_UNSUPPORTED,
+		    "checkpoint '%s' of guest '%s' on host %s stays for now: the guest "
+		    "is shut off, and libvirt deletes checkpoints of running guests only",
+		    name, guest, c->base.uri);
+	}
 	/* "bitmap 'X' not found in backing chain of 'vda'": the bitmap went with an unclean stop
 	 * of QEMU; only libvirt's record of it is left */
 	if (ck && (flags & DRV_CHECKPOINT_DELETE_BROKEN) &&
@@ -495,7 +505,8 @@ int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err
 	if (!dom)
 		return -1;
 	virDomainJobInfo ji;
-	bool job = virDomainGetJobInfo(dom, &ji) == 0 && ji.type != VIR_DOMAIN_JOB_NONE;
+	bool job = !(flags & DRV_BACKUP_ABORT_MARKED_ONLY) && virDomainGetJobInfo(dom, &ji) == 0 &&
+		   ji.type != VIR_DOMAIN_JOB_NONE;
 	virResetLastError();
 	if (job && virDomainAbortJob(dom) < 0)
 		return lv_error(err, c, guest, NULL, "cannot abort the backup job of");
@@ -509,7 +520,8 @@ int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err
 		job = virDomainGetJobInfo(dom, &ji) == 0 && ji.type != VIR_DOMAIN_JOB_NONE;
 		virResetLastError();
 	}
-	if (started_by_copy(dom) && virDomainDestroy(dom) < 0)
+	if ((flags & DRV_BACKUP_ABORT_MARKED_ONLY) && started_by_copy(dom) &&
+	    virDomainDestroy(dom) < 0)
 		return lv_error(err, c, guest, NULL,
 				"cannot power off again (left paused by a DR copy that died)");
 	return 0;
@@ -534,6 +546,17 @@ int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *gues
 			g_string_append_printf(foreign, "%s%s", foreign->len ? ", " : "", name);
 	}
 	int rc = 0;
+	/* libvirt deletes checkpoints of running guests only: a shut-off guest is started paused
+	 * (no guest code runs) for it and powered off again */
+	bool paused = false;
+	if (n > 0 && !foreign->len && virDomainIsActive(dom) == 0) {
+		if (virDomainCreateWithFlags(dom, VIR_DOMAIN_START_PAUSED) < 0)
+			rc =
+			    lv_error(err, c, guest, NULL,
+				     "cannot start paused (to delete its DR checkpoints before the "
+				     "revert)");
+		paused = rc == 0;
+	}
 	if (foreign->len)
 		rc =
 		    error_set(err, HF_ERR_CONFLICT,
@@ -554,6 +577,10 @@ int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *gues
 			rc = lv_error(err, c, guest, NULL, act);
 		}
 	}
+	if (paused && virDomainDestroy(dom) < 0 && rc == 0)
+		rc = lv_error(
+		    err, c, guest, NULL,
+		    "cannot power off again (started paused to delete its DR checkpoints)");
 	for (int i = 0; i < n; i++)
 		virDomainCheckpointFree(cks[i]);
 	free(cks);
