@@ -522,7 +522,9 @@ static int fo_job(Job *job, HfError *err)
 				.name = f->as,
 				.dir = f->dir,
 				.state_dir = f->state_dir,
-				.dry_run = true};
+				.dry_run = true,
+				.name_freed =
+				    o.reachable && o.same_host && !strcmp(f->as, o.src_name)};
 		cJSON *r = NULL;
 		if (drrun_restore(job, &rs, &r, err) < 0)
 			rc = fail(&o, "restore", err);

@@ -520,7 +520,9 @@ static int restore_claimed(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArr
 	} else {
 		g_autoptr(DrvGuest) old = NULL;
 		HfError e = {0};
-		if (drv_guest_get(c, s->name, 0, &old, &e) == 0) {
+		if (s->dry_run && s->name_freed)
+			check_row(checks, "name free", true, "the source is renamed first");
+		else if (drv_guest_get(c, s->name, 0, &old, &e) == 0) {
 			g_autofree char *done = drrun_restored_point(c, s->name, uuid);
 			if (!done || strcmp(done, s->point))
 				return error_set(
@@ -531,10 +533,10 @@ static int restore_claimed(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArr
 			cJSON_AddBoolToObject(res, "already_restored", 1);
 			cJSON_AddStringToObject(res, "state", drv_state_name(old->state));
 			return 0;
-		}
-		if (strcmp(e.code, HF_ERR_NOT_FOUND))
+		} else if (strcmp(e.code, HF_ERR_NOT_FOUND))
 			return error_set(err, e.code, "%s", e.message);
-		check_row(checks, "name free", true, s->name);
+		else
+			check_row(checks, "name free", true, s->name);
 	}
 	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, err);
 	if (!plan || files_free(plan, s->dry_run, checks, err) < 0)

@@ -28,8 +28,9 @@ typedef struct {
 	bool in_place, keep_old, dry_run;
 	bool keep_uuid, keep_mac; /* new guest: keep the point's UUID / MACs (failover) */
 	const char *record_mode;  /* the record's mode; NULL: "restore" or "in-place" */
-	bool verified;	/* the caller verified the point's chain just now and leases the point */
-	int pct0, pct1; /* the job progress range of this step */
+	bool verified;	 /* the caller verified the point's chain just now and leases the point */
+	bool name_freed; /* dry_run: the guest of that name is renamed first (failover) */
+	int pct0, pct1;	 /* the job progress range of this step */
 } DrRunSpec;
 
 /* --as NAME and --dir DIR of a restore or failover (either may be NULL): 0, or -1 with err. */

@@ -233,6 +233,11 @@ check "write a.txt = crashed in e2" hf_guest_write e2 crashed a.txt
 jcheck "a copy of e2" '.job.state == "succeeded"' hf --json dr copy "$E2"
 PE2=$(result point)
 check "e2 crashes (destroyed, still defined)" tb_virsh destroy "$E2"
+jcheck "dr failover --emergency --dry-run of e2: the point it would use and the plan" \
+	".job.state == \"succeeded\" and .job.result.dry_run and .job.result.point == \"$PE2\" and (.job.result.restore.plan | length) == 1" \
+	hf --json dr failover "$E2" --emergency --dry-run
+check "... nothing changed: e2 shut off, not renamed, not marked" \
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$E2')\" = 'shut off' ] && ! virsh -c '$TB_URI' metadata '$E2' https://holdfast.dev/xmlns/dr-failover/1 >/dev/null 2>&1"
 jcheck "dr failover --emergency of e2: its host answers, so the source is marked" \
 	".job.state == \"succeeded\" and .job.result.point == \"$PE2\" and .job.result.source.reachable and .job.result.source.marked and .job.result.source.name == \"$E2.failed-over\"" \
 	hf --json dr failover "$E2" --emergency --timeout 240
