@@ -118,9 +118,11 @@ static void xml_metadata(xmlNode *root, const DrXmlRecord *r)
 	xmlNode *e = xmlNewChild(md, NULL, BAD_CAST "restore", NULL);
 	xmlNs *ns = xmlNewNs(e, BAD_CAST DRXML_NS_RESTORE, BAD_CAST "hfdr");
 	xmlSetNs(e, ns);
-	const char *kv[][2] = {
-	    {"point", r->point}, {"guest", r->guest}, {"uuid", r->uuid},
-	    {"time", r->time},	 {"mode", r->mode}};
+	const char *kv[][2] = {{"point", r->point},
+			       {"guest", r->guest},
+			       {"uuid", r->uuid},
+			       {"time", r->time},
+			       {"mode", r->mode}};
 	for (size_t i = 0; i < G_N_ELEMENTS(kv); i++)
 		if (kv[i][1])
 			xmlSetProp(e, BAD_CAST kv[i][0], BAD_CAST kv[i][1]);
