@@ -353,6 +353,11 @@ int snapshot_job_create(Job *job, HfError *err)
 	cJSON_Delete(own);
 	if (thaw_err)
 		cJSON_AddStringToObject(res, "warning", thaw_err);
+	else if (snap->dropped_checkpoints)
+		cJSON_AddStringToObject(res, "warning",
+					"the guest is shut off and had holdfast DR checkpoints, which "
+					"libvirt does not allow beside a new snapshot: they were "
+					"deleted, so the next DR copy of this guest is a full");
 	job_set_result(job, res);
 	g_free(q.reason);
 	return 0;

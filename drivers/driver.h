@@ -73,6 +73,10 @@ typedef struct {
 	 * snapshot is consistent to ("application", "filesystem", "crash") and why; else NULL. */
 	char *consistency;
 	char *consistency_reason;
+	/* create: holdfast's DR checkpoints the driver had to drop first (libvirt refuses an
+	 * internal snapshot of a shut-off guest while checkpoints exist): the next DR copy of the
+	 * guest is a full */
+	int dropped_checkpoints;
 } DrvSnapshot;
 
 typedef struct {

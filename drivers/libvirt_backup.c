@@ -529,11 +529,14 @@ int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err
 
 /* QEMU 7.2 cannot apply an internal snapshot while the image holds persistent dirty bitmaps
  * ("Device has active dirty bitmaps": a running guest is left shut off, qemu-img snapshot -a
- * refuses), so a guest with DR checkpoints could not be reverted. Before such a revert, drop
- * holdfast's own DR checkpoints (hf-dr-*; the next DR copy finds its checkpoint gone and takes
- * a full, reported); checkpoints anyone else made are never deleted: refuse, naming them. */
-int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *guest,
-				   const char *snapshot, HfError *err)
+ * refuses), so a guest with DR checkpoints could not be reverted; and libvirt 9.0 refuses an
+ * internal snapshot of a shut-off guest that has checkpoints ("cannot perform block operations
+ * while checkpoint exists"). Before such a revert or snapshot (`what`: "revert to snapshot 'X'"),
+ * drop holdfast's own DR checkpoints (hf-dr-*; the next DR copy finds its checkpoint gone and
+ * takes a full, reported); checkpoints anyone else made are never deleted: refuse, naming
+ * them. *dropped (may be NULL): how many were deleted. */
+int lv_checkpoints_drop_for(LvConn *c, virDomainPtr dom, const char *guest, const char *what,
+			    int *dropped, HfError *err)
 {
 	virDomainCheckpointPtr *cks = NULL;
 	int n = virDomainListAllCheckpoints(dom, &cks, VIR_DOMAIN_CHECKPOINT_LIST_TOPOLOGICAL);
@@ -554,27 +557,26 @@ int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *gues
 			rc =
 			    lv_error(err, c, guest, NULL,
 				     "cannot start paused (to delete its DR checkpoints before the "
-				     "revert)");
+				     "snapshot operation)");
 		paused = rc == 0;
 	}
 	if (foreign->len)
-		rc =
-		    error_set(err, HF_ERR_CONFLICT,
-			      "cannot revert guest '%s' on host %s to snapshot '%s': the guest has "
-			      "checkpoints (%s) that holdfast did not make, and QEMU cannot apply "
-			      "an internal snapshot while their dirty bitmaps exist; delete them "
-			      "(virsh checkpoint-delete) and revert again",
-			      guest, c->base.uri, snapshot, foreign->str);
+		rc = error_set(err, HF_ERR_CONFLICT,
+			       "cannot %s of guest '%s' on host %s: the guest has checkpoints (%s) "
+			       "that holdfast did not make, and QEMU/libvirt cannot do that while "
+			       "they exist; delete them (virsh checkpoint-delete) and try again",
+			       what, guest, c->base.uri, foreign->str);
 	/* children first (the list is topological: parents first) */
 	for (int i = n - 1; rc == 0 && i >= 0; i--) {
 		if (virDomainCheckpointDelete(cks[i], 0) < 0 &&
 		    virDomainCheckpointDelete(cks[i], VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY) <
 			0) {
 			g_autofree char *act =
-			    g_strdup_printf("cannot delete DR checkpoint '%s' (needed to revert to "
-					    "snapshot '%s') of",
-					    virDomainCheckpointGetName(cks[i]), snapshot);
+			    g_strdup_printf("cannot delete DR checkpoint '%s' (needed to %s) of",
+					    virDomainCheckpointGetName(cks[i]), what);
 			rc = lv_error(err, c, guest, NULL, act);
+		} else if (dropped) {
+			(*dropped)++;
 		}
 	}
 	if (paused && virDomainDestroy(dom) < 0 && rc == 0)

@@ -95,8 +95,8 @@ int lv_backup_job_targets(DrvConn *conn, const char *guest, unsigned flags, char
 			  HfError *err);
 int lv_backup_abort(DrvConn *conn, const char *guest, unsigned flags, HfError *err);
 /* Before reverting to an internal snapshot: drop holdfast's DR checkpoints, refuse others'. */
-int lv_checkpoints_drop_for_revert(LvConn *c, virDomainPtr dom, const char *guest,
-				   const char *snapshot, HfError *err);
+int lv_checkpoints_drop_for(LvConn *c, virDomainPtr dom, const char *guest, const char *what,
+			    int *dropped, HfError *err);
 /* Freeze (when spec asks), virDomainBackupBegin, thaw; fills res's consistency and frozen_s
  * (libvirt_backup.c; push and pull modes). */
 int lv_backup_begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest,

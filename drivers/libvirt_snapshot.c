@@ -135,11 +135,22 @@ int lv_snapshot_create(DrvConn *dc, const char *guest, const DrvSnapshotSpec *sp
 		vflags = VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
 	else if (check_internal(c, dom, guest, err) < 0)
 		return -1;
+	int dropped = 0;
+	if (virDomainIsActive(dom) == 0) {
+		g_autofree char *what = g_strdup_printf("take snapshot '%s'", spec->name);
+		if (lv_checkpoints_drop_for(c, dom, guest, what, &dropped, err) < 0)
+			return -1;
+	}
+	virResetLastError();
 	g_autofree char *xml = lv_xml_snapshot_spec(spec);
 	g_autoptr(virDomainSnapshot) snap = virDomainSnapshotCreateXML(dom, xml, vflags);
 	if (!snap)
 		return lv_error(err, c, guest, spec->name, "cannot create");
-	return snap_read(c, guest, snap, virDomainSnapshotIsCurrent(snap, 0) == 1, out, err);
+	if (snap_read(c, guest, snap, virDomainSnapshotIsCurrent(snap, 0) == 1, out, err) < 0)
+		return -1;
+	if (dropped) /* said in the snapshot's result: the next DR copy is a full */
+		(*out)->dropped_checkpoints = dropped;
+	return 0;
 }
 
 int lv_snapshot_revert(DrvConn *dc, const char *guest, const char *snapshot, unsigned flags,
@@ -165,8 +176,9 @@ int lv_snapshot_revert(DrvConn *dc, const char *guest, const char *snapshot, uns
 		    "or upgrade libvirt",
 		    guest, c->base.uri, snapshot, ver / 1000000, ver / 1000 % 1000);
 	}
+	g_autofree char *what = g_strdup_printf("revert to snapshot '%s'", snapshot);
 	if (s->kind == DRV_SNAP_INTERNAL &&
-	    lv_checkpoints_drop_for_revert(c, dom, guest, snapshot, err) < 0)
+	    lv_checkpoints_drop_for(c, dom, guest, what, NULL, err) < 0)
 		return -1;
 	/* flags 0: the guest comes back running, paused or shut off as the snapshot recorded. */
 	if (virDomainRevertToSnapshot(snap, 0) < 0)

@@ -231,11 +231,18 @@ bitmaps() { qemu-img info --output=json "$(disk_of "$W" vda)" | jq -r '[."format
 cks_are_bitmaps() { [ "$(tb_virsh checkpoint-list "$W" --name | tr -d ' \n')" = "$(bitmaps)" ]; }
 check "no bitmap left behind in the shut-off guest's image: only the newest checkpoint's" cks_are_bitmaps
 # libvirt 9.0 refuses a snapshot of a shut-off guest that has checkpoints ("cannot perform
-# block operations while checkpoint exists"); a revert of the shut-off guest to the running
-# snapshot s1: holdfast starts it paused to delete its DR checkpoints (libvirt deletes
-# checkpoints of running guests only), powers it off, reverts
-expect_exit "snapshot of the shut-off guest with a DR checkpoint: refused by libvirt" 1 hf snapshot create "$W" --name off1
+# block operations while checkpoint exists"): holdfast drops its own DR checkpoints first (the
+# guest started paused for it, powered off again) and says the next DR copy is a full. A
+# revert of the shut-off guest to the running snapshot s1 does the same.
+expect_exit "plain virsh snapshot of the shut-off guest with a DR checkpoint: refused by libvirt" 1 \
+	tb_virsh snapshot-create-as "$W" off0
 grep_out "... with libvirt's reason" "cannot perform block operations while checkpoint exists"
+jcheck "holdfast snapshot of it works, warning that the next DR copy is a full" \
+	'.job.state == "succeeded" and (.job.result.warning | test("next DR copy of this guest is a full"))' \
+	hf --json snapshot create "$W" --name off1
+check "... the guest is shut off again" test "$(tb_virsh domstate "$W")" = "shut off"
+jcheck "the copy after it: a full, reported" '.job.state == "succeeded" and .job.result.kind == "full" and (.job.result.full_reason | test("gone"))' \
+	hf --json dr copy "$W"
 check "holdfast snapshot revert s1 of the shut-off guest works" hf snapshot revert "$W" s1
 none_left() { [ -z "$(checkpoints | grep -v '^0$')" ] && [ -z "$(qemu-img info -U --output=json "$(disk_of "$W" vda)" | jq -r '[."format-specific".data.bitmaps[]?.name] | join(" ")')" ]; }
 check "... no checkpoint, no bitmap left" none_left
