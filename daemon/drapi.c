@@ -13,6 +13,7 @@
 #include "jobcall.h"
 #include "drapi.h"
 #include "drmark.h"
+#include "checks.h"
 #include "drnvram.h"
 
 #include <string.h>
@@ -156,6 +157,10 @@ static int finish_point(Job *job, const char *gdir, const char *partial, DrPoint
 			drstore_manifest_disk_hashed(m, d->target, d->sha256);
 	}
 	cJSON_AddItemToObject(m, "full_disks", cJSON_Duplicate(plan->full_disks, 1));
+	/* the guest's build-check verdict at copy time (the cached one, with its age; null when
+	 * the guest was never checked): what was copied, as Windows sees itself */
+	cJSON *check = checks_cached(info->host, info->guest);
+	cJSON_AddItemToObject(m, "check", check ? check : cJSON_CreateNull());
 	if (info->parent && !((DrvBackupDisk *)br->disks->pdata[0])->sha256) {
 		job_progress(job, 82, "rebasing onto point %s", info->parent);
 		if (rebase(partial, m, err) < 0)

@@ -14,7 +14,9 @@
  * parent (point id or null), full_reason, consistency and consistency_reason, frozen_s,
  * duration_s, processed, disks [{target, file, source, virtual_size, stored_size, parent}],
  * full_disks [{target, reason}] (disks copied in full in an incremental point), files
- * [{name, size, sha256}], verified (at copy time), domain_xml.
+ * [{name, size, sha256}], verified (at copy time), domain_xml, check (the guest's cached
+ * build-check verdict at copy time, checks_cached(); null when never checked), nvram (when
+ * captured), tests [..] (dr test outcomes, appended later), consolidated (drprune).
  *
  * Chains are per disk: disks[].parent is the point whose image of the same disk this image is
  * backed by (../PARENT/TARGET.qcow2), null for a full image. The point's parent is the point

@@ -44,12 +44,16 @@ result() { jq -r ".job.result.$1" "$ASSERT_TMP/out"; }
 expect_exit "dr list of a guest without points: not found" 4 hf dr list "$W"
 
 check "write data before the full copy" hf_guest_write d1 first a.txt
+expect_exit "build check of the guest (cached for the copy's manifest)" 0 hf check "$W" --fail-on none
 T0=$(tb_now)
 jcheck "full DR copy: a verified full point, quiesced through the agent" \
 	'.job.state == "succeeded" and .job.result.kind == "full" and .job.result.consistency == "application"' \
 	hf --json dr copy "$W"
 FULL_S=$(tb_since "$T0")
 P1=$(point_of); FULL_STORED=$(result stored)
+jcheck "the manifest records the guest's build-check verdict at copy time" \
+	'.check.verdict.product == "server2008-sp2-6003" and .check.verdict.facts["esu-licence-active"].value == "year 3" and (.check.age_s | type) == "number"' \
+	cat "$GD/$P1/manifest.json"
 OUT=$(restored_file "$P1" a.txt)
 [ "$OUT" = first ] && ok "restored from the full point: the data written before it" || bad "full point has a.txt='$OUT'"
 check "the full point is published (manifest + image), no .partial left" \
