@@ -1,6 +1,7 @@
 #!/bin/bash
 # demo.sh - the README's first command: install what is missing, build, start holdfastd on the
-# bundled demo fleet and walk through guests, snapshots and jobs with the holdfast CLI.
+# bundled demo fleet and walk through guests, snapshots, build checks, DR copies and a test
+# boot of one (QEMU only), and jobs with the holdfast CLI.
 #   HF_DEMO=testdrv   use libvirt's test driver fleet (configs/demo-fleet.xml)
 #   HF_DEMO=qemu      three stand-in Windows 2008 guests on real QEMU (needs root, libvirtd)
 #   default: qemu when the machine allows it, else testdrv, saying which and why.
@@ -60,8 +61,9 @@ if [ "$MODE" = qemu ]; then
 	for g in dc01 sql01 app01; do tb_guest_start $g; done
 	for g in dc01 sql01 app01; do tb_wait_agent $g 120; done
 	CONF=$RUN/demo-qemu.conf
-	printf '[daemon]\nsocket = %s\nstate-dir = %s/state\n[host lab]\nuri = qemu:///system\nguests = hfdemo-*\n' \
-		"$HOLDFAST_SOCKET" "$RUN" >"$CONF"
+	printf '[daemon]\nsocket = %s\nstate-dir = %s/state\n[host lab]\nuri = qemu:///system\nguests = hfdemo-*\n[drstore dr]\npath = %s/drstore\n' \
+		"$HOLDFAST_SOCKET" "$RUN" "$RUN" >"$CONF"
+	rm -rf "$RUN/drstore"
 	GUEST=$(tb_dom sql01)
 else
 	say "demo on libvirt's test driver (configs/demo-fleet.xml)"
@@ -96,6 +98,15 @@ if [ "$MODE" = qemu ]; then
 	say "Windows build and ESU status inside the guests"
 	run holdfast check
 	run holdfast --csv check
+	say "disaster-recovery copies: a full, data written in the guest, an incremental of what changed"
+	run holdfast dr copy "$GUEST"
+	tb_guest_exec sql01 'dd if=/dev/urandom of=/mnt/data/orders.db bs=1M count=2 2>/dev/null && sync'
+	run holdfast dr copy "$GUEST"
+	run holdfast dr list "$GUEST"
+	run holdfast dr verify "$GUEST"
+	say "a test boot of the newest point (isolated, no network): the agent's answer time is the RTO"
+	run holdfast dr test "$GUEST"
+	run holdfast dr status
 fi
 say "jobs"
 run holdfast jobs list
