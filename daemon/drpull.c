@@ -19,7 +19,7 @@
 
 #define CS QCOW2W_CLUSTER
 #define CHUNK ((size_t)2 << 20)		  /* bytes per NBD read */
-#define INFLIGHT 4			  /* reads in flight */
+#define INFLIGHT 8			  /* reads in flight */
 #define NBUF (INFLIGHT + 4)		  /* buffers between the threads */
 #define STATUS_SPAN (UINT64_C(1) << 30)	  /* bytes per block status request */
 #define DIRTY_PREFIX "qemu:dirty-bitmap:" /* QEMU's meta context of an exported bitmap */
@@ -127,6 +127,7 @@ typedef struct {
 	GAsyncQueue *free_q, *full_q, *hashed_q;
 	gint stop;
 	bool failed, hash_failed; /* each written by its own thread */
+	gint64 hash_waited;	  /* µs the hasher waited for the reader */
 	char why[512], hash_why[512];
 } Reader;
 
@@ -186,7 +187,9 @@ static gpointer hasher_main(gpointer arg)
 {
 	Reader *r = arg;
 	for (;;) {
+		gint64 t = g_get_monotonic_time();
 		Chunk *ch = g_async_queue_pop(r->full_q);
+		r->hash_waited += g_get_monotonic_time() - t;
 		if (ch == &end_mark)
 			break;
 		HfError herr = {0};
@@ -264,9 +267,10 @@ static int consume(Pull *p, const DrvBackupDisk *d, Reader *r, Qcow2w *w, HfErro
 		rc = error_set(err, HF_ERR_INTERNAL, "%s", r->hash_why);
 	double s = (double)(g_get_monotonic_time() - t0) / 1e6;
 	hf_log("hf-dr", LOG_LVL_DEBUG,
-	       "disk %s: %" G_GUINT64_FORMAT " bytes over NBD in %.2f s (%.0f MB/s); the writer "
-	       "waited for data %.2f s",
-	       d->target, done, s, s > 0 ? (double)done / s / 1e6 : 0, (double)waited / 1e6);
+	       "disk %s: %" G_GUINT64_FORMAT " bytes over NBD in %.2f s (%.0f MB/s); the hasher "
+	       "waited for the reader %.2f s, the writer for the hasher %.2f s",
+	       d->target, done, s, s > 0 ? (double)done / s / 1e6 : 0, (double)r->hash_waited / 1e6,
+	       (double)waited / 1e6);
 	return rc;
 }
 
