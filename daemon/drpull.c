@@ -12,6 +12,7 @@
 #include <libnbd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "drstore.h"
 #include "log.h"
@@ -23,7 +24,9 @@
 #define NBUF (INFLIGHT + 4)		  /* buffers between the threads */
 #define STATUS_SPAN (UINT64_C(1) << 30)	  /* bytes per block status request */
 #define DIRTY_PREFIX "qemu:dirty-bitmap:" /* QEMU's meta context of an exported bitmap */
-#define PORT_TRIES 16			  /* pull-port, pull-port + 1, ... */
+#define SOCKET_DIR_PREFIX "hf-nbd-"
+#define STALE_S 3600  /* a socket directory this old and empty is a dead copy's */
+#define PORT_TRIES 16 /* pull-port, pull-port + 1, ... */
 
 typedef struct nbd_handle NbdHandle;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NbdHandle, nbd_close)
@@ -372,6 +375,23 @@ static int begin(DrvConn *c, const char *guest, const DrvBackupSpec *spec, DrvPu
 	}
 }
 
+/* Socket directories of copies that died with holdfastd: empty (QEMU removes its socket when
+ * the job ends) and older than any copy waits before its export is up. */
+static void sweep_socket_dirs(void)
+{
+	const char *tmp = g_get_tmp_dir();
+	g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
+	const char *n;
+	gint64 old = g_get_real_time() / G_USEC_PER_SEC - STALE_S;
+	while (d && (n = g_dir_read_name(d))) {
+		g_autofree char *p = g_build_filename(tmp, n, NULL);
+		GStatBuf st;
+		if (g_str_has_prefix(n, SOCKET_DIR_PREFIX) && g_lstat(p, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_mtime < old)
+			g_rmdir(p); /* fails, as it should, when not empty */
+	}
+}
+
 static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
 		DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err)
 {
@@ -379,7 +399,8 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 	const char *host = u ? g_uri_get_host(u) : NULL;
 	g_autoptr(GError) gerr = NULL;
 	/* the socket (local hypervisor): a directory of holdfast's own, handed to QEMU's user */
-	g_autofree char *tmp = g_dir_make_tmp("hf-nbd-XXXXXX", &gerr);
+	sweep_socket_dirs();
+	g_autofree char *tmp = g_dir_make_tmp(SOCKET_DIR_PREFIX "XXXXXX", &gerr);
 	if (!tmp)
 		return error_set(err, HF_ERR_FAILED,
 				 "cannot create a directory for the NBD socket: %s", gerr->message);

@@ -38,6 +38,9 @@ CONF
 W=$(tb_dom d1)
 UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
 GD=$STORE/$UUID
+# the empty socket directory of a copy that died with holdfastd two hours ago: swept
+STALE=$(mktemp -d /tmp/hf-nbd-XXXXXX)
+touch -d '2 hours ago' "$STALE"
 NBD_BEFORE=$(ls -d /tmp/hf-nbd-* 2>/dev/null | sort || true)
 
 capture() {
@@ -74,7 +77,7 @@ sums_match() {
 }
 nothing_left() {
 	[ -z "$(ls "$GD"/*/*.scratch "$GD"/*.partial 2>/dev/null)" ] || { echo "leftovers in $GD"; return 1; }
-	[ "$(ls -d /tmp/hf-nbd-* 2>/dev/null | sort || true)" = "$NBD_BEFORE" ] || { echo "socket dir left"; return 1; }
+	[ -z "$(comm -13 <(echo "$NBD_BEFORE") <(ls -d /tmp/hf-nbd-* 2>/dev/null | sort))" ] || { echo "socket dir left"; return 1; }
 	tb_virsh domjobinfo "$W" | grep -q 'Job type: *None' || { echo "a job still runs"; return 1; }
 }
 
@@ -89,6 +92,7 @@ check "... SHA-256 in the manifest = the files' (hashed as written)" sums_match 
 check "... qemu-img check: no errors, no leaks" \
 	sh -c "qemu-img check -q '$GD/$P1/vda.qcow2' && qemu-img check -q '$GD/$P1/vdb.qcow2'"
 check "... no backup job, scratch file or socket directory left" nothing_left
+check "... the stale socket directory of a dead copy was swept" test ! -e "$STALE"
 FULL_STORED=$(res 1 stored)
 [ "$FULL_STORED" -gt $((384 << 20)) ] && ok "full stored $FULL_STORED bytes (384 MiB of data on vdb)" ||
 	bad "full stored only $FULL_STORED bytes"
