@@ -440,6 +440,18 @@ static int source_side(Fo *o, char **gdir, HfError *err)
 				 "no restore points of guest '%s' in the DR store at %s", f->guest,
 				 f->root),
 		       fail(o, "source", err);
+	if (mp && o->reachable && g->state != DRV_STATE_SHUTOFF && g->state != DRV_STATE_CRASHED) {
+		/* marked, but someone started it again (to give up on the failover?): going on
+		 * would run the guest on both sides */
+		error_set(
+		    err, HF_ERR_CONFLICT,
+		    "guest '%s' is %s on host %s although it is marked as failed over (point "
+		    "%s): shut it down to go on with the failover, or remove the mark to give "
+		    "it up (virsh metadata %s %s --config --remove)",
+		    o->src_name, drv_state_name(g->state), host_name(f->src), mp, o->src_name,
+		    DRXML_NS_FAILOVER);
+		return fail(o, "source", err);
+	}
 	if (mp) { /* an earlier run got this far: go on from its point */
 		o->marked = true;
 		o->point = g_strdup(mp);

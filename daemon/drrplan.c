@@ -70,6 +70,15 @@ static char *disk_to(const DrRestorePlan *p, const cJSON *d, const char *dir, GH
 				  p->name, t, p->point);
 		return now && g_path_is_absolute(now) ? g_strdup(now) : NULL;
 	}
+	/* next to the source image; a block device's directory (/dev/VG) is no place for one */
+	if (!dir && src &&
+	    (g_str_has_prefix(src, "/dev/") ||
+	     (g_file_test(src, G_FILE_TEST_EXISTS) && !g_file_test(src, G_FILE_TEST_IS_REGULAR))))
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "restore point %s: disk %s came from %s, not an image file, so "
+				 "there is no directory to restore it next to; give --dir DIR",
+				 p->point, t, src),
+		       NULL;
 	g_autofree char *sdir = src ? g_path_get_dirname(src) : NULL;
 	const char *into = dir ? dir : sdir;
 	if (!into || !g_path_is_absolute(into))

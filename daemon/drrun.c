@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "drlease.h"
+#include "drmark.h"
 #include "drrplan.h"
 #include "drstore.h"
 #include "drxml.h"
@@ -309,7 +310,9 @@ static int files_free(const DrRestorePlan *p, bool dry_run, cJSON *checks, HfErr
 static GHashTable *in_place_disks(DrvConn *c, const DrRunSpec *s, const cJSON *m, HfError *err)
 {
 	g_autoptr(DrvGuest) g = NULL;
-	if (drv_guest_get(c, s->name, 0, &g, err) < 0)
+	/* a failed-over source: its definition would be replaced without the mark */
+	if (drmark_refuse(c, s->name, "in-place restores", err) < 0 ||
+	    drv_guest_get(c, s->name, 0, &g, err) < 0)
 		return NULL;
 	const char *uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid"));
 	if (g_strcmp0(g->uuid, uuid))
@@ -328,8 +331,22 @@ static GHashTable *in_place_disks(DrvConn *c, const DrRunSpec *s, const cJSON *m
 	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	for (guint i = 0; i < g->disks->len; i++) {
 		const DrvDisk *d = g->disks->pdata[i];
-		if (d->path && !strcmp(d->device, "disk"))
-			g_hash_table_insert(t, g_strdup(d->target), g_strdup(d->path));
+		if (!d->path || strcmp(d->device, "disk"))
+			continue;
+		/* image files only: a block device (LVM, /dev/...) must never be renamed or get
+		 * a qcow2 file written beside it */
+		if (!g_file_test(d->path, G_FILE_TEST_IS_REGULAR) ||
+		    g_file_test(d->path, G_FILE_TEST_IS_SYMLINK)) {
+			g_hash_table_unref(t);
+			return error_set(
+				   err, HF_ERR_CONFLICT,
+				   "disk %s of guest '%s' is %s, not an image file on this "
+				   "host: an in-place restore replaces image files only; restore "
+				   "with --as NAME --dir DIR",
+				   d->target, s->name, d->path),
+			       NULL;
+		}
+		g_hash_table_insert(t, g_strdup(d->target), g_strdup(d->path));
 	}
 	return t;
 }

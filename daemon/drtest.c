@@ -305,7 +305,10 @@ static int test_job(Job *job, HfError *err)
 	DrTestCtx *t = job_ctx(job);
 	cJSON *res = cJSON_CreateObject();
 	int rc = test_run(job, t, res, err);
-	drlease_release(t->gdir, t->point);
+	/* a kept test guest runs on overlays backed by the point: the lease stays (for the
+	 * daemon's life: retention must not prune or rewrite the point under it) */
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(res, "kept")))
+		drlease_release(t->gdir, t->point);
 	t->leased = false;
 	job_set_result(job, res); /* a failed test too: how far it got, what failed */
 	hf_log("hf-dr", rc == 0 ? LOG_LVL_INFO : LOG_LVL_WARNING, "test boot %s: %s", t->name,

@@ -139,8 +139,8 @@ static char *guest_uuid(DrvConn *c, const char *guest, DrvGuest **out, HfError *
 	return u;
 }
 
-cJSON *snapshot_list_json(HostConn *hc, const char *state_dir, const char *host,
-			  const char *guest, HfError *err)
+cJSON *snapshot_list_json(HostConn *hc, const char *state_dir, const char *host, const char *guest,
+			  HfError *err)
 {
 	DrvConn *c = host_conn_drv(hc);
 	g_autoptr(GPtrArray) snaps = NULL;
@@ -186,8 +186,8 @@ static int agent_is_windows(DrvConn *c, const char *guest, int timeout, HfError 
 		return dead ? -2 : -1;
 	}
 	cJSON *r = cJSON_Parse(reply);
-	const char *id = cJSON_GetStringValue(
-		cJSON_GetObjectItem(cJSON_GetObjectItem(r, "return"), "id"));
+	const char *id =
+	    cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "return"), "id"));
 	int win = id ? !strcmp(id, "mswindows") : -1;
 	cJSON_Delete(r);
 	return win;
@@ -219,9 +219,9 @@ static int quiesce(Job *job, DrvConn *c, const DrvGuest *g, const char *mode, in
 		bool vss = win == 1 || (win < 0 && g->win2008);
 		q->consistency = vss ? "application" : "filesystem";
 		q->reason = g_strdup_printf(
-			vss ? "%d filesystem(s) frozen through the guest agent (Windows VSS)"
-			    : "%d filesystem(s) frozen through the guest agent (no VSS on this OS)",
-			n);
+		    vss ? "%d filesystem(s) frozen through the guest agent (Windows VSS)"
+			: "%d filesystem(s) frozen through the guest agent (no VSS on this OS)",
+		    n);
 		return 0;
 	}
 	/* A freeze that timed out may still happen in the guest later: thaw regardless. When the
@@ -263,13 +263,15 @@ static int self_quiesced(DrvConn *c, const char *guest, DrvSnapshot *snap, const
 {
 	HfError e = {0};
 	q->consistency = snap->consistency ? snap->consistency : "crash";
-	q->reason = g_strdup(snap->consistency_reason ? snap->consistency_reason
-						      : "the driver did not report the consistency");
+	q->reason =
+	    g_strdup(snap->consistency_reason ? snap->consistency_reason
+					      : "the driver did not report the consistency");
 	if (!strcmp(mode, "yes") && strcmp(q->consistency, "application")) {
 		drv_snapshot_delete(c, guest, snap->name, 0, &e);
-		return error_set(err, HF_ERR_FAILED,
-				 "snapshot of %s is only %s-consistent (%s); deleted it (quiesce=yes)",
-				 guest, q->consistency, q->reason);
+		return error_set(
+		    err, HF_ERR_FAILED,
+		    "snapshot of %s is only %s-consistent (%s); deleted it (quiesce=yes)", guest,
+		    q->consistency, q->reason);
 	}
 	if (!strcmp(mode, "try") && strcmp(q->consistency, "application"))
 		hf_log("hf-snap", LOG_LVL_WARNING, "%s: %s", guest, q->reason);
@@ -329,9 +331,9 @@ int snapshot_job_create(Job *job, HfError *err)
 		 (rc = policy_tag(&k, p, name, err)) == 0) {
 		job_progress(job, 50, "creating snapshot %s", name);
 		DrvSnapshotSpec spec = {
-			.name = name,
-			.description = cJSON_GetStringValue(cJSON_GetObjectItem(p, "description")),
-			.quiesce = mode,
+		    .name = name,
+		    .description = cJSON_GetStringValue(cJSON_GetObjectItem(p, "description")),
+		    .quiesce = mode,
 		};
 		rc = drv_snapshot_create(c, guest, &spec, 0, &snap, err);
 		if (rc == 0 && self_q)
@@ -340,7 +342,8 @@ int snapshot_job_create(Job *job, HfError *err)
 	if (q.frozen)
 		thaw_err = thaw(job, c, guest, timeout);
 	if (rc < 0) {
-		if (strcmp(err->code, HF_ERR_CONFLICT)) /* never drop the record of an existing one */
+		if (strcmp(err->code,
+			   HF_ERR_CONFLICT)) /* never drop the record of an existing one */
 			ownstore_drop(&k, name, NULL);
 		goto fail;
 	}
@@ -354,10 +357,11 @@ int snapshot_job_create(Job *job, HfError *err)
 	if (thaw_err)
 		cJSON_AddStringToObject(res, "warning", thaw_err);
 	else if (snap->dropped_checkpoints)
-		cJSON_AddStringToObject(res, "warning",
-					"the guest is shut off and had holdfast DR checkpoints, which "
-					"libvirt does not allow beside a new snapshot: they were "
-					"deleted, so the next DR copy of this guest is a full");
+		cJSON_AddStringToObject(
+		    res, "warning",
+		    "the guest is shut off and had holdfast DR checkpoints, which "
+		    "libvirt does not allow beside a new snapshot: they were "
+		    "deleted, so the next DR copy of this guest is a full");
 	job_set_result(job, res);
 	g_free(q.reason);
 	return 0;
@@ -371,8 +375,8 @@ fail:
 
 /* ---- revert / delete ---- */
 
-static DrvSnapshot *find_snapshot(DrvConn *c, const char *host, const char *guest,
-				  const char *name, HfError *err)
+static DrvSnapshot *find_snapshot(DrvConn *c, const char *host, const char *guest, const char *name,
+				  HfError *err)
 {
 	g_autoptr(GPtrArray) snaps = NULL;
 	if (drv_snapshot_list(c, guest, 0, &snaps, err) < 0)
@@ -429,7 +433,9 @@ int snapshot_job_revert(Job *job, HfError *err)
 		return -1;
 	DrvConn *c = host_conn_drv(hc);
 	job_progress(job, 10, "looking up snapshot %s", name);
+	/* a revert to a running snapshot would start a failed-over source: refused */
 	if (!(uuid = guest_uuid(c, guest, NULL, err)) ||
+	    drmark_refuse(c, guest, "snapshot reverts", err) < 0 ||
 	    !(s = find_snapshot(c, host_name(ctx->host), guest, name, err)))
 		goto fail;
 	OwnKey k = {ctx->state_dir, host_name(ctx->host), uuid};
@@ -440,7 +446,8 @@ int snapshot_job_revert(Job *job, HfError *err)
 			     (!strcmp(cons, "application") || !strcmp(cons, "filesystem")) &&
 			     !(c->drv->caps & DRV_CAP_SELF_QUIESCE);
 	job_progress(job, 30, "reverting %s to %s", guest, name);
-	if (drv_snapshot_revert(c, guest, name, 0, err) < 0 || drv_guest_get(c, guest, 0, &g, err) < 0)
+	if (drv_snapshot_revert(c, guest, name, 0, err) < 0 ||
+	    drv_guest_get(c, guest, 0, &g, err) < 0)
 		goto fail;
 	if (frozen_inside && g->state == DRV_STATE_RUNNING)
 		thaw_note = thaw_after_revert(job, c, guest, ctx->agent_timeout);

@@ -280,8 +280,7 @@ static int register_events(LvConn *c, HfError *err)
 }
 
 static int lv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb, unsigned flags,
-		   DrvConn **out,
-		   HfError *err)
+		   DrvConn **out, HfError *err)
 {
 	static gsize once;
 	if (g_once_init_enter(&once)) {
@@ -413,7 +412,8 @@ static int lv_guest_list(DrvConn *dc, unsigned flags, GPtrArray **out, HfError *
 		else if (rc == 0 && !strcmp(e.code, HF_ERR_HOST_UNREACHABLE))
 			rc = error_set(err, e.code, "%s", e.message);
 		else if (rc == 0 && strcmp(e.code, HF_ERR_NOT_FOUND))
-			/* one unreadable guest must not hide the others (gone since the list: skip) */
+			/* one unreadable guest must not hide the others (gone since the list: skip)
+			 */
 			hf_log("hf-libvirt", LOG_LVL_WARNING, "%s: guest skipped: %s", c->base.uri,
 			       e.message);
 		virDomainFree(doms[i]);
@@ -518,11 +518,15 @@ static int lv_agent_command(DrvConn *dc, const char *guest, const char *cmd, int
 static int lv_domain_define(DrvConn *dc, const char *xml, unsigned flags, HfError *err)
 {
 	LvConn *c = lv_conn(dc);
-	g_autofree char *name = NULL;
-	const char *a = strstr(xml, "<name>"), *b = a ? strstr(a, "</name>") : NULL;
-	if (a && b)
-		name = g_strndup(a + 6, (gsize)(b - a - 6));
-	virDomainPtr old = name ? virDomainLookupByName(c->conn, name) : NULL;
+	/* the name as libvirt will see it (parsed: '&', '<' and quotes are escaped in the text) */
+	g_autoptr(DrvGuest) g = drv_guest_new();
+	if (lv_xml_guest_parse(xml, "the domain XML to define", g, err) < 0)
+		return -1;
+	const char *name = g->name;
+	if (!name || !*name)
+		return error_set(err, HF_ERR_INVALID_PARAMS,
+				 "the domain XML to define has no <name>");
+	virDomainPtr old = virDomainLookupByName(c->conn, name);
 	virResetLastError();
 	bool replace = old && (flags & DRV_DEFINE_REPLACE) && virDomainIsActive(old) == 0;
 	if (old && !replace) {
