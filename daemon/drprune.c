@@ -67,6 +67,12 @@ static int copy_file(const char *from, const char *to, HfError *err)
 	g_autoptr(GError) ge = NULL;
 	if (!g_file_copy(a, b, G_FILE_COPY_NONE, NULL, NULL, NULL, &ge))
 		return error_set(err, HF_ERR_FAILED, "copy %s to %s: %s", from, to, ge->message);
+	int fd = open(to, O_RDONLY | O_CLOEXEC); /* on disk before the original goes */
+	int rc = fd >= 0 ? fsync(fd) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return error_set(err, HF_ERR_FAILED, "fsync %s: %s", to, g_strerror(errno));
 	return 0;
 }
 
@@ -591,6 +597,13 @@ int drprune_job(Job *job, HfError *err)
 	job_progress(job, 5, "retention of %s in %s", addr, gdir);
 	if (drprune_recover(gdir, rec, err) < 0 || drstore_points(gdir, &pts, err) < 0)
 		return -1;
+	g_autofree char *hidden = drstore_unreadable_point(gdir);
+	if (hidden)
+		return error_set(err, HF_ERR_FAILED,
+				 "retention of %s deletes nothing: restore point %s in %s has a "
+				 "manifest that cannot be read, so the points it depends on cannot "
+				 "be known; repair it or move that directory away",
+				 addr, hidden, gdir);
 	g_auto(GStrv) leased = drlease_points(gdir);
 	g_autoptr(DrRetainSet) s = drretain_set_new(pts, leased);
 	g_autoptr(DrRetainPlan) plan = plan_for(job, c, s, res, err);

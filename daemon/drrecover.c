@@ -40,6 +40,17 @@ static void drop_partials(DrvConn *c, const DrvGuest *g, char **roots)
 
 static void on_connect(DrvConn *c, const GPtrArray *guests)
 {
+	/* once per hypervisor URI per holdfastd process: a reload makes new Host objects, whose
+	 * first connect must not take copies still running for the old ones for dead ones */
+	static GMutex once_lock;
+	static GHashTable *done;
+	g_mutex_lock(&once_lock);
+	if (!done)
+		done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bool first = c->uri && g_hash_table_add(done, g_strdup(c->uri));
+	g_mutex_unlock(&once_lock);
+	if (!first)
+		return;
 	g_auto(GStrv) roots = drrecover_roots();
 	for (guint i = 0; roots[0] && guests && i < guests->len; i++) {
 		const DrvGuest *g = guests->pdata[i];

@@ -83,6 +83,9 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 				 value);
 	g_free(s->path);
 	s->path = g_strdup(value);
+	/* no trailing '/': paths built from it are compared with it (kill -9 recovery) */
+	for (size_t n = strlen(s->path); n > 1 && s->path[n - 1] == '/'; n--)
+		s->path[n - 1] = '\0';
 	return 0;
 }
 
@@ -613,4 +616,21 @@ void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha2
 		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(d, "target")), target))
 			cJSON_AddStringToObject(d, "sha256", sha256);
 	}
+}
+
+char *drstore_unreadable_point(const char *guest_dir)
+{
+	g_autoptr(GDir) d = g_dir_open(guest_dir, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name(d))) {
+		if (!drstore_point_id_valid(n))
+			continue;
+		g_autofree char *mp = g_build_filename(guest_dir, n, DRSTORE_MANIFEST, NULL);
+		cJSON *m = NULL;
+		HfError e = {0};
+		if (statefile_read_json(mp, &m, &e) < 0 || !m)
+			return g_strdup(n);
+		cJSON_Delete(m);
+	}
+	return NULL;
 }

@@ -134,3 +134,7 @@ bool drstore_pulls(int mode, const char *uri, bool running);
 /* The image of disk target was hashed as it was written (pull mode): drstore_seal takes this
  * SHA-256 instead of reading the file again. */
 void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha256);
+/* A point-named directory of the guest whose manifest cannot be read (I/O error, damage), or
+ * NULL. drstore_points skips such a point, so retention must delete nothing beside it: a
+ * parent it needs would look unreferenced. */
+char *drstore_unreadable_point(const char *guest_dir);

@@ -112,12 +112,21 @@ int lv_backup_begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest,
 			error_clear(&terr);
 			drv_fs_thaw(&c->base, guest, spec->agent_timeout, 0, NULL, &terr);
 		}
-		if (t0) {
+		/* a failed thaw can mean the freeze did not hold (Windows VSS lets writes go
+		 * after ~10 s and then reports it at the thaw): the copy is not trusted beyond
+		 * crash consistency */
+		if (t0 && terr.code[0]) {
+			res->consistency = g_strdup("crash");
+			res->consistency_reason =
+			    g_strdup_printf("%d filesystem(s) frozen through the guest agent for "
+					    "%.2f s, but the thaw "
+					    "failed, so the freeze may not have held: %s",
+					    n, res->frozen_s, terr.message);
+		} else if (t0) {
 			res->consistency = g_strdup("filesystem");
 			res->consistency_reason = g_strdup_printf(
-			    "%d filesystem(s) frozen through the guest agent for %.2f s%s%s", n,
-			    res->frozen_s, terr.code[0] ? "; the thaw failed: " : "",
-			    terr.code[0] ? terr.message : "");
+			    "%d filesystem(s) frozen through the guest agent for %.2f s", n,
+			    res->frozen_s);
 		}
 	}
 	return rc < 0 ? -1 : 0;
@@ -150,8 +159,14 @@ static int wait_job(LvConn *c, virDomainPtr dom, const char *guest, const DrvBac
 	for (;;) {
 		int type = 0, np = 0;
 		virTypedParameterPtr p = NULL;
-		if (virDomainGetJobStats(dom, &type, &p, &np, 0) < 0)
-			return lv_error(err, c, guest, NULL, "cannot follow the DR copy of");
+		if (virDomainGetJobStats(dom, &type, &p, &np, 0) < 0) {
+			lv_error(err, c, guest, NULL, "cannot follow the DR copy of");
+			/* the .partial is about to go: never leave QEMU writing into it unwatched
+			 */
+			if (virDomainAbortJob(dom) < 0)
+				virResetLastError();
+			return -1;
+		}
 		uint64_t done = job_bytes(p, np, false);
 		uint64_t total = job_bytes(p, np, true);
 		virTypedParamsFree(p, np);
@@ -400,6 +415,18 @@ int lv_checkpoint_list(DrvConn *dc, const char *guest, unsigned flags, char ***o
 	return 0;
 }
 
+/* Did the last libvirt error say the checkpoint's bitmap is not there? Only then may just the
+ * metadata go (any other failure, e.g. a busy job, would leave the bitmap in the image). */
+static bool bitmap_gone(void)
+{
+	const virError *e = virGetLastError();
+	/* libvirt: "bitmap 'X' not found in backing chain of 'vda'", "missing or broken bitmap";
+	 * QEMU: "Dirty bitmap 'X' not found"; "inconsistent" bitmaps likewise */
+	return e && e->message && strstr(e->message, "itmap") &&
+	       (strstr(e->message, "not found") || strstr(e->message, "missing") ||
+		strstr(e->message, "broken") || strstr(e->message, "nconsistent"));
+}
+
 int lv_checkpoint_delete(DrvConn *dc, const char *guest, const char *name, unsigned flags,
 			 HfError *err)
 {
@@ -569,8 +596,9 @@ int lv_checkpoints_drop_for(LvConn *c, virDomainPtr dom, const char *guest, cons
 	/* children first (the list is topological: parents first) */
 	for (int i = n - 1; rc == 0 && i >= 0; i--) {
 		if (virDomainCheckpointDelete(cks[i], 0) < 0 &&
-		    virDomainCheckpointDelete(cks[i], VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY) <
-			0) {
+		    (!bitmap_gone() ||
+		     virDomainCheckpointDelete(cks[i], VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY) <
+			 0)) {
 			g_autofree char *act =
 			    g_strdup_printf("cannot delete DR checkpoint '%s' (needed to %s) of",
 					    virDomainCheckpointGetName(cks[i]), what);

@@ -126,7 +126,27 @@ static void test_layout(void **state)
 	assert_int_equal(drstore_begin(gdir, "20261123T000000Z", &next, &err), 0);
 	assert_false(g_file_test(dead, G_FILE_TEST_EXISTS));
 	assert_true(g_file_test(next, G_FILE_TEST_IS_DIR));
+
+	/* a point whose manifest cannot be read: skipped by drstore_points, named here */
+	assert_null(drstore_unreadable_point(gdir));
+	g_autofree char *bad = g_build_filename(gdir, "20261120T000000Z", NULL);
+	g_autofree char *badm = g_build_filename(bad, DRSTORE_MANIFEST, NULL);
+	assert_int_equal(g_mkdir(bad, 0700), 0);
+	assert_true(g_file_set_contents(badm, "{not json", -1, NULL));
+	g_autofree char *hidden = drstore_unreadable_point(gdir);
+	assert_string_equal(hidden, "20261120T000000Z");
 	rm_rf(root);
+}
+
+/* path = /srv/dr/ is stored without the trailing slash (recovery compares paths with it) */
+static void test_path_slash(void **state)
+{
+	HfError err = {0};
+	g_autoptr(DrStore) s = drstore_new("main", 1);
+	assert_int_equal(drstore_set(s, "path", "/srv/dr//", &err), 0);
+	assert_string_equal(s->path, "/srv/dr");
+	assert_int_equal(drstore_set(s, "path", "/", &err), 0);
+	assert_string_equal(s->path, "/");
 }
 
 static void test_checksum_mismatch(void **state)
@@ -515,6 +535,7 @@ int main(void)
 	    cmocka_unit_test(test_verify_per_disk),
 	    cmocka_unit_test(test_max_chain_config),
 	    cmocka_unit_test(test_copy_mode),
+	    cmocka_unit_test(test_path_slash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
