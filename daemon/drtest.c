@@ -240,9 +240,9 @@ static int test_run(Job *job, DrTestCtx *t, cJSON *res, HfError *err)
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *xml = NULL, *nvram_from = NULL, *nvram = NULL;
-	cJSON *plan = cJSON_CreateObject();
 	if (drstore_points(t->gdir, &pts, err) < 0)
 		return -1;
+	cJSON *plan = cJSON_CreateObject(); /* owned by res below */
 	const cJSON *m = pick_point(pts, t->point);
 	const char *guest = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest"));
 	result_head(t, guest ? guest : "?", res);
