@@ -30,15 +30,13 @@
 #define CK_PREFIX DRRECOVER_CK_PREFIX
 
 /* The store a request names, or the first configured one. */
-static const DrStore *store_for(Call *call, HfError *err)
+const DrStore *drapi_store(Call *call, HfError *err)
 {
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(call->params, "store"));
 	GPtrArray *all = call->d->cfg->drstores;
-	for (guint i = 0; i < all->len; i++) {
-		const DrStore *s = all->pdata[i];
-		if (!name || !strcmp(s->name, name))
-			return s;
-	}
+	const DrStore *s = name ? drstore_named(all, name) : all->len ? all->pdata[0] : NULL;
+	if (s)
+		return s;
 	if (name)
 		error_set(err, HF_ERR_NOT_FOUND,
 			  "DR store '%s' is not in %s; add [drstore %s] "
@@ -50,11 +48,6 @@ static const DrStore *store_for(Call *call, HfError *err)
 			  "with path = DIR to %s and reload",
 			  call->d->cfg->path);
 	return NULL;
-}
-
-const DrStore *drapi_store(Call *call, HfError *err)
-{
-	return store_for(call, err);
 }
 
 typedef struct {
@@ -401,7 +394,7 @@ static JobSpec copy_spec(Daemon *d, Host *h, const char *guest, const DrStore *s
 void drapi_copy(Call *call, Host *h, const char *guest)
 {
 	HfError err = {0};
-	const DrStore *s = store_for(call, &err);
+	const DrStore *s = drapi_store(call, &err);
 	if (!s) {
 		call_reply_error(call, &err);
 		return;
@@ -489,7 +482,7 @@ static cJSON *list_thread(Call *call, HfError *err)
 void drapi_list(Call *call)
 {
 	HfError err = {0};
-	const DrStore *s = store_for(call, &err);
+	const DrStore *s = drapi_store(call, &err);
 	if (!s) {
 		call_reply_error(call, &err);
 		return;
@@ -556,7 +549,7 @@ void drapi_verify(Call *call)
 {
 	HfError err = {0};
 	const char *guest = cJSON_GetStringValue(cJSON_GetObjectItem(call->params, "guest"));
-	const DrStore *s = store_for(call, &err);
+	const DrStore *s = drapi_store(call, &err);
 	if (!s) {
 		call_reply_error(call, &err);
 		return;

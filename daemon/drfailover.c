@@ -103,12 +103,7 @@ typedef struct {
 static gboolean submit_main(gpointer p)
 {
 	Sub *s = p;
-	const DrStore *st = NULL;
-	for (guint i = 0; i < s->f->d->cfg->drstores->len && !st; i++) {
-		const DrStore *x = s->f->d->cfg->drstores->pdata[i];
-		if (!strcmp(x->name, s->f->store))
-			st = x;
-	}
+	const DrStore *st = drstore_named(s->f->d->cfg->drstores, s->f->store);
 	g_mutex_lock(&s->m);
 	if (st) {
 		cJSON *params = cJSON_CreateObject();
@@ -402,15 +397,12 @@ static int64_t point_time(const char *gdir, const char *point, cJSON *res)
 	HfError e = {0};
 	if (drstore_points(gdir, &pts, &e) < 0)
 		return -1;
-	for (guint i = 0; i < pts->len; i++)
-		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[i], "point")),
-			       point)) {
-			const char *t =
-			    cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[i], "time"));
-			cJSON_AddStringToObject(res, "point_time", t ? t : "?");
-			return timefmt_parse(t);
-		}
-	return -1;
+	const cJSON *m = drstore_point(pts, point);
+	if (!m)
+		return -1;
+	const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(m, "time"));
+	cJSON_AddStringToObject(res, "point_time", t ? t : "?");
+	return timefmt_parse(t);
 }
 
 /* The source's side: find it (and its mark), stop it, final copy, verify (planned) or the

@@ -19,27 +19,6 @@
 #define SFX_OLD ".hf-old"
 #define SFX_DEL ".hf-deleting"
 
-static int io_fail(HfError *err, const char *what, const char *path)
-{
-	int e = errno;
-	return error_set(err, e == ENOSPC ? HF_ERR_NO_SPACE : HF_ERR_FAILED, "%s %s: %s", what,
-			 path, g_strerror(e));
-}
-
-static int fsync_at(const char *path, bool dir, HfError *err)
-{
-	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return io_fail(err, "fsync", path);
-	}
-	close(fd);
-	return 0;
-}
-
 /* Remove a directory of plain files. A subdirectory is not ours: stop with an error. */
 static int remove_dir(const char *dir, HfError *err)
 {
@@ -53,10 +32,10 @@ static int remove_dir(const char *dir, HfError *err)
 					 "left alone: remove it by hand",
 					 dir, n);
 		if (g_unlink(p) < 0)
-			return io_fail(err, "remove", p);
+			return drstore_io_error(err, "remove", p);
 	}
 	if (g_rmdir(dir) < 0)
-		return io_fail(err, "remove", dir);
+		return drstore_io_error(err, "remove", dir);
 	return 0;
 }
 
@@ -67,13 +46,7 @@ static int copy_file(const char *from, const char *to, HfError *err)
 	g_autoptr(GError) ge = NULL;
 	if (!g_file_copy(a, b, G_FILE_COPY_NONE, NULL, NULL, NULL, &ge))
 		return error_set(err, HF_ERR_FAILED, "copy %s to %s: %s", from, to, ge->message);
-	int fd = open(to, O_RDONLY | O_CLOEXEC); /* on disk before the original goes */
-	int rc = fd >= 0 ? fsync(fd) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		return error_set(err, HF_ERR_FAILED, "fsync %s: %s", to, g_strerror(errno));
-	return 0;
+	return drstore_fsync(to, false, err); /* on disk before the original goes */
 }
 
 /* ---- guarding by leases and manifests ---- */
@@ -131,44 +104,33 @@ static int exchange(const char *a, const char *b)
 static int swap_in(const char *gdir, const char *dir, const char *tmp, HfError *err)
 {
 	if (exchange(tmp, dir) == 0) {
-		if (fsync_at(gdir, true, err) < 0)
+		if (drstore_fsync(gdir, true, err) < 0)
 			return -1;
 		return remove_dir(tmp, err); /* X's old contents */
 	}
 	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-		return io_fail(err, "exchange", dir);
+		return drstore_io_error(err, "exchange", dir);
 	/* no atomic exchange here: two renames, finished by drprune_recover after a crash */
 	hf_log("hf-dr", LOG_LVL_DEBUG,
 	       "%s: no RENAME_EXCHANGE on this filesystem (%s): two renames", dir,
 	       g_strerror(errno));
 	g_autofree char *old = g_strconcat(dir, SFX_OLD, NULL);
 	if (g_rename(dir, old) < 0)
-		return io_fail(err, "rename", dir);
+		return drstore_io_error(err, "rename", dir);
 	if (g_rename(tmp, dir) < 0) {
 		int e = errno;
 		if (g_rename(old, dir) < 0)
 			hf_log("hf-dr", LOG_LVL_ERROR, "cannot put %s back: %s", dir,
 			       g_strerror(errno));
 		errno = e;
-		return io_fail(err, "rename", tmp);
+		return drstore_io_error(err, "rename", tmp);
 	}
-	if (fsync_at(gdir, true, err) < 0)
+	if (drstore_fsync(gdir, true, err) < 0)
 		return -1;
 	return remove_dir(old, err);
 }
 
 /* ---- consolidation ---- */
-
-static const cJSON *disk_of(const cJSON *m, const char *target)
-{
-	const cJSON *d;
-	cJSON_ArrayForEach(
-	    d,
-	    cJSON_GetObjectItem(
-		m, "disks")) if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(d, "target")),
-					    target)) return d;
-	return NULL;
-}
 
 static cJSON *file_entry(cJSON *m, const char *name)
 {
@@ -200,7 +162,7 @@ static int rebuild_disk(const char *dir, const char *tmp, const char *file, cons
 	}
 	const char *check[] = {"check", "-q", "-f", "qcow2", dst, NULL};
 	const char *cmp[] = {"compare", "-q", "-f", "qcow2", "-F", "qcow2", src, dst, NULL};
-	if (fsync_at(dst, false, err) < 0 || drstore_qemu_img(err, check) < 0 ||
+	if (drstore_fsync(dst, false, err) < 0 || drstore_qemu_img(err, check) < 0 ||
 	    drstore_qemu_img(err, cmp) < 0)
 		return -1;
 	return 0;
@@ -228,7 +190,7 @@ static cJSON *new_manifest(const cJSON *m, const char *tmp, const DrRetainPoint 
 	bool full = true;
 	for (size_t k = 0; k < pt->n_disks; k++) {
 		const char *t = pt->disks[k].target, *np = d->new_parent[k];
-		cJSON *disk = (cJSON *)disk_of(nm, t);
+		cJSON *disk = (cJSON *)drstore_disk(nm, t);
 		const char *f = cJSON_GetStringValue(cJSON_GetObjectItem(disk, "file"));
 		full = full && !np;
 		first = first ? first : np;
@@ -238,7 +200,7 @@ static cJSON *new_manifest(const cJSON *m, const char *tmp, const DrRetainPoint 
 		char hex[65] = "";
 		GStatBuf st;
 		if (drstore_sha256(p, hex, err) < 0 || g_stat(p, &st) < 0)
-			return err->code[0] ? NULL : (io_fail(err, "stat", p), NULL);
+			return err->code[0] ? NULL : (drstore_io_error(err, "stat", p), NULL);
 		cJSON *o = cJSON_AddObjectToObject(dn, t);
 		cJSON_AddItemToObject(o, "from",
 				      pt->disks[k].parent ? cJSON_CreateString(pt->disks[k].parent)
@@ -274,7 +236,7 @@ static int link_rest(const char *dir, const char *tmp, const cJSON *m, const DrR
 	while (gd && (n = g_dir_read_name(gd))) {
 		bool rebuilt = !strcmp(n, DRSTORE_MANIFEST);
 		for (size_t k = 0; k < pt->n_disks && !rebuilt; k++) {
-			const cJSON *disk = disk_of(m, pt->disks[k].target);
+			const cJSON *disk = drstore_disk(m, pt->disks[k].target);
 			rebuilt =
 			    g_strcmp0(d->new_parent[k], pt->disks[k].parent) &&
 			    !g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(disk, "file")), n);
@@ -312,18 +274,18 @@ static int consolidate(const char *gdir, const cJSON *m, const DrRetainSet *s, s
 	if (g_file_test(tmp, G_FILE_TEST_EXISTS) && remove_dir(tmp, err) < 0)
 		return -1;
 	if (g_mkdir(tmp, 0750) < 0)
-		return io_fail(err, "create", tmp);
+		return drstore_io_error(err, "create", tmp);
 	for (size_t k = 0; k < pt->n_disks; k++) {
 		const char *np = d->new_parent[k];
 		if (!g_strcmp0(np, pt->disks[k].parent))
 			continue;
 		const char *f = cJSON_GetStringValue(
-		    cJSON_GetObjectItem(disk_of(m, pt->disks[k].target), "file"));
+		    cJSON_GetObjectItem(drstore_disk(m, pt->disks[k].target), "file"));
 		ssize_t j = drretain_find(s->pts, s->n, np);
 		const char *npf =
 		    j < 0 ? NULL
 			  : cJSON_GetStringValue(cJSON_GetObjectItem(
-				disk_of(manifests->pdata[j], pt->disks[k].target), "file"));
+				drstore_disk(manifests->pdata[j], pt->disks[k].target), "file"));
 		if (!f || (np && !npf)) {
 			error_set(err, HF_ERR_FAILED,
 				  "restore point %s: disk %s has no image file in the manifest",
@@ -397,8 +359,8 @@ static int delete_point(const char *gdir, const char *id, const char *reason, cJ
 	g_autofree char *dir = g_build_filename(gdir, id, NULL);
 	g_autofree char *del = g_strconcat(dir, SFX_DEL, NULL);
 	if (g_rename(dir, del) < 0)
-		return io_fail(err, "rename", dir);
-	if (fsync_at(gdir, true, err) < 0 || remove_dir(del, err) < 0)
+		return drstore_io_error(err, "rename", dir);
+	if (drstore_fsync(gdir, true, err) < 0 || remove_dir(del, err) < 0)
 		return -1;
 	hf_log("hf-dr", LOG_LVL_INFO, "retention: deleted point %s in %s: %s", id, gdir, reason);
 	cJSON *o = cJSON_CreateObject();
@@ -481,7 +443,7 @@ static int recover_one(const char *gdir, const char *name, const char *sfx, cJSO
 	}
 	if (!strcmp(sfx, SFX_NEW) && rebuilt_ok(it, id)) {
 		if (g_rename(it, dir) < 0)
-			return io_fail(err, "rename", it);
+			return drstore_io_error(err, "rename", it);
 		recovered(report, dir, "consolidated point put in place (verified)");
 	} else if (!strcmp(sfx, SFX_NEW)) {
 		if (remove_dir(it, err) < 0)
@@ -491,10 +453,10 @@ static int recover_one(const char *gdir, const char *name, const char *sfx, cJSO
 			recovered(report, dir, "original point put back");
 	} else {
 		if (g_rename(it, dir) < 0)
-			return io_fail(err, "rename", it);
+			return drstore_io_error(err, "rename", it);
 		recovered(report, dir, "original point put back");
 	}
-	return fsync_at(gdir, true, err);
+	return drstore_fsync(gdir, true, err);
 }
 
 int drprune_recover(const char *gdir, cJSON *report, HfError *err)

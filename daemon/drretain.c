@@ -1,5 +1,6 @@
 /* drretain.c - chain-aware retention of DR restore points (drretain.h). Pure. */
 #include "drretain.h"
+#include "drstore.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -267,12 +268,11 @@ DrRetainSet *drretain_set_new(GPtrArray *manifests, char *const *leased)
 		p->disks = &s->disks[k];
 		cJSON_ArrayForEach(d, cJSON_GetObjectItem(m, "disks"))
 		{
-			const cJSON *dp = cJSON_GetObjectItem(d, "parent");
 			const char *t = str_of(d, "target");
 			if (!t)
 				continue;
 			s->disks[k].target = t;
-			s->disks[k].parent = dp ? cJSON_GetStringValue(dp) : str_of(m, "parent");
+			s->disks[k].parent = drstore_disk_parent(m, d);
 			k++;
 			p->n_disks++;
 		}

@@ -112,18 +112,6 @@ static int convert(Job *job, const char *from, const char *to, HfError *err)
 	return 0;
 }
 
-static int fsync_file(const char *path, HfError *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = fd < 0 ? -1 : fsync(fd);
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		return error_set(err, HF_ERR_FAILED, "cannot fsync %s: %s", path,
-				 g_strerror(errno));
-	return 0;
-}
-
 static int copy_file(const char *from, const char *to, HfError *err)
 {
 	g_autofree char *data = NULL;
@@ -361,7 +349,7 @@ static int write_images(Job *job, Run *r, HfError *err)
 			     "flattening disk %s of point %s into %s", d->target, p->point, d->tmp);
 		const char *chk[] = {"check", "-q", "-f", "qcow2", d->tmp, NULL};
 		if (convert(job, d->from, d->tmp, err) < 0 || drstore_qemu_img(err, chk) < 0 ||
-		    fsync_file(d->tmp, err) < 0)
+		    drstore_fsync(d->tmp, false, err) < 0)
 			return -1;
 	}
 	if (p->nvram_from && copy_file(p->nvram_from, p->nvram_tmp, err) < 0)
@@ -499,15 +487,6 @@ static int run_steps(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArray *pt
 	return 0;
 }
 
-static const cJSON *find_point(GPtrArray *pts, const char *id)
-{
-	for (guint i = 0; i < pts->len; i++)
-		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[i], "point")),
-			       id))
-			return pts->pdata[i];
-	return NULL;
-}
-
 static void add_result(Run *r, const cJSON *m)
 {
 	cJSON *res = r->result;
@@ -594,7 +573,7 @@ int drrun_restore(Job *job, const DrRunSpec *s, cJSON **result, HfError *err)
 	Run r = {.s = s, .result = res};
 	if (drstore_points(s->gdir, &pts, err) < 0)
 		return -1;
-	const cJSON *m = find_point(pts, s->point);
+	const cJSON *m = drstore_point(pts, s->point);
 	if (!m)
 		return error_set(err, HF_ERR_NOT_FOUND,
 				 "restore point %s not found in %s; see holdfast dr list", s->point,

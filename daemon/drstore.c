@@ -258,7 +258,7 @@ char **drstore_point_deps(const cJSON *m)
 	return out;
 }
 
-static int io_error(HfError *err, const char *what, const char *path)
+int drstore_io_error(HfError *err, const char *what, const char *path)
 {
 	int e = errno;
 	return error_set(err, e == ENOSPC || e == EDQUOT ? HF_ERR_NO_SPACE : HF_ERR_FAILED,
@@ -270,7 +270,7 @@ int drstore_sha256(const char *path, char hex[65], HfError *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return io_error(err, "read", path);
+		return drstore_io_error(err, "read", path);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	g_autofree unsigned char *buf = g_malloc(SHA_BUF);
@@ -280,7 +280,7 @@ int drstore_sha256(const char *path, char hex[65], HfError *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = io_error(err, "read", path);
+			rc = drstore_io_error(err, "read", path);
 			break;
 		}
 		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
@@ -299,16 +299,16 @@ int drstore_sha256(const char *path, char hex[65], HfError *err)
 	return 0;
 }
 
-static int fsync_path(const char *path, bool dir, HfError *err)
+int drstore_fsync(const char *path, bool dir, HfError *err)
 {
 	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
-		return io_error(err, "open", path);
+		return drstore_io_error(err, "open", path);
 	int rc = fsync(fd);
 	int e = errno;
 	close(fd);
 	errno = e;
-	return rc < 0 ? io_error(err, "fsync", path) : 0;
+	return rc < 0 ? drstore_io_error(err, "fsync", path) : 0;
 }
 
 int drstore_seal(const char *partial, cJSON *m, HfError *err)
@@ -323,9 +323,9 @@ int drstore_seal(const char *partial, cJSON *m, HfError *err)
 		const char *known = cJSON_GetStringValue(cJSON_GetObjectItem(d, "sha256"));
 		if (known) /* drstore_manifest_disk_hashed */
 			g_strlcpy(hex, known, sizeof(hex));
-		if (fsync_path(p, false, err) < 0 || g_stat(p, &st) < 0 ||
+		if (drstore_fsync(p, false, err) < 0 || g_stat(p, &st) < 0 ||
 		    (!known && drstore_sha256(p, hex, err) < 0))
-			return err->code[0] ? -1 : io_error(err, "stat", p);
+			return err->code[0] ? -1 : drstore_io_error(err, "stat", p);
 		cJSON_DeleteItemFromObject(d, "sha256");
 		cJSON_ReplaceItemInObject(d, "stored_size", cJSON_CreateNumber((double)st.st_size));
 		cJSON *fo = cJSON_CreateObject();
@@ -345,8 +345,8 @@ int drstore_publish(const char *guest_dir, const char *point, HfError *err)
 	g_autofree char *from = g_strdup_printf("%s/%s" PARTIAL_SUFFIX, guest_dir, point);
 	g_autofree char *to = g_build_filename(guest_dir, point, NULL);
 	if (g_rename(from, to) < 0)
-		return io_error(err, "publish (rename)", from);
-	return fsync_path(guest_dir, true, err);
+		return drstore_io_error(err, "publish (rename)", from);
+	return drstore_fsync(guest_dir, true, err);
 }
 
 static int by_time(gconstpointer a, gconstpointer b)
@@ -460,7 +460,7 @@ int drstore_qemu_img(HfError *err, const char *const *argv)
 	return 0;
 }
 
-static const cJSON *point_by_id(GPtrArray *points, const char *id)
+const cJSON *drstore_point(GPtrArray *points, const char *id)
 {
 	for (guint i = 0; id && i < points->len; i++) {
 		const cJSON *m = points->pdata[i];
@@ -500,7 +500,7 @@ static int verify_one(const cJSON *m, GPtrArray *targets, cJSON *report, HfError
 
 int drstore_chain_length(GPtrArray *points, const char *point, const char *target)
 {
-	const cJSON *m = point_by_id(points, point);
+	const cJSON *m = drstore_point(points, point);
 	for (int n = 0; m && n <= (int)points->len; n++) {
 		const cJSON *d = drstore_disk(m, target);
 		if (!d)
@@ -508,14 +508,14 @@ int drstore_chain_length(GPtrArray *points, const char *point, const char *targe
 		const char *parent = drstore_disk_parent(m, d);
 		if (!parent)
 			return n;
-		m = point_by_id(points, parent);
+		m = drstore_point(points, parent);
 	}
 	return -1;
 }
 
 int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, HfError *err)
 {
-	const cJSON *m = point_by_id(points, point);
+	const cJSON *m = drstore_point(points, point);
 	if (!m)
 		return error_set(err, HF_ERR_NOT_FOUND, "restore point %s not found", point);
 	/* the points each disk's chain reaches, with the disks needed from each (in order) */
@@ -546,7 +546,7 @@ int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, Hf
 				    point, t, id);
 			if (!parent)
 				break;
-			x = point_by_id(points, parent);
+			x = drstore_point(points, parent);
 			if (!x)
 				return error_set(
 				    err, HF_ERR_FAILED,
@@ -632,5 +632,13 @@ char *drstore_unreadable_point(const char *guest_dir)
 			return g_strdup(n);
 		cJSON_Delete(m);
 	}
+	return NULL;
+}
+
+const DrStore *drstore_named(const GPtrArray *stores, const char *name)
+{
+	for (guint i = 0; stores && name && i < stores->len; i++)
+		if (!strcmp(((const DrStore *)stores->pdata[i])->name, name))
+			return stores->pdata[i];
 	return NULL;
 }

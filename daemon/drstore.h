@@ -138,3 +138,12 @@ void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha2
  * NULL. drstore_points skips such a point, so retention must delete nothing beside it: a
  * parent it needs would look unreferenced. */
 char *drstore_unreadable_point(const char *guest_dir);
+/* The manifest of point `id` among points (drstore_points), or NULL. */
+const cJSON *drstore_point(GPtrArray *points, const char *id);
+/* The [drstore] called name among stores (config's drstores), or NULL. */
+const DrStore *drstore_named(const GPtrArray *stores, const char *name);
+/* -1 with err naming the failed I/O (what, path, errno; ENOSPC/EDQUOT: no-space, "free space
+ * in the DR store"). */
+int drstore_io_error(HfError *err, const char *what, const char *path);
+/* fsync a file or (dir) a directory; -1 with drstore_io_error's message. */
+int drstore_fsync(const char *path, bool dir, HfError *err);

@@ -45,12 +45,11 @@ static void ctx_free(void *p)
 /* The point's manifest among pts: `id`, or the newest verified one when id is NULL. */
 static const cJSON *pick_point(GPtrArray *pts, const char *id)
 {
-	for (guint i = pts->len; i-- > 0;) {
-		const cJSON *m = pts->pdata[i];
-		const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(m, "point"));
-		if (id ? !g_strcmp0(p, id) : cJSON_IsTrue(cJSON_GetObjectItem(m, "verified")))
-			return m;
-	}
+	if (id)
+		return drstore_point(pts, id);
+	for (guint i = pts->len; i-- > 0;)
+		if (cJSON_IsTrue(cJSON_GetObjectItem(pts->pdata[i], "verified")))
+			return pts->pdata[i];
 	return NULL;
 }
 

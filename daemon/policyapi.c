@@ -176,10 +176,7 @@ static void simulate_dr(Call *call, const Policy *p, int days)
 	cJSON_AddStringToObject(r, "schedule", calendar_normalized(p->cal));
 	cJSON_AddStringToObject(r, "rules", full);
 	add_time(r, "start", now);
-	const DrStore *st = NULL;
-	for (guint i = 0; i < call->d->cfg->drstores->len; i++)
-		if (!strcmp(((DrStore *)call->d->cfg->drstores->pdata[i])->name, p->store))
-			st = call->d->cfg->drstores->pdata[i];
+	const DrStore *st = drstore_named(call->d->cfg->drstores, p->store);
 	g_autoptr(cJSON) sel = selected(call->d, p);
 	DrSim *s = g_new0(DrSim, 1);
 	s->sim = r;

@@ -11,11 +11,7 @@
 
 static const DrStore *store_named(const char *name)
 {
-	GPtrArray *a = sched->d->cfg->drstores;
-	for (guint i = 0; name && i < a->len; i++)
-		if (!strcmp(((const DrStore *)a->pdata[i])->name, name))
-			return a->pdata[i];
-	return NULL;
+	return drstore_named(sched->d->cfg->drstores, name);
 }
 
 /* The guest's directory in the store: by its UUID from the inventory (reads nothing), else
