@@ -148,7 +148,7 @@ expect_exit "an unknown point: not found (exit 4)" 4 hf dr test "$W" 20200101T00
 jcheck "default test-dir: inside the store, the test boots" '.job.state == "succeeded" and .job.result.ok' \
 	hf --json dr test "$W" "$P2" --store nodir --timeout 120
 check "... and leaves no hf-test domain nor overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ -z \"\$(ls -A '$STORE/.hf-test' 2>/dev/null)\" ]"
-jcheck "... and the store still lists only restore points" '[.points[].point] | all(test("^[0-9]{8}T"))' hf --json dr list --store nodir
+jcheck "... and the store still lists only restore points" '([.points[].point] | length) > 0 and ([.points[].point] | all(test("^[0-9]{8}T")))' hf --json dr list --store nodir
 
 # a cancelled test boot is torn down too
 JOB=$(hf dr test "$W" "$P2" --no-wait --timeout 300)

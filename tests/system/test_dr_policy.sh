@@ -198,13 +198,16 @@ if [ "$(jq -r .result.point <<<"${G:-null}" 2>/dev/null)" != "$P9" ]; then
 	# the kill came after the whole run: the journal has it done, the job journal lost its
 	# result (written coalesced); dr list above shows the one point
 	tb_log "night 9: the run had finished before the kill; its job's result was not journalled"
+	# the same fact from the daemon's log: night 9's retention deleted P8 once, nothing twice
+	[ "$(grep -c "retention: deleted point $P8 " "$HF_LOG")" = 1 ] &&
+		ok "night 9: only $P8 pruned, once (from the log)" || bad "night 9: $P8 deleted $(grep -c "retention: deleted point $P8 " "$HF_LOG") times"
 else
 	jq -e --arg p8 "$P8" --arg p9 "$P9" '.state == "done" and [.result.pruned[].point] == [$p8]' <<<"${G:-null}" >/dev/null &&
 		ok "night 9: point $P9, only $P8 pruned (no second copy of the night)" || bad "night 9: $(jq -c . <<<"${G:-null}")"
 fi
 OUT=$(restored_file "$P9" a.txt)
 [ "$OUT" = night9 ] && ok "point $P9 restores a.txt = night9" || bad "point $P9: a.txt='$OUT'"
-run_now() { hf --json policy run drn || true; } # exit 1: the broken guest failed
+run_now() { local rc=0; hf --json policy run drn || rc=$?; [ "$rc" -eq 1 ]; } # exit 1: the broken guest failed
 jcheck "policy run (manual): d1 done (its 10th copy: a full), the broken guest failed" \
 	".job.kind == \"policy.run\" and .job.result.reason == \"manual\" and .job.result.counts.done == 1 and .job.result.counts.failed == 1 and (.job.result.guests[] | select(.guest == \"lab/$W\") | .result.kind == \"full\")" \
 	run_now

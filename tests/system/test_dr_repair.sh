@@ -61,7 +61,7 @@ wait_off() {
 	return 1
 }
 restart() { tb_guest_start d1 && tb_wait_agent d1 120; }
-checkpoints() { tb_virsh checkpoint-list "$W" --name | grep -c . || true; }
+checkpoints() { local l; l=$(tb_virsh checkpoint-list "$W" --name) || { echo "virsh failed"; return; }; grep -c . <<<"$l" || true; }
 
 check "write data" write a
 jcheck "first copy: full (bytes copied counted)" '.job.state == "succeeded" and .job.result.kind == "full" and .job.result.processed > 0' hf --json dr copy "$W"
@@ -132,9 +132,13 @@ check "... and the guest was left shut off" wait_off
 check "... guest back" restart
 check "holdfast snapshot revert s1 works (drops holdfast's DR checkpoints first)" hf snapshot revert "$W" s1
 check "... no checkpoint left" test "$(checkpoints)" = 0
-tb_wait_agent d1 120 >/dev/null 2>&1 || true
-OUT=$(tb_guest_exec d1 'ls /mnt/data | tr "\n" " "')
-case $OUT in *g*) bad "the reverted guest still has the file written after s1: $OUT" ;; *) ok "the reverted guest lacks the file written after s1" ;; esac
+check "... the reverted guest's agent answers" tb_wait_agent d1 120
+OUT=" $(tb_guest_exec d1 'ls /mnt/data | tr "\n" " "') "
+case $OUT in
+*" g "*) bad "the reverted guest still has the file written after s1:$OUT" ;;
+*" f "*) ok "the reverted guest has f (before s1) and lacks g (written after s1)" ;;
+*) bad "no listing of the reverted guest's data disk:$OUT" ;;
+esac
 check "copy after the revert" frozen_copy 4
 jcheck "... a full, reported" '.job.result.kind == "full" and (.job.result.full_reason | test("gone"))' cat "$COPY"
 P=$(res point)
@@ -228,7 +232,7 @@ jcheck "copy of the destroyed guest: crash-consistent, the reason named" \
 	hf --json dr copy "$W"
 check "... the guest is shut off again" test "$(tb_virsh domstate "$W")" = "shut off"
 bitmaps() { qemu-img info --output=json "$(disk_of "$W" vda)" | jq -r '[."format-specific".data.bitmaps[]?.name] | join(" ")'; }
-cks_are_bitmaps() { [ "$(tb_virsh checkpoint-list "$W" --name | tr -d ' \n')" = "$(bitmaps)" ]; }
+cks_are_bitmaps() { local b; b=$(bitmaps) && [ -n "$b" ] && [ "$(tb_virsh checkpoint-list "$W" --name | tr -d ' \n')" = "$b" ]; }
 check "no bitmap left behind in the shut-off guest's image: only the newest checkpoint's" cks_are_bitmaps
 # libvirt 9.0 refuses a snapshot of a shut-off guest that has checkpoints ("cannot perform
 # block operations while checkpoint exists"): holdfast drops its own DR checkpoints first (the
@@ -244,10 +248,14 @@ check "... the guest is shut off again" test "$(tb_virsh domstate "$W")" = "shut
 jcheck "the copy after it: a full, reported" '.job.state == "succeeded" and .job.result.kind == "full" and (.job.result.full_reason | test("gone"))' \
 	hf --json dr copy "$W"
 check "holdfast snapshot revert s1 of the shut-off guest works" hf snapshot revert "$W" s1
-none_left() { [ -z "$(checkpoints | grep -v '^0$')" ] && [ -z "$(qemu-img info -U --output=json "$(disk_of "$W" vda)" | jq -r '[."format-specific".data.bitmaps[]?.name] | join(" ")')" ]; }
+none_left() {
+	local i
+	[ "$(checkpoints)" = 0 ] && i=$(qemu-img info -U --output=json "$(disk_of "$W" vda)") &&
+		[ -z "$(jq -r '[."format-specific".data.bitmaps[]?.name] | join(" ")' <<<"$i")" ]
+}
 check "... no checkpoint, no bitmap left" none_left
 check "... the guest runs (s1 was taken running)" test "$(tb_virsh domstate "$W")" = running
 jcheck "the next copy: a full, reported" '.job.state == "succeeded" and .job.result.kind == "full" and (.job.result.full_reason | test("gone"))' \
 	hf --json dr copy "$W"
-jcheck "dr list: every point verified" 'all(.points[]; .verified)' hf --json dr list "$W"
+jcheck "dr list: every point verified" '(.points | length) > 0 and all(.points[]; .verified)' hf --json dr list "$W"
 hf_finish
