@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "log.h"
 #include "statefile.h"
 #include "timefmt.h"
@@ -422,6 +424,10 @@ static void worker(gpointer data, gpointer user)
 	d->rc = d->job->run(d->job, &d->err);
 	if (d->rc < 0 && !d->err.code[0])
 		error_set(&d->err, HF_ERR_INTERNAL, "job failed without saying why");
+	/* GLib keeps idle pool threads past g_thread_pool_free; one still holding OpenSSL's
+	 * per-thread state (a checksum ran here) when main() returns races OPENSSL_cleanup and
+	 * leaks it. Free it now; the next job re-creates it if it needs it. */
+	OPENSSL_thread_stop();
 	g_main_context_invoke(NULL, done_main, d);
 }
 
