@@ -16,6 +16,7 @@
 
 #include "drstore.h"
 #include "log.h"
+#include "policy.h" /* g_autoptr(cJSON) */
 #include "qcow2w.h"
 
 #define CS QCOW2W_CLUSTER
@@ -360,6 +361,68 @@ static int pull_disk(Pull *p, DrvBackupDisk *d, HfError *err)
 	return 0;
 }
 
+/* qemu-img's name for an export of the pull's NBD server (json: escapes what needs it). */
+static char *export_name_json(const DrvPullSpec *s, const char *export_name)
+{
+	g_autoptr(cJSON) j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "driver", "raw");
+	cJSON *f = cJSON_AddObjectToObject(j, "file");
+	cJSON_AddStringToObject(f, "driver", "nbd");
+	cJSON_AddStringToObject(f, "export", export_name);
+	cJSON *srv = cJSON_AddObjectToObject(f, "server");
+	g_autofree char *port = g_strdup_printf("%d", s->tcp_port);
+	cJSON_AddStringToObject(srv, "type", s->socket ? "unix" : "inet");
+	cJSON_AddStringToObject(srv, s->socket ? "path" : "host", s->socket ? s->socket : s->tcp_host);
+	if (!s->socket)
+		cJSON_AddStringToObject(srv, "port", port);
+	char *t = cJSON_PrintUnformatted(j);
+	char *r = g_strconcat("json:", t, NULL);
+	cJSON_free(t);
+	return r;
+}
+
+/* The disk as the store will restore it (the new image and its backing chain) against the
+ * export: the whole disk at the copy's instant, a fresh full read while the job holds it. */
+static int compare_disk(const Pull *p, const DrvBackupDisk *d, cJSON *out, HfError *err)
+{
+	g_autofree char *src = export_name_json(p->server, d->export_name);
+	const char *argv[] = {"compare", "-F", "qcow2", src, d->file, NULL};
+	gint64 t0 = g_get_monotonic_time();
+	HfError e = {0};
+	if (p->progress)
+		p->progress(p->opaque, 100,
+			    d->bitmap ? "comparing the rebuilt disk (image + backing chain) "
+					"with a fresh full read of the guest"
+				      : "comparing the image with a fresh full read of the guest");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "target", d->target);
+	cJSON_AddNumberToObject(o, "bytes", (double)d->capacity);
+	cJSON_AddItemToArray(out, o);
+	int rc = drstore_qemu_img(&e, argv);
+	cJSON_AddNumberToObject(o, "seconds", (double)(g_get_monotonic_time() - t0) / 1e6);
+	if (rc == 0) {
+		cJSON_AddBoolToObject(o, "identical", 1);
+		return 0;
+	}
+	const char *at = strstr(e.message, "Content mismatch at offset ");
+	unsigned long long off = 0;
+	if (!at || sscanf(at, "Content mismatch at offset %llu", &off) != 1)
+		return error_set(err, HF_ERR_FAILED,
+				 "guest '%s', disk %s: the byte comparison with the guest could not "
+				 "run: %s",
+				 p->guest, d->target, e.message);
+	cJSON_AddBoolToObject(o, "identical", 0);
+	cJSON_AddNumberToObject(o, "offset", (double)off);
+	return error_set(err, HF_ERR_FAILED,
+			 "guest '%s', disk %s: the disk the DR store rebuilds (the new image%s%s) "
+			 "differs from the guest's disk at the copy's instant, first at offset "
+			 "%llu: this chain does not restore the guest; nothing was published and "
+			 "the guest's DR checkpoints are dropped, so the next copy is a full; run "
+			 "dr verify --compare again after it",
+			 p->guest, d->target, d->bitmap ? " backed by point " : "",
+			 d->bitmap ? p->parent : "", off);
+}
+
 /* backup_pull; over TCP the next port while the one asked for is in use (another copy from
  * the same hypervisor runs). */
 static int begin(DrvConn *c, const char *guest, const DrvBackupSpec *spec, DrvPullSpec *server,
@@ -447,6 +510,8 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		  .last_pct = -1};
 	for (p.disk = 0; rc == 0 && p.disk < res->disks->len; p.disk++)
 		rc = pull_disk(&p, res->disks->pdata[p.disk], err);
+	for (guint i = 0; rc == 0 && o->compare && i < res->disks->len; i++)
+		rc = compare_disk(&p, res->disks->pdata[i], o->compare, err);
 	HfError e = {0};
 	if (drv_backup_abort(c, guest, 0, &e) < 0 && rc == 0)
 		rc = error_set(err, e.code, "%s", e.message);
@@ -454,6 +519,11 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 	if (rc < 0) {
 		error_clear(&e);
 		drv_checkpoint_delete(c, guest, spec->checkpoint, 0, &e);
+		error_clear(&e);
+		if (res->started_paused && drv_domain_destroy(c, guest, 0, &e) < 0)
+			hf_log("hf-dr", LOG_LVL_ERROR,
+			       "guest %s was started paused for a DR copy and stays paused: %s",
+			       guest, e.message);
 		for (guint i = 0; i < res->disks->len; i++)
 			g_unlink(((DrvBackupDisk *)res->disks->pdata[i])->file);
 		return -1;
@@ -475,7 +545,7 @@ int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, cons
 	g_autoptr(DrvGuest) g = NULL;
 	if (o->mode == DRSTORE_MODE_AUTO && drv_guest_get(c, guest, 0, &g, err) < 0)
 		return -1;
-	if (!drstore_pulls(o->mode, c->uri, g && g->state == DRV_STATE_RUNNING))
+	if (!o->compare && !drstore_pulls(o->mode, c->uri, g && g->state == DRV_STATE_RUNNING))
 		return drv_backup_push(c, guest, spec, progress, opaque, 0, out, err);
 	return pull(c, guest, spec, o, progress, opaque, out, err);
 }

@@ -8,8 +8,11 @@
  * image is backed by ../PARENT/TARGET.qcow2 from the start (no rebase), its dirty clusters
  * stored (zero ones as zero clusters), the clean ones left to the backing file. The result has
  * the push path's shape, with each DrvBackupDisk.sha256 set. On any failure the backup job is
- * ended, the new checkpoint removed and nothing is left in spec->dir by the pull itself. */
+ * ended, the new checkpoint removed and nothing is left in spec->dir by the pull itself; a
+ * shut-off guest that the pull started paused is powered off again. */
 #pragma once
+
+#include <cjson/cJSON.h>
 
 #include "drivers/driver.h"
 
@@ -18,6 +21,12 @@ typedef struct {
 	int port;	    /* [drstore] pull-port: NBD over TCP to a remote hypervisor */
 	const char *host;   /* [drstore] pull-host: its address (NULL: the URI's host) */
 	const char *parent; /* the point incremental images are backed by (NULL for a full) */
+	/* non-NULL: pull mode whatever the guest's state, and after the pull each disk's image
+	 * with its backing chain (the disk as the store will restore it) is compared byte for
+	 * byte with the export (the whole disk at the copy's instant: a fresh full) while the
+	 * backup job still holds that instant; an object per disk appended; a difference fails
+	 * the copy naming the disk and the first differing offset */
+	cJSON *compare;
 } DrPullOpts;
 
 /* Copy the guest's disks for one restore point: push or pull as o, the host's URI and the

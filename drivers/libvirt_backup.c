@@ -336,21 +336,17 @@ static int backup_run(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 	return push(c, dom, guest, &full, progress, opaque, bxml, kxml, res, err);
 }
 
-int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
-		   DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
-		   HfError *err)
+/* The guest's state before a copy, push or pull: one a copy that died left paused is powered
+ * off first; a shut-off one is started paused (start_paused: no guest code runs, consistency
+ * from its shut-off reason); a paused one is copied without a freeze (its agent cannot answer).
+ * *sp: spec with quiesce as it can be done; *out: the result begun (the guest's definition),
+ * its started_paused says to power the guest off again. */
+int lv_backup_prepare(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
+		      DrvBackupSpec *sp, DrvBackupResult **out, HfError *err)
 {
-	LvConn *c = lv_conn(dc);
-	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
 	int state = 0, reason = 0;
-
-	if (!dom)
-		return -1;
-	if (!spec || !spec->dir || !spec->checkpoint)
-		return error_set(err, HF_ERR_INTERNAL,
-				 "DR copy of guest '%s': no target or "
-				 "checkpoint given",
-				 guest);
+	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
+	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
 		return lv_error(err, c, guest, NULL, "cannot read the state of");
 	if (state == VIR_DOMAIN_PAUSED && started_by_copy(dom)) {
@@ -360,33 +356,64 @@ int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 					"cannot power off again (left paused by a DR copy that "
 					"died)");
 	}
-	g_autofree char *ixml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-	if (!ixml)
+	res->domain_xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	if (!res->domain_xml)
 		return lv_error(err, c, guest, NULL, "cannot read");
-	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
-	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
-	res->domain_xml = g_steal_pointer(&ixml);
-	DrvBackupSpec sp = *spec;
+	*sp = *spec;
 	if (state == VIR_DOMAIN_SHUTOFF) {
 		if (start_paused(c, dom, guest, reason, res, err) < 0)
 			return -1;
-		sp.quiesce = false; /* consistency from the shut-off reason (start_paused) */
+		sp->quiesce = false; /* consistency from the shut-off reason (start_paused) */
 	} else if (state == VIR_DOMAIN_PAUSED && spec->quiesce) {
-		sp.quiesce = false; /* the agent cannot answer while the CPUs are stopped */
+		sp->quiesce = false; /* the agent cannot answer while the CPUs are stopped */
 		res->consistency = g_strdup("crash");
 		res->consistency_reason =
 		    g_strdup("the guest is paused: its agent cannot freeze the filesystems");
+	} else if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED) {
+		return error_set(err, HF_ERR_FAILED,
+				 "DR copy of guest '%s' on host %s: the guest is neither running, "
+				 "paused nor shut off (libvirt state %d); copy it when it is",
+				 guest, c->base.uri, state);
 	}
+	*out = g_steal_pointer(&res);
+	return 0;
+}
+
+/* A guest the copy started paused, powered off again (after a failure, or when the caller
+ * does not keep it paused); a failure to do so fails the copy (when rc == 0). */
+int lv_backup_off_again(LvConn *c, virDomainPtr dom, const char *guest, int rc,
+			const DrvBackupResult *res, HfError *err)
+{
+	if (!res->started_paused || virDomainDestroy(dom) == 0)
+		return rc;
+	HfError e = {0};
+	lv_error(&e, c, guest, NULL, "cannot power off again (it was started paused for the DR copy)");
+	if (rc == 0)
+		error_set(err, e.code, "%s", e.message);
+	return -1;
+}
+
+int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
+		   DrvProgressFn progress, void *opaque, unsigned flags, DrvBackupResult **out,
+		   HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+
+	if (!dom)
+		return -1;
+	if (!spec || !spec->dir || !spec->checkpoint)
+		return error_set(err, HF_ERR_INTERNAL,
+				 "DR copy of guest '%s': no target or "
+				 "checkpoint given",
+				 guest);
+	g_autoptr(DrvBackupResult) res = NULL;
+	DrvBackupSpec sp;
+	if (lv_backup_prepare(c, dom, guest, spec, &sp, &res, err) < 0)
+		return -1;
 	int rc = backup_run(c, dom, guest, &sp, progress, opaque, res, err);
-	if (res->started_paused && (rc < 0 || !spec->leave_paused) && virDomainDestroy(dom) < 0) {
-		HfError e = {0};
-		lv_error(&e, c, guest, NULL,
-			 "cannot power off again (it was started paused "
-			 "for the DR copy)");
-		if (rc == 0)
-			error_set(err, e.code, "%s", e.message);
-		rc = -1;
-	}
+	if (rc < 0 || !spec->leave_paused)
+		rc = lv_backup_off_again(c, dom, guest, rc, res, err);
 	if (rc < 0)
 		return -1;
 	*out = g_steal_pointer(&res);

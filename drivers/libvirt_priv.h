@@ -102,6 +102,12 @@ int lv_checkpoints_drop_for(LvConn *c, virDomainPtr dom, const char *guest, cons
 int lv_backup_begin_quiesced(LvConn *c, virDomainPtr dom, const char *guest,
 			     const DrvBackupSpec *spec, const char *bxml, const char *kxml,
 			     DrvBackupResult *res, HfError *err);
+/* The guest's state before a copy (libvirt_backup.c): a shut-off guest started paused, a
+ * paused one not frozen; and powered off again after it when the copy started it. */
+int lv_backup_prepare(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
+		      DrvBackupSpec *sp, DrvBackupResult **out, HfError *err);
+int lv_backup_off_again(LvConn *c, virDomainPtr dom, const char *guest, int rc,
+			const DrvBackupResult *res, HfError *err);
 /* libvirt_pull.c: pull-mode backups (NBD export). */
 int lv_backup_pull(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
 		   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err);

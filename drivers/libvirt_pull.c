@@ -140,46 +140,23 @@ static char *checkpoint_text(const DrvBackupSpec *spec, const DrvBackupResult *r
 	return g_string_free(k, FALSE);
 }
 
-int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
-		   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err)
+/* The backup job of a running (or just started paused) guest: its disks, the export, the
+ * checkpoint, libvirt's backup-begin with the freeze spec asks for. */
+static int begin(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackupSpec *spec,
+		 const DrvPullSpec *pull, DrvBackupResult *res, HfError *err)
 {
-	LvConn *c = lv_conn(dc);
-	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
-	g_autofree char *bxml = NULL, *kxml = NULL;
-
-	if (!dom)
-		return -1;
-	if (!spec || !spec->dir || !spec->checkpoint || !pull || !pull->scratch_dir ||
-	    (!pull->socket && (!pull->tcp_host || pull->tcp_port <= 0)))
-		return error_set(err, HF_ERR_INTERNAL,
-				 "pull-mode DR copy of guest '%s': no target, checkpoint, NBD "
-				 "server or scratch directory given",
-				 guest);
-	int state = 0, reason = 0;
-	if (virDomainGetState(dom, &state, &reason, 0) < 0)
-		return lv_error(err, c, guest, NULL, "cannot read the state of");
-	if (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED)
-		return error_set(err, HF_ERR_UNSUPPORTED,
-				 "pull-mode DR copy of guest '%s' on host %s: the guest is not "
-				 "running; start it, or copy it in push mode ([drstore] mode = "
-				 "push) when the store is reachable from the hypervisor host",
-				 guest, c->base.uri);
 	g_autofree char *xml = virDomainGetXMLDesc(dom, 0);
-	g_autofree char *ixml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-	if (!xml || !ixml)
+	if (!xml)
 		return lv_error(err, c, guest, NULL, "cannot read");
 	g_autofree char *what = g_strdup_printf("guest '%s' on host %s", guest, c->base.uri);
 	g_autoptr(DrvGuest) g = drv_guest_new();
 	if (lv_xml_guest_parse(xml, what, g, err) < 0)
 		return -1;
-	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
-	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
-	res->domain_xml = g_steal_pointer(&ixml);
 	g_autoptr(GPtrArray) skip = g_ptr_array_new_with_free_func(g_free);
 	if (pick_disks(c, dom, guest, g, spec, res, skip, err) < 0)
 		return -1;
-	bxml = backup_text(spec, pull, res, skip);
-	kxml = checkpoint_text(spec, res, skip);
+	g_autofree char *bxml = backup_text(spec, pull, res, skip);
+	g_autofree char *kxml = checkpoint_text(spec, res, skip);
 	uid_t uid;
 	gid_t gid;
 	if (pull->socket && qemu_owner(xml, &uid, &gid)) {
@@ -190,18 +167,35 @@ int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 					 "(%u:%u): %s",
 					 dir, (unsigned)uid, (unsigned)gid, g_strerror(errno));
 	}
-	DrvBackupSpec sp = *spec;
-	if (state == VIR_DOMAIN_PAUSED && sp.quiesce) { /* its agent cannot answer */
-		sp.quiesce = false;
-		res->consistency = g_strdup("crash");
-		res->consistency_reason = g_strdup("the guest is paused: no filesystem freeze");
-	}
-	if (lv_backup_begin_quiesced(c, dom, guest, &sp, bxml, kxml, res, err) < 0) {
+	if (lv_backup_begin_quiesced(c, dom, guest, spec, bxml, kxml, res, err) < 0) {
 		HfError e = {0};
-		if (lv_checkpoint_delete(dc, guest, spec->checkpoint, 0, &e) < 0)
+		if (lv_checkpoint_delete(&c->base, guest, spec->checkpoint, 0, &e) < 0)
 			virResetLastError();
 		return -1;
 	}
+	return 0;
+}
+
+int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
+		   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err)
+{
+	LvConn *c = lv_conn(dc);
+	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
+
+	if (!dom)
+		return -1;
+	if (!spec || !spec->dir || !spec->checkpoint || !pull || !pull->scratch_dir ||
+	    (!pull->socket && (!pull->tcp_host || pull->tcp_port <= 0)))
+		return error_set(err, HF_ERR_INTERNAL,
+				 "pull-mode DR copy of guest '%s': no target, checkpoint, NBD "
+				 "server or scratch directory given",
+				 guest);
+	g_autoptr(DrvBackupResult) res = NULL;
+	DrvBackupSpec sp;
+	if (lv_backup_prepare(c, dom, guest, spec, &sp, &res, err) < 0)
+		return -1;
+	if (begin(c, dom, guest, &sp, pull, res, err) < 0)
+		return lv_backup_off_again(c, dom, guest, -1, res, err);
 	*out = g_steal_pointer(&res);
 	return 0;
 }
