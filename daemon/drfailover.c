@@ -94,6 +94,7 @@ typedef struct {
 	GMutex m;
 	GCond c;
 	FoCtx *f;
+	Job *parent; /* the failover's job: the copy runs inside it, on the guest it holds */
 	int64_t id;
 	bool answered;
 	cJSON *job; /* the copy job's JSON once final */
@@ -109,7 +110,14 @@ static gboolean submit_main(gpointer p)
 		cJSON *params = cJSON_CreateObject();
 		cJSON_AddStringToObject(params, "guest", s->f->guest);
 		cJSON_AddStringToObject(params, "store", st->name);
-		s->id = job_id(drapi_copy_submit(s->f->d, s->f->src, s->f->guest, st, params));
+		Job *j = drapi_copy_submit(s->f->d, s->f->src, s->f->guest, st, params);
+		s->id = job_id(j);
+		/* the failover holds the guest (no other copy or snapshot of it meanwhile) and
+		 * waits for this copy: it runs inside the failover's job, not after it */
+		if (!job_is_final(j) && !jobs_nest(s->f->d->jobs, j, s->parent))
+			g_snprintf(s->err, sizeof s->err,
+				   "copy job %" G_GINT64_FORMAT " cannot run inside the failover",
+				   s->id);
 	} else
 		g_snprintf(s->err, sizeof s->err, "DR store '%s' is gone from the configuration",
 			   s->f->store);
@@ -148,7 +156,7 @@ static void ask_main(Sub *s, GSourceFunc fn)
 /* The point of a successful final copy (new string), or NULL with err. */
 static char *final_copy(Fo *o, HfError *err)
 {
-	Sub s = {.f = o->f};
+	Sub s = {.f = o->f, .parent = o->job};
 	g_mutex_init(&s.m);
 	g_cond_init(&s.c);
 	ask_main(&s, submit_main);
@@ -615,13 +623,6 @@ static int fo_params(Call *call, FoCtx *f, HfError *err)
 		    to ? "host '%s' is not configured; add a [host %s] to %s"
 		       : "guest '%s' is on no configured host: give the DR host with --to",
 		    to ? to : guest, to ? to : "", call->d->cfg->path);
-	if (f->planned && !f->dry_run && host_max_jobs(src) < 2)
-		return error_set(
-		    err, HF_ERR_CONFIG,
-		    "host %s allows one job at a time (max-jobs = 1), and a planned "
-		    "failover runs its final copy as a second job: set max-jobs = 2 or "
-		    "more in [host %s]",
-		    host_name(src), host_name(src));
 	f->src = src ? host_ref(src) : NULL;
 	f->to = host_ref(dst);
 	f->as = g_strdup(as ? as : f->guest);
@@ -642,12 +643,15 @@ void drfailover_handle(Call *call)
 		call_reply_error(call, &err);
 		return;
 	}
-	/* host-wide on the source's host (or the DR host): the final copy is a job of the guest
-	 * itself, which a job holding the guest would block */
+	/* The source guest is busy for other jobs (a scheduled copy or snapshot waits; a second
+	 * failover of it queues, then goes on from the mark) and the job takes a slot on the
+	 * source's host and on the DR host. The final copy runs inside it (jobs_nest). Source
+	 * host unknown (emergency): the DR guest's name on the DR host. */
 	JobSpec spec = {
 	    .kind = call->method->name,
 	    .host = host_name(f->src ? f->src : f->to),
-	    .guest = NULL,
+	    .guest = f->src ? f->guest : f->as,
+	    .also_host = host_name(f->to),
 	    .params = cJSON_Duplicate(call->params, 1),
 	    .run = fo_job,
 	    .ctx = f,

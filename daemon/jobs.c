@@ -23,6 +23,8 @@ struct Job {
 	Jobs *jobs;
 	int64_t id;
 	char *kind, *host, *guest;
+	char *also_host; /* a second host slot (NULL: none) */
+	Job *parent;	 /* jobs_nest: runs inside this job (ref), on its guest and host slot */
 	cJSON *params;
 	JobRunFn run;
 	void *ctx;
@@ -46,7 +48,7 @@ struct Jobs {
 	GQueue all;		      /* Job*, oldest first */
 	GQueue queued;		      /* Job*, FIFO */
 	GHashTable *running_per_host; /* host -> GUINT count */
-	GHashTable *busy_guests;      /* "host/guest" */
+	GHashTable *busy_guests;      /* "host/guest" -> GUINT running jobs holding it */
 	unsigned running;
 	int64_t next_id;
 	char *journal;
@@ -87,6 +89,9 @@ static void job_unref(Job *j)
 	g_free(j->kind);
 	g_free(j->host);
 	g_free(j->guest);
+	g_free(j->also_host);
+	if (j->parent)
+		job_unref(j->parent);
 	g_free(j->message);
 	cJSON_Delete(j->params);
 	cJSON_Delete(j->result);
@@ -359,6 +364,22 @@ void job_set_result(Job *j, cJSON *result)
 
 static void pump(Jobs *jobs);
 
+static guint host_running(Jobs *jobs, const char *host)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(jobs->running_per_host, host));
+}
+
+/* The host slots a job takes: its host's and also_host's; none for a nested job. */
+static void slots_add(Jobs *jobs, const Job *j, int delta)
+{
+	const char *hosts[] = {j->host, j->also_host};
+	for (size_t i = 0; i < G_N_ELEMENTS(hosts) && !j->parent; i++)
+		if (hosts[i])
+			g_hash_table_insert(
+			    jobs->running_per_host, g_strdup(hosts[i]),
+			    GUINT_TO_POINTER((guint)((int)host_running(jobs, hosts[i]) + delta)));
+}
+
 static void finish(Jobs *jobs, Job *j, JobState st, const HfError *err)
 {
 	g_mutex_lock(&j->lock);
@@ -375,10 +396,13 @@ static void finish(Jobs *jobs, Job *j, JobState st, const HfError *err)
 	g_mutex_unlock(&j->lock);
 	if (was_running) {
 		g_autofree char *gk = guest_key(j);
-		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(jobs->running_per_host, j->host));
-		g_hash_table_insert(jobs->running_per_host, g_strdup(j->host),
-				    GUINT_TO_POINTER(n - 1));
-		g_hash_table_remove(jobs->busy_guests, gk);
+		guint busy = GPOINTER_TO_UINT(g_hash_table_lookup(jobs->busy_guests, gk));
+		slots_add(jobs, j, -1);
+		if (busy > 1)
+			g_hash_table_insert(jobs->busy_guests, g_strdup(gk),
+					    GUINT_TO_POINTER(busy - 1));
+		else
+			g_hash_table_remove(jobs->busy_guests, gk);
 		jobs->running--;
 	}
 	hf_log("hf-jobs", st == JOB_SUCCEEDED ? LOG_LVL_INFO : LOG_LVL_WARNING,
@@ -436,9 +460,9 @@ static void worker(gpointer data, gpointer user)
 static void start(Jobs *jobs, Job *j)
 {
 	g_autofree char *gk = guest_key(j);
-	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(jobs->running_per_host, j->host));
-	g_hash_table_insert(jobs->running_per_host, g_strdup(j->host), GUINT_TO_POINTER(n + 1));
-	g_hash_table_add(jobs->busy_guests, g_steal_pointer(&gk));
+	guint busy = GPOINTER_TO_UINT(g_hash_table_lookup(jobs->busy_guests, gk));
+	slots_add(jobs, j, +1);
+	g_hash_table_insert(jobs->busy_guests, g_steal_pointer(&gk), GUINT_TO_POINTER(busy + 1));
 	jobs->running++;
 	g_mutex_lock(&j->lock);
 	j->state = JOB_RUNNING;
@@ -451,6 +475,29 @@ static void start(Jobs *jobs, Job *j)
 	g_thread_pool_push(jobs->pool, job_ref(j), NULL);
 }
 
+static bool has_slot(Jobs *jobs, const char *host)
+{
+	return !host || (int)host_running(jobs, host) < jobs->limit(jobs->limit_ctx, host);
+}
+
+/* A free slot on its host(s) and its guest not busy; a nested job: its parent still runs
+ * (and so holds the guest and a slot for it). */
+static bool can_start(Jobs *jobs, Job *j)
+{
+	if (j->parent) {
+		g_mutex_lock(&j->parent->lock);
+		bool running = j->parent->state == JOB_RUNNING;
+		g_mutex_unlock(&j->parent->lock);
+		if (running)
+			return true;
+		job_unref(j->parent); /* the parent ended first: an ordinary job from now */
+		j->parent = NULL;
+	}
+	g_autofree char *gk = guest_key(j);
+	return has_slot(jobs, j->host) && has_slot(jobs, j->also_host) &&
+	       !g_hash_table_contains(jobs->busy_guests, gk);
+}
+
 static void pump(Jobs *jobs)
 {
 	if (jobs->stopping)
@@ -458,10 +505,7 @@ static void pump(Jobs *jobs)
 	for (GList *l = jobs->queued.head; l;) {
 		Job *j = l->data;
 		GList *next = l->next;
-		g_autofree char *gk = guest_key(j);
-		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(jobs->running_per_host, j->host));
-		if ((int)n < jobs->limit(jobs->limit_ctx, j->host) &&
-		    !g_hash_table_contains(jobs->busy_guests, gk)) {
+		if (can_start(jobs, j)) {
 			g_queue_delete_link(&jobs->queued, l);
 			start(jobs, j);
 		}
@@ -492,6 +536,8 @@ Job *jobs_submit(Jobs *jobs, JobSpec *spec)
 	j->kind = g_strdup(spec->kind);
 	j->host = g_strdup(spec->host);
 	j->guest = g_strdup(spec->guest);
+	if (spec->also_host && strcmp(spec->also_host, spec->host))
+		j->also_host = g_strdup(spec->also_host);
 	j->params = spec->params ? spec->params : cJSON_CreateObject();
 	spec->params = NULL;
 	j->run = spec->run;
@@ -518,6 +564,19 @@ Job *jobs_submit(Jobs *jobs, JobSpec *spec)
 	journal_dirty(jobs);
 	pump(jobs);
 	return j;
+}
+
+bool jobs_nest(Jobs *jobs, Job *child, Job *parent)
+{
+	g_mutex_lock(&child->lock);
+	bool queued = child->state == JOB_QUEUED;
+	g_mutex_unlock(&child->lock);
+	g_autofree char *ck = guest_key(child), *pk = guest_key(parent);
+	if (!queued || child->parent || child == parent || !child->guest || strcmp(ck, pk))
+		return false;
+	child->parent = job_ref(parent);
+	pump(jobs);
+	return true;
 }
 
 Job *jobs_get(Jobs *jobs, int64_t id)

@@ -37,6 +37,7 @@ typedef struct {
 	const char *kind;  /* method name: "snapshot.create" */
 	const char *host;  /* host name */
 	const char *guest; /* guest name on that host (NULL for host-wide jobs) */
+	const char *also_host; /* NULL, or a second host whose max-jobs the job counts against */
 	cJSON *params;     /* taken */
 	JobRunFn run;
 	void *ctx;         /* handed to the run function via job_ctx() */
@@ -47,6 +48,11 @@ Jobs *jobs_new(const char *state_dir, JobHostLimitFn limit, void *limit_ctx, HfE
 void jobs_free(Jobs *jobs);
 
 Job *jobs_submit(Jobs *jobs, JobSpec *spec);
+/* Let queued job `child` run inside running job `parent` of the same host and guest (the
+ * parent waits for it): it starts although the parent holds the guest, takes no host slot
+ * (it uses the parent's), and keeps the guest busy until it ends. false when child is not
+ * queued or the two are not of one guest. */
+bool jobs_nest(Jobs *jobs, Job *child, Job *parent);
 Job *jobs_get(Jobs *jobs, int64_t id);
 /* Array of job JSON objects, oldest first, filtered by state name and guest address. */
 cJSON *jobs_list_json(Jobs *jobs, const char *state, const char *guest);
