@@ -2,8 +2,11 @@
 #include "drrplan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void disk_free(DrRestoreDisk *d)
 {
@@ -27,6 +30,7 @@ void drrplan_free(DrRestorePlan *p)
 	g_free(p->nvram_to);
 	g_free(p->nvram_tmp);
 	g_free(p->nvram_before);
+	g_free(p->nvram_path);
 	g_free(p);
 }
 
@@ -35,23 +39,47 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
 }
 
-/* NVRAM: the point's copy goes to NVDIR/NAME_VARS.fd (new guest) or over the guest's own file
- * (in place; the manifest's source is that guest's path). */
-static void plan_nvram(DrRestorePlan *p, const cJSON *m, const char *pdir)
+char *drrplan_nvram_path(const char *src, const char *name, const char *point, bool in_place,
+			 const char *now)
+{
+	if (!src || !g_path_is_absolute(src))
+		return NULL;
+	if (in_place && now && g_path_is_absolute(now))
+		return g_strdup(now);
+	g_autofree char *d = g_path_get_dirname(src);
+	g_autofree char *base = g_strdup_printf("%s_VARS.fd", name);
+	char *p = g_build_filename(d, base, NULL);
+	if (in_place || (strcmp(p, src) && g_strcmp0(p, now)))
+		return p;
+	g_free(p);
+	g_autofree char *alt = g_strdup_printf("%s-%s_VARS.fd", name, point);
+	return g_build_filename(d, alt, NULL);
+}
+
+/* NVRAM: the point's copy goes to drrplan_nvram_path (in place: over the guest's own file,
+ * kept as FILE.hf-before-restore-POINT). Not captured (a remote host): no file is written;
+ * in place the guest keeps its own file; a new guest gets a fresh store from libvirt, at
+ * NVDIR/NAME-POINT_VARS.fd when libvirt's default (NAME_VARS.fd) is the source's file. */
+static void plan_nvram(DrRestorePlan *p, const cJSON *m, const char *pdir, const char *now)
 {
 	const cJSON *nv = cJSON_GetObjectItem(m, "nvram");
 	const char *file = str(nv, "file"), *src = str(nv, "source");
-	if (!file || !src || !g_path_is_absolute(src) || strchr(file, '/'))
+	g_autofree char *to = drrplan_nvram_path(src, p->name, p->point, p->in_place, now);
+	if (!to)
 		return;
-	p->nvram_from = g_build_filename(pdir, file, NULL);
-	if (p->in_place) {
-		p->nvram_to = g_strdup(src);
-		p->nvram_before = g_strconcat(src, DRRPLAN_BEFORE, p->point, NULL);
-	} else {
-		g_autofree char *d = g_path_get_dirname(src);
-		g_autofree char *base = g_strdup_printf("%s_VARS.fd", p->name);
-		p->nvram_to = g_build_filename(d, base, NULL);
+	if (!file || strchr(file, '/')) {
+		/* new guest: only when libvirt's default name would be the source's file */
+		g_autofree char *dflt = g_strdup_printf("%s_VARS.fd", p->name);
+		g_autofree char *base = g_path_get_basename(to);
+		if (p->in_place ? now != NULL : strcmp(base, dflt) != 0)
+			p->nvram_path = g_steal_pointer(&to);
+		return;
 	}
+	p->nvram_from = g_build_filename(pdir, file, NULL);
+	p->nvram_to = g_strdup(to);
+	p->nvram_path = g_steal_pointer(&to);
+	if (p->in_place)
+		p->nvram_before = g_strconcat(p->nvram_to, DRRPLAN_BEFORE, p->point, NULL);
 	p->nvram_tmp = g_strconcat(p->nvram_to, DRRPLAN_PARTIAL, NULL);
 }
 
@@ -92,7 +120,7 @@ static char *disk_to(const DrRestorePlan *p, const cJSON *d, const char *dir, GH
 }
 
 DrRestorePlan *drrplan_new(const cJSON *m, const char *name, const char *dir, GHashTable *current,
-			   HfError *err)
+			   const char *nvram_now, HfError *err)
 {
 	g_autoptr(DrRestorePlan) p = g_new0(DrRestorePlan, 1);
 	const char *pdir = str(m, "dir");
@@ -130,7 +158,7 @@ DrRestorePlan *drrplan_new(const cJSON *m, const char *name, const char *dir, GH
 	if (!p->disks->len)
 		return error_set(err, HF_ERR_FAILED, "restore point %s has no disks", p->point),
 		       NULL;
-	plan_nvram(p, m, pdir);
+	plan_nvram(p, m, pdir, nvram_now);
 	return g_steal_pointer(&p);
 }
 
@@ -204,6 +232,41 @@ char *drrplan_journal_path(const char *state_dir, const char *host, const char *
 	return g_build_filename(state_dir, "drrestore", base, NULL);
 }
 
+/* RENAME_NOREPLACE, or EINVAL as from a filesystem without it (NFS, some SMB servers) when
+ * HOLDFAST_TEST_NO_RENAME_NOREPLACE is set: the tests' way into the fallback. */
+static int noreplace(const char *from, const char *to)
+{
+	if (g_getenv("HOLDFAST_TEST_NO_RENAME_NOREPLACE")) {
+		errno = EINVAL;
+		return -1;
+	}
+	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+int drrplan_rename(const char *from, const char *to, HfError *err)
+{
+	int rc = noreplace(from, to);
+	if (rc < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+		/* no RENAME_NOREPLACE here: link() fails when `to` exists, just as atomically */
+		rc = link(from, to);
+		if (rc == 0 && unlink(from) < 0) {
+			int e = errno;
+			unlink(to);
+			errno = e;
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		return 0;
+	if (errno == EEXIST)
+		return error_set(err, HF_ERR_CONFLICT,
+				 "cannot move %s to %s: %s exists already and a restore never "
+				 "replaces a file; see what it is, move it away and run again",
+				 from, to, to);
+	return error_set(err, HF_ERR_FAILED, "cannot rename %s to %s: %s", from, to,
+			 g_strerror(errno));
+}
+
 static int gone(const char *path, GString *note, HfError *err)
 {
 	if (!path)
@@ -227,11 +290,11 @@ static int put_back(const char *to, const char *before, GString *note, HfError *
 		return 0; /* not moved yet */
 	if (gone(to, note, err) < 0)
 		return -1;
-	if (g_rename(before, to) < 0)
-		return error_set(
-		    err, HF_ERR_FAILED,
-		    "cannot put the guest's image %s back to %s: %s; rename it by hand", before, to,
-		    g_strerror(errno));
+	if (drrplan_rename(before, to, err) < 0) {
+		error_prefix(err, "cannot put the guest's image %s back; rename it by hand",
+			     before);
+		return -1;
+	}
 	g_string_append_printf(note, "%sput %s back", note->len ? "; " : "", to);
 	return 0;
 }

@@ -125,14 +125,6 @@ static int copy_file(const char *from, const char *to, HfError *err)
 	return 0;
 }
 
-static int rename_to(const char *from, const char *to, HfError *err)
-{
-	if (g_rename(from, to) < 0)
-		return error_set(err, HF_ERR_FAILED, "cannot rename %s to %s: %s", from, to,
-				 g_strerror(errno));
-	return 0;
-}
-
 typedef struct {
 	const DrRunSpec *s;
 	DrRestorePlan *plan;
@@ -266,8 +258,8 @@ static bool exists(const char *path)
 /* A file the plan would write that exists already (d NULL: the NVRAM), or NULL. */
 static const char *busy_file(const DrRestorePlan *p, const DrRestoreDisk *d)
 {
-	if (!d)
-		return !p->in_place && exists(p->nvram_to) ? p->nvram_to : NULL;
+	if (!d) /* a new guest's NVRAM file, written by us or made by libvirt */
+		return !p->in_place && exists(p->nvram_path) ? p->nvram_path : NULL;
 	if (!p->in_place && exists(d->to))
 		return d->to;
 	return exists(d->before) ? d->before : NULL;
@@ -357,7 +349,10 @@ static int write_images(Job *job, Run *r, HfError *err)
 	return 0;
 }
 
-/* tmp -> to (in place: to -> before first); journal "swapping" covers it. */
+/* tmp -> to (in place: to -> before first); journal "swapping" covers it. Neither rename
+ * replaces a file: one that appeared since files_free stops the restore (undone), never
+ * lost. Two renames, not RENAME_EXCHANGE: after an exchange the guest's own image would sit
+ * under the temporary name, which the journal's recovery removes. */
 static int swap_in(const DrRestorePlan *p, HfError *err)
 {
 	for (guint i = 0; i <= p->disks->len; i++) {
@@ -366,9 +361,10 @@ static int swap_in(const DrRestorePlan *p, HfError *err)
 		const char *before = d ? d->before : p->nvram_before;
 		if (!to)
 			continue;
-		if (before && g_file_test(to, G_FILE_TEST_EXISTS) && rename_to(to, before, err) < 0)
+		if (before && g_file_test(to, G_FILE_TEST_EXISTS) &&
+		    drrplan_rename(to, before, err) < 0)
 			return -1;
-		if (rename_to(tmp, to, err) < 0)
+		if (drrplan_rename(tmp, to, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -393,7 +389,7 @@ static int define(Job *job, Run *r, DrvConn *c, const cJSON *m, HfError *err)
 	    .files = files,
 	    .keep_uuid = s->in_place || s->keep_uuid,
 	    .keep_mac = s->keep_mac,
-	    .nvram = r->plan->nvram_to,
+	    .nvram = r->plan->nvram_path,
 	    .record = &rec,
 	};
 	g_autofree char *xml =
@@ -534,14 +530,16 @@ static int restore_claimed(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArr
 		else
 			check_row(checks, "name free", true, s->name);
 	}
-	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, err);
+	/* the guest's NVRAM path now: the driver reports no <nvram> of a guest (DrvGuest), so
+	 * in place it is the guest's NAME_VARS.fd, not the manifest's path (drrplan_nvram_path) */
+	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, NULL, err);
 	if (!plan || files_free(plan, s->dry_run, checks, err) < 0)
 		return -1;
 	r->plan = plan;
 	cJSON_AddItemToObject(res, "plan", drrplan_disks_json(plan));
 	cJSON_AddItemToArray(checks, space_check(plan));
-	if (plan->nvram_to)
-		cJSON_AddStringToObject(res, "nvram", plan->nvram_to);
+	if (plan->nvram_path)
+		cJSON_AddStringToObject(res, "nvram", plan->nvram_path);
 	if (s->dry_run) {
 		check_row(checks, "chain", true, "verified (checksums, qemu-img check) when run");
 		return 0;

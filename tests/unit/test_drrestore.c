@@ -63,7 +63,7 @@ static void test_plan_new_guest(void **state)
 {
 	g_autoptr(cJSON) m = manifest("/store/u-1/P", "/var/lib/img", "/var/nv/w1_VARS.fd");
 	HfError err = {0};
-	g_autoptr(DrRestorePlan) p = drrplan_new(m, "r1", NULL, NULL, &err);
+	g_autoptr(DrRestorePlan) p = drrplan_new(m, "r1", NULL, NULL, NULL, &err);
 	assert_non_null(p);
 	assert_int_equal(p->disks->len, 2);
 	const DrRestoreDisk *a = p->disks->pdata[0], *b = p->disks->pdata[1];
@@ -74,7 +74,7 @@ static void test_plan_new_guest(void **state)
 	assert_string_equal(b->to, "/var/lib/img/r1-vdb.qcow2");
 	assert_string_equal(p->nvram_to, "/var/nv/r1_VARS.fd");
 	assert_string_equal(p->nvram_tmp, "/var/nv/r1_VARS.fd.hf-partial");
-	g_autoptr(DrRestorePlan) q = drrplan_new(m, "r1", "/elsewhere", NULL, &err);
+	g_autoptr(DrRestorePlan) q = drrplan_new(m, "r1", "/elsewhere", NULL, NULL, &err);
 	assert_string_equal(((DrRestoreDisk *)q->disks->pdata[1])->to, "/elsewhere/r1-vdb.qcow2");
 	g_autoptr(GHashTable) files = drrplan_files(q);
 	assert_string_equal(g_hash_table_lookup(files, "vda"), "/elsewhere/r1-vda.qcow2");
@@ -86,12 +86,12 @@ static void test_plan_in_place(void **state)
 	g_autoptr(GHashTable) cur = g_hash_table_new(g_str_hash, g_str_equal);
 	HfError err = {0};
 	g_hash_table_insert(cur, "vda", "/now/w1.qcow2");
-	assert_null(drrplan_new(m, "w1", NULL, cur, &err));
+	assert_null(drrplan_new(m, "w1", NULL, cur, NULL, &err));
 	assert_string_equal(err.code, HF_ERR_CONFLICT);
 	assert_non_null(strstr(err.message, "no disk image file for target vdb"));
 	g_hash_table_insert(cur, "vdb", "/now/w1-b.qcow2");
 	error_clear(&err);
-	g_autoptr(DrRestorePlan) p = drrplan_new(m, "w1", NULL, cur, &err);
+	g_autoptr(DrRestorePlan) p = drrplan_new(m, "w1", NULL, cur, NULL, &err);
 	assert_non_null(p);
 	const DrRestoreDisk *b = p->disks->pdata[1];
 	assert_string_equal(b->to, "/now/w1-b.qcow2");
@@ -107,9 +107,93 @@ static DrRestorePlan *plan_in(const char *dir, bool in_place)
 	g_hash_table_insert(cur, "vdb", g_build_filename(dir, "w1-b.qcow2", NULL));
 	HfError err = {0};
 	DrRestorePlan *p =
-	    drrplan_new(m, in_place ? "w1" : "r1", NULL, in_place ? cur : NULL, &err);
+	    drrplan_new(m, in_place ? "w1" : "r1", NULL, in_place ? cur : NULL, NULL, &err);
 	assert_non_null(p);
 	return p;
+}
+
+#define PT "20261121T061500Z"
+
+/* UEFI guests: never the source's NVRAM file; in place, the guest's file now. */
+static void test_nvram_path(void **state)
+{
+	const char *src = "/nv/w1_VARS.fd";
+	g_autofree char *a = drrplan_nvram_path(src, "r1", PT, false, NULL);
+	g_autofree char *b = drrplan_nvram_path(src, "w1", PT, false, NULL);
+	g_autofree char *c = drrplan_nvram_path(src, "r1", PT, false, "/nv/r1_VARS.fd");
+	g_autofree char *d = drrplan_nvram_path(src, "w1", PT, true, "/other/w1.fd");
+	g_autofree char *e = drrplan_nvram_path("/nv/old_VARS.fd", "w1", PT, true, NULL);
+	g_autofree char *f = drrplan_nvram_path("/nv/custom.fd", "w1", PT, false, NULL);
+	assert_string_equal(a, "/nv/r1_VARS.fd"); /* like libvirt's NAME_VARS.fd */
+	/* the DR guest takes the source's name on its host (failover): not the source's file */
+	assert_string_equal(b, "/nv/w1-" PT "_VARS.fd");
+	assert_string_equal(c, "/nv/r1-" PT "_VARS.fd"); /* the source's file now, known */
+	assert_string_equal(d, "/other/w1.fd");		  /* in place: the live path */
+	assert_string_equal(e, "/nv/w1_VARS.fd");	  /* not the manifest's path */
+	assert_string_equal(f, "/nv/w1_VARS.fd");
+	assert_null(drrplan_nvram_path(NULL, "w1", PT, false, NULL));
+	assert_null(drrplan_nvram_path("rel.fd", "w1", PT, false, NULL));
+}
+
+/* The plan's NVRAM: captured (a file written), or not (libvirt makes one; an explicit path only
+ * where libvirt's default would be the source's file). */
+static void test_plan_nvram(void **state)
+{
+	HfError err = {0};
+	g_autoptr(cJSON) m = manifest("/store/u-1/P", "/var/lib/img", "/nv/w1_VARS.fd");
+	g_autoptr(DrRestorePlan) same = drrplan_new(m, "w1", NULL, NULL, NULL, &err);
+	assert_string_equal(same->nvram_to, "/nv/w1-" PT "_VARS.fd");
+	assert_string_equal(same->nvram_path, same->nvram_to);
+	assert_null(same->nvram_before);
+	g_autoptr(GHashTable) cur = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(cur, "vda", "/now/w1.qcow2");
+	g_hash_table_insert(cur, "vdb", "/now/w1-b.qcow2");
+	g_autoptr(DrRestorePlan) ip = drrplan_new(m, "w1", NULL, cur, "/live/w1.fd", &err);
+	assert_string_equal(ip->nvram_to, "/live/w1.fd");
+	assert_string_equal(ip->nvram_before, "/live/w1.fd.hf-before-restore-" PT);
+	/* not captured (a remote host): nothing written */
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(m, "nvram"), "file");
+	g_autoptr(DrRestorePlan) nc = drrplan_new(m, "w1", NULL, NULL, NULL, &err);
+	assert_null(nc->nvram_to);
+	assert_null(nc->nvram_from);
+	assert_string_equal(nc->nvram_path, "/nv/w1-" PT "_VARS.fd");
+	g_autoptr(DrRestorePlan) other = drrplan_new(m, "r1", NULL, NULL, NULL, &err);
+	assert_null(other->nvram_path); /* libvirt's r1_VARS.fd is not the source's */
+	g_autoptr(DrRestorePlan) ipn = drrplan_new(m, "w1", NULL, cur, "/live/w1.fd", &err);
+	assert_null(ipn->nvram_to);
+	assert_string_equal(ipn->nvram_path, "/live/w1.fd"); /* keeps its own */
+}
+
+/* A restore moves files into place without ever replacing one, also without
+ * RENAME_NOREPLACE (link + unlink). */
+static void test_rename_noreplace(void **state)
+{
+	g_autofree char *dir = tmpdir();
+	g_autofree char *a = g_build_filename(dir, "a.qcow2.hf-partial", NULL);
+	g_autofree char *b = g_build_filename(dir, "a.qcow2", NULL);
+	for (int fallback = 0; fallback < 2; fallback++) {
+		if (fallback)
+			g_setenv("HOLDFAST_TEST_NO_RENAME_NOREPLACE", "1", TRUE);
+		HfError err = {0};
+		put(dir, "a.qcow2.hf-partial", "new");
+		put(dir, "a.qcow2", "theirs");
+		assert_int_equal(drrplan_rename(a, b, &err), -1);
+		assert_string_equal(err.code, HF_ERR_CONFLICT);
+		g_autofree char *want = g_strdup_printf("%s exists already", b);
+		assert_non_null(strstr(err.message, want));
+		g_autofree char *kept = get(dir, "a.qcow2"), *src = get(dir, "a.qcow2.hf-partial");
+		assert_string_equal(kept, "theirs");
+		assert_string_equal(src, "new");
+		g_unlink(b);
+		error_clear(&err);
+		assert_int_equal(drrplan_rename(a, b, &err), 0);
+		g_autofree char *moved = get(dir, "a.qcow2");
+		assert_string_equal(moved, "new");
+		assert_false(exists(dir, "a.qcow2.hf-partial"));
+		g_unlink(b);
+	}
+	g_unsetenv("HOLDFAST_TEST_NO_RENAME_NOREPLACE");
+	rmtree(dir);
 }
 
 /* A new-guest restore that died: its files go, unless the guest got defined. */
@@ -293,6 +377,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_new_guest),
 	    cmocka_unit_test(test_plan_in_place),
+	    cmocka_unit_test(test_nvram_path),
+	    cmocka_unit_test(test_plan_nvram),
+	    cmocka_unit_test(test_rename_noreplace),
 	    cmocka_unit_test(test_recover_new_guest),
 	    cmocka_unit_test(test_recover_in_place),
 	    cmocka_unit_test(test_recover_foreign_names),
