@@ -533,6 +533,11 @@ static DrRetainPlan *plan_for(Job *job, DrPruneCtx *c, const DrRetainSet *s, cJS
 	return p;
 }
 
+static bool lock_cancelled(void *job)
+{
+	return job_cancelled(job);
+}
+
 int drprune_job(Job *job, HfError *err)
 {
 	DrPruneCtx *c = job_ctx(job);
@@ -557,6 +562,12 @@ int drprune_job(Job *job, HfError *err)
 		return 0;
 	}
 	job_progress(job, 5, "retention of %s in %s", addr, gdir);
+	/* no copy writes there meanwhile (a guest with the same UUID on another host) */
+	g_autofree char *holder = g_strdup_printf("retention of %s in DR store '%s' (policy %s)",
+						  addr, c->store, c->policy);
+	g_auto(DrStoreLock) lk = DRSTORE_LOCK_INIT;
+	if (drstore_lock(gdir, holder, DRSTORE_LOCK_WAIT, lock_cancelled, job, &lk, err) < 0)
+		return -1;
 	if (drprune_recover(gdir, rec, err) < 0 || drstore_points(gdir, &pts, err) < 0)
 		return -1;
 	g_autofree char *hidden = drstore_unreadable_point(gdir);

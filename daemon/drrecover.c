@@ -6,32 +6,170 @@
 #include "drstore.h"
 #include "hosts.h"
 #include "log.h"
+#include "policy.h" /* g_autoptr(cJSON) */
 
 static GMutex lock;
-static char **store_roots; /* under lock */
+static char **store_roots;     /* under lock */
+static GHashTable *store_name; /* root -> store name, every one ever configured; under lock */
 
 static void note(cJSON *report, const char *guest, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
-/* Right after the daemon started no copy runs: every POINT.partial of the guest in a store is
- * left by one that died (after its backup job ended); discard it with its checkpoint. */
+/* ---- checkpoint names ---- */
+
+static char *ck_tag(const char *store)
+{
+	return g_strcanon(g_strdup(store), G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "._-", '_');
+}
+
+char *drrecover_ck_name(const char *store, const char *point)
+{
+	if (!store || !*store)
+		return g_strconcat(DRRECOVER_CK_PREFIX, point, NULL);
+	g_autofree char *tag = ck_tag(store);
+	return g_strconcat(DRRECOVER_CK_PREFIX, tag, "-", point, NULL);
+}
+
+bool drrecover_ck_parse(const char *name, char **tag, char **point)
+{
+	if (!drckpt_ours(name))
+		return false;
+	const char *rest = name + strlen(DRRECOVER_CK_PREFIX);
+	const char *at = drstore_point_id_valid(rest) ? rest : NULL;
+	/* hf-dr-TAG-POINT: a point id holds at most one '-', followed by digits only, so one
+	 * split at most leaves a valid id after it */
+	for (const char *d = strchr(rest, '-'); !at && d; d = strchr(d + 1, '-'))
+		if (d > rest && drstore_point_id_valid(d + 1))
+			at = d + 1;
+	if (!at)
+		return false;
+	if (tag)
+		*tag = at == rest ? NULL : g_strndup(rest, (gsize)(at - 1 - rest));
+	if (point)
+		*point = g_strdup(at);
+	return true;
+}
+
+static bool published(const char *guest_dir, const char *point)
+{
+	g_autofree char *m = g_build_filename(guest_dir, point, DRSTORE_MANIFEST, NULL);
+	return g_file_test(m, G_FILE_TEST_EXISTS);
+}
+
+bool drrecover_ck_of_store(const char *name, const char *store, const char *guest_dir)
+{
+	g_autofree char *tag = NULL, *point = NULL;
+	if (!drrecover_ck_parse(name, &tag, &point))
+		return false;
+	if (!tag) /* legacy: the store that holds its point */
+		return published(guest_dir, point);
+	g_autofree char *mine = store ? ck_tag(store) : NULL;
+	return mine && !strcmp(tag, mine);
+}
+
+bool drrecover_ck_any(const char *name, void *opaque)
+{
+	(void)opaque;
+	return drckpt_ours(name);
+}
+
+bool drrecover_ck_store_but(const char *name, void *opaque)
+{
+	const DrCkStore *k = opaque;
+	return g_strcmp0(name, k->keep) && drrecover_ck_of_store(name, k->store, k->guest_dir);
+}
+
+int drrecover_ck_drop(DrvConn *c, const char *guest, DrCkWhich which, void *opaque, cJSON *dropped,
+		      cJSON *failed, HfError *err)
+{
+	g_auto(GStrv) cks = NULL;
+	if (drv_checkpoint_list(c, guest, 0, &cks, err) < 0)
+		return -1;
+	int n = 0;
+	for (char **k = cks; k && *k; k++) {
+		if (!which(*k, opaque))
+			continue;
+		HfError e = {0};
+		if (drv_checkpoint_delete(c, guest, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) < 0) {
+			if (failed)
+				cJSON_AddItemToArray(failed, cJSON_CreateString(e.message));
+			continue;
+		}
+		n++;
+		if (dropped)
+			cJSON_AddItemToArray(dropped, cJSON_CreateString(*k));
+	}
+	return n;
+}
+
+/* ---- copies that died ---- */
+
+/* The store configured at root, or NULL. */
+static char *store_of(const char *root)
+{
+	g_mutex_lock(&lock);
+	char *s = store_name ? g_strdup(g_hash_table_lookup(store_name, root)) : NULL;
+	g_mutex_unlock(&lock);
+	return s;
+}
+
+/* Is point id of the guest (uuid) published in any of the stores? */
+static bool published_anywhere(char **roots, const char *uuid, const char *id)
+{
+	for (char **r = roots; *r; r++) {
+		g_autofree char *gdir = drstore_guest_dir(*r, uuid);
+		if (published(gdir, id))
+			return true;
+	}
+	return false;
+}
+
+/* Delete the checkpoint a copy into root's store that died at point id may have made: its
+ * hf-dr-STORE-ID, or a legacy hf-dr-ID when no store holds point id (else it is that point's). */
+static void drop_dead_ck(DrvConn *c, const char *guest, const char *root, const char *uuid,
+			 const char *id, char **roots, cJSON *report)
+{
+	g_autofree char *store = store_of(root);
+	g_autofree char *ck = store ? drrecover_ck_name(store, id) : NULL;
+	g_autofree char *legacy = drrecover_ck_name(NULL, id);
+	const char *names[] = {ck, published_anywhere(roots, uuid, id) ? NULL : legacy};
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		HfError e = {0};
+		if (names[i] && drv_checkpoint_delete(c, guest, names[i],
+						      DRV_CHECKPOINT_DELETE_BROKEN, &e) == 0)
+			note(report, guest, "deleted checkpoint %s of a DR copy that died",
+			     names[i]);
+	}
+}
+
+/* Right after the daemon started no copy of this host's guests runs: every POINT.partial of
+ * the guest in a store is left by one that died (after its backup job ended); discard it with
+ * its checkpoint. A guest directory whose lock is held is another host's copy in progress (a
+ * guest with the same UUID): left alone. */
 static void drop_partials(DrvConn *c, const DrvGuest *g, char **roots)
 {
 	for (char **r = roots; *r; r++) {
 		g_autofree char *gdir = drstore_guest_dir(*r, g->uuid);
+		g_autoptr(GPtrArray) partials = g_ptr_array_new_with_free_func(g_free);
 		g_autoptr(GDir) d = g_dir_open(gdir, 0, NULL);
 		const char *n;
-		while (d && (n = g_dir_read_name(d))) {
-			if (!g_str_has_suffix(n, ".partial"))
-				continue;
-			g_autofree char *id = g_strndup(n, strlen(n) - strlen(".partial"));
-			g_autofree char *p = g_build_filename(gdir, n, NULL);
-			g_autofree char *ck = g_strconcat(DRRECOVER_CK_PREFIX, id, NULL);
-			HfError e = {0};
-			if (drstore_point_id_valid(id) &&
-			    drv_checkpoint_delete(c, g->name, ck, DRV_CHECKPOINT_DELETE_BROKEN,
-						  &e) == 0)
-				note(NULL, g->name, "deleted checkpoint %s of a DR copy that died",
-				     ck);
+		while (d && (n = g_dir_read_name(d)))
+			if (g_str_has_suffix(n, ".partial"))
+				g_ptr_array_add(partials, g_strdup(n));
+		if (!partials->len)
+			continue;
+		g_auto(DrStoreLock) lk = DRSTORE_LOCK_INIT;
+		HfError e = {0};
+		if (drstore_lock(gdir, "kill -9 recovery", 0, NULL, NULL, &lk, &e) < 0) {
+			hf_log("hf-dr", LOG_LVL_WARNING, "guest %s: leftovers not removed now: %s",
+			       g->name, e.message);
+			continue;
+		}
+		for (guint i = 0; i < partials->len; i++) {
+			const char *pn = partials->pdata[i];
+			g_autofree char *id = g_strndup(pn, strlen(pn) - strlen(".partial"));
+			g_autofree char *p = g_build_filename(gdir, pn, NULL);
+			if (drstore_point_id_valid(id))
+				drop_dead_ck(c, g->name, *r, g->uuid, id, roots, NULL);
 			drstore_discard(p);
 			note(NULL, g->name, "discarded %s (a DR copy that died)", p);
 		}
@@ -70,9 +208,15 @@ static void on_connect(DrvConn *c, const GPtrArray *guests)
 void drrecover_configure(const GPtrArray *drstores)
 {
 	GStrvBuilder *b = g_strv_builder_new();
-	for (guint i = 0; drstores && i < drstores->len; i++)
-		g_strv_builder_add(b, ((const DrStore *)drstores->pdata[i])->path);
 	g_mutex_lock(&lock);
+	if (!store_name)
+		store_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (guint i = 0; drstores && i < drstores->len; i++) {
+		const DrStore *s = drstores->pdata[i];
+		g_strv_builder_add(b, s->path);
+		/* kept after a reload drops the store: a copy still running may name it */
+		g_hash_table_insert(store_name, g_strdup(s->path), g_strdup(s->name));
+	}
 	g_strfreev(store_roots);
 	store_roots = g_strv_builder_end(b);
 	g_mutex_unlock(&lock);
@@ -88,8 +232,10 @@ char **drrecover_roots(void)
 	return r;
 }
 
-/* ROOT/UUID/POINT.partial/FILE -> POINT, for a root in roots; else NULL. */
-static char *partial_point(const char *file, char **roots, char **partial)
+/* ROOT/UUID/POINT.partial/FILE -> POINT (*partial: the directory, *root, *uuid), for a root in
+ * roots; else NULL. */
+static char *partial_point(const char *file, char **roots, char **partial, const char **root,
+			   char **uuid)
 {
 	for (char **r = roots; *r; r++) {
 		size_t n = strlen(*r);
@@ -102,6 +248,8 @@ static char *partial_point(const char *file, char **roots, char **partial)
 		if (!drstore_point_id_valid(id))
 			return NULL;
 		*partial = g_build_filename(*r, parts[0], parts[1], NULL);
+		*root = *r;
+		*uuid = g_strdup(parts[0]);
 		return g_steal_pointer(&id);
 	}
 	return NULL;
@@ -130,15 +278,19 @@ int drrecover_guest(DrvConn *c, const char *guest, char **roots, cJSON *report, 
 	}
 	if (!targets || !targets[0])
 		return 0;
-	g_autofree char *point = NULL, *partial = NULL;
+	g_autofree char *point = NULL, *partial = NULL, *uuid = NULL;
+	const char *root = NULL;
 	for (char **t = targets; *t; t++) {
-		g_autofree char *pp = NULL;
-		g_autofree char *p = partial_point(*t, roots, &pp);
+		g_autofree char *pp = NULL, *pu = NULL;
+		const char *pr = NULL;
+		g_autofree char *p = partial_point(*t, roots, &pp, &pr, &pu);
 		if (!p || (point && strcmp(p, point)))
 			return 0; /* a target outside holdfast's .partial dirs: not our job */
 		if (!point) {
 			point = g_steal_pointer(&p);
 			partial = g_steal_pointer(&pp);
+			uuid = g_steal_pointer(&pu);
+			root = pr;
 		}
 	}
 	if (drv_backup_abort(c, guest, 0, err) < 0)
@@ -146,10 +298,7 @@ int drrecover_guest(DrvConn *c, const char *guest, char **roots, cJSON *report, 
 	note(report, guest,
 	     "aborted the backup job of a DR copy that died with holdfastd (point %s, into %s)",
 	     point, partial);
-	g_autofree char *ck = g_strconcat(DRRECOVER_CK_PREFIX, point, NULL);
-	HfError e = {0};
-	if (drv_checkpoint_delete(c, guest, ck, DRV_CHECKPOINT_DELETE_BROKEN, &e) == 0)
-		note(report, guest, "deleted its half-made checkpoint %s", ck);
+	drop_dead_ck(c, guest, root, uuid, point, roots, report);
 	drstore_discard(partial);
 	note(report, guest, "discarded %s", partial);
 	/* a shut-off guest the copy had started paused: off again (after the checkpoint went:
@@ -157,24 +306,36 @@ int drrecover_guest(DrvConn *c, const char *guest, char **roots, cJSON *report, 
 	return drv_backup_abort(c, guest, DRV_BACKUP_ABORT_MARKED_ONLY, err);
 }
 
+typedef struct {
+	const char *gdir, *uuid;
+	char *tag;    /* gdir's store, as in its checkpoint names (NULL: not configured) */
+	char **roots; /* every configured store */
+} Orphans;
+
+static bool orphan(const char *name, void *opaque)
+{
+	Orphans *o = opaque;
+	g_autofree char *tag = NULL, *point = NULL;
+	if (!drrecover_ck_parse(name, &tag, &point))
+		return false;
+	if (!tag) /* legacy: an orphan when no store holds its point */
+		return !published_anywhere(o->roots, o->uuid, point);
+	return o->tag && !strcmp(tag, o->tag) && !published(o->gdir, point);
+}
+
 void drrecover_orphans(DrvConn *c, const char *guest, const char *guest_dir, cJSON *report)
 {
-	g_auto(GStrv) cks = NULL;
+	g_autofree char *root = g_path_get_dirname(guest_dir);
+	g_autofree char *uuid = g_path_get_basename(guest_dir);
+	g_autofree char *store = store_of(root);
+	g_auto(GStrv) roots = drrecover_roots();
+	Orphans o = {guest_dir, uuid, store ? ck_tag(store) : NULL, roots};
+	g_autoptr(cJSON) dropped = cJSON_CreateArray();
 	HfError e = {0};
-	if (drv_checkpoint_list(c, guest, 0, &cks, &e) < 0)
-		return;
-	for (char **k = cks; *k; k++) {
-		if (!g_str_has_prefix(*k, DRRECOVER_CK_PREFIX))
-			continue;
-		const char *id = *k + strlen(DRRECOVER_CK_PREFIX);
-		g_autofree char *dir = g_build_filename(guest_dir, id, DRSTORE_MANIFEST, NULL);
-		if (!drstore_point_id_valid(id) || g_file_test(dir, G_FILE_TEST_EXISTS))
-			continue;
-		error_clear(&e);
-		if (drv_checkpoint_delete(c, guest, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) == 0)
-			note(report, guest,
-			     "deleted checkpoint %s: no point of it was published (a copy that "
-			     "died)",
-			     *k);
-	}
+	drrecover_ck_drop(c, guest, orphan, &o, dropped, NULL, &e);
+	g_free(o.tag);
+	const cJSON *k;
+	cJSON_ArrayForEach(k, dropped) note(
+	    report, guest, "deleted checkpoint %s: no point of it was published (a copy that died)",
+	    k->valuestring);
 }

@@ -13,6 +13,7 @@
 
 #include "drlease.h"
 #include "drmark.h"
+#include "drrecover.h"
 #include "drrplan.h"
 #include "drstore.h"
 #include "drxml.h"
@@ -422,24 +423,25 @@ static void undo(Run *r, DrvConn *c, const char *step)
 		g_unlink(r->journal);
 }
 
-/* In place: the guest's hf-dr-* checkpoints named bitmaps of images that are gone now; the
- * next DR copy is a full (libvirt's record only: the new images carry no bitmaps). */
+/* In place: the guest's DR checkpoints (of every store) named bitmaps of images that are gone
+ * now; the next DR copy to each store is a full (libvirt's record only: the new images carry
+ * no bitmaps). */
 static void drop_checkpoints(DrvConn *c, const char *name, cJSON *res)
 {
-	g_auto(GStrv) cks = NULL;
+	g_autoptr(cJSON) failed = cJSON_CreateArray();
+	cJSON *dropped = cJSON_CreateArray();
 	HfError e = {0};
-	if (drv_checkpoint_list(c, name, 0, &cks, &e) < 0)
+	if (drrecover_ck_drop(c, name, drrecover_ck_any, NULL, dropped, failed, &e) < 0) {
+		cJSON_Delete(dropped);
 		return;
-	cJSON *dropped = cJSON_AddArrayToObject(res, "checkpoints_dropped");
-	for (char **k = cks; k && *k; k++) {
-		if (!g_str_has_prefix(*k, "hf-dr-"))
-			continue; /* not holdfast's */
-		error_clear(&e);
-		if (drv_checkpoint_delete(c, name, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) < 0)
-			cJSON_AddStringToObject(res, "warning", e.message);
-		else
-			cJSON_AddItemToArray(dropped, cJSON_CreateString(*k));
 	}
+	cJSON_AddItemToObject(res, "checkpoints_dropped", dropped);
+	g_autoptr(GString) w = g_string_new(NULL);
+	const cJSON *f;
+	cJSON_ArrayForEach(f, failed)
+	    g_string_append_printf(w, "%s%s", w->len ? "; " : "", f->valuestring);
+	if (w->len)
+		cJSON_AddStringToObject(res, "warning", w->str);
 }
 
 static int run_steps(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArray *pts, HfError *err)

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <openssl/evp.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -641,4 +642,75 @@ const DrStore *drstore_named(const GPtrArray *stores, const char *name)
 		if (!strcmp(((const DrStore *)stores->pdata[i])->name, name))
 			return stores->pdata[i];
 	return NULL;
+}
+
+/* What the lock file says about its holder (one line), or a note that it says nothing. */
+static char *lock_holder(int fd)
+{
+	char buf[512];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return g_strdup("a holder that did not say what it is");
+	buf[n] = '\0';
+	return g_strdup(g_strstrip(buf));
+}
+
+int drstore_lock(const char *guest_dir, const char *holder, int wait_s,
+		 bool (*cancelled)(void *opaque), void *opaque, DrStoreLock *lock, HfError *err)
+{
+	g_autofree char *p = g_build_filename(guest_dir, DRSTORE_LOCK_FILE, NULL);
+	lock->fd = -1;
+	if (g_mkdir_with_parents(guest_dir, 0755) < 0)
+		return drstore_io_error(err, "create the DR store directory", guest_dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return drstore_io_error(err, "open the lock file", p);
+	gint64 end = g_get_monotonic_time() + (gint64)wait_s * G_USEC_PER_SEC;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if (e == EINTR)
+			continue;
+		if (e != EWOULDBLOCK) {
+			close(fd);
+			errno = e;
+			return drstore_io_error(err, "lock", p);
+		}
+		if (cancelled && cancelled(opaque)) {
+			close(fd);
+			return error_set(err, HF_ERR_CANCELLED,
+					 "cancelled while waiting for the guest directory %s",
+					 guest_dir);
+		}
+		if (g_get_monotonic_time() >= end) {
+			g_autofree char *who = lock_holder(fd);
+			close(fd);
+			return error_set(
+			    err, HF_ERR_CONFLICT,
+			    "the DR store directory %s is in use by %s (waited %d s for "
+			    "its lock %s): two guests with the same UUID (a clone, a "
+			    "failed-over copy beside its source) share it; try again "
+			    "when that is done",
+			    guest_dir, who, wait_s, p);
+		}
+		g_usleep(100 * 1000);
+	}
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *t = g_date_time_format_iso8601(now);
+	g_autofree char *line = g_strdup_printf("%s (holdfastd pid %d on %s, since %s)\n", holder,
+						(int)getpid(), g_get_host_name(), t);
+	/* best effort: the note only names the holder to a waiter */
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, line, strlen(line), 0) < 0)
+		errno = 0;
+	lock->fd = fd;
+	return 0;
+}
+
+void drstore_unlock(DrStoreLock *lock)
+{
+	if (lock->fd < 0)
+		return;
+	if (ftruncate(lock->fd, 0) < 0) /* no stale holder note; close releases the lock */
+		errno = 0;
+	close(lock->fd);
+	lock->fd = -1;
 }

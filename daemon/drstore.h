@@ -147,3 +147,25 @@ const DrStore *drstore_named(const GPtrArray *stores, const char *name);
 int drstore_io_error(HfError *err, const char *what, const char *path);
 /* fsync a file or (dir) a directory; -1 with drstore_io_error's message. */
 int drstore_fsync(const char *path, bool dir, HfError *err);
+
+/* One writer at a time in a guest's directory: GUEST_DIR/.lock (never a point: drstore_points
+ * and every other listing skip names that are not point ids) is flock()ed exclusively by a
+ * DR copy and by retention for as long as they write there. Two guests with the same UUID (a
+ * clone, a failed-over copy beside its source) on two hosts share the directory; flock also
+ * holds between holdfastd processes sharing a store on NFS (Linux emulates it with a lock of
+ * the whole file there). The holder writes what it is into the file, so one that waits in vain
+ * can name it. */
+#define DRSTORE_LOCK_FILE ".lock"
+#define DRSTORE_LOCK_WAIT 120 /* seconds a copy or a retention waits for the lock */
+typedef struct {
+	int fd; /* -1: not held */
+} DrStoreLock;
+#define DRSTORE_LOCK_INIT ((DrStoreLock){.fd = -1})
+/* Take the lock of guest_dir (created when missing), waiting up to wait_s seconds (0: try
+ * once) unless cancelled(opaque) (may be NULL) says stop. holder: what takes it ("dr.copy of
+ * HOST/GUEST into store S"). Else HF_ERR_CONFLICT naming the directory and its holder, or
+ * HF_ERR_CANCELLED. */
+int drstore_lock(const char *guest_dir, const char *holder, int wait_s,
+		 bool (*cancelled)(void *opaque), void *opaque, DrStoreLock *lock, HfError *err);
+void drstore_unlock(DrStoreLock *lock);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DrStoreLock, drstore_unlock)

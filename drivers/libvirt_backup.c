@@ -8,6 +8,8 @@
  * Completion is polled from the domain's job stats, which also give the progress. */
 #include "libvirt_priv.h"
 
+#include "drckpt.h"
+
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
@@ -586,9 +588,11 @@ int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err
  * refuses), so a guest with DR checkpoints could not be reverted; and libvirt 9.0 refuses an
  * internal snapshot of a shut-off guest that has checkpoints ("cannot perform block operations
  * while checkpoint exists"). Before such a revert or snapshot (`what`: "revert to snapshot 'X'"),
- * drop holdfast's own DR checkpoints (hf-dr-*; the next DR copy finds its checkpoint gone and
- * takes a full, reported); checkpoints anyone else made are never deleted: refuse, naming
- * them. *dropped (may be NULL): how many were deleted. */
+ * drop holdfast's own DR checkpoints, of every store (drckpt.h; the next DR copy to each store
+ * finds its checkpoint gone and takes a full, reported); checkpoints anyone else made are never
+ * deleted: refuse, naming them. *dropped (may be NULL): how many were deleted. (Not the
+ * daemon's drrecover_ck_drop: this one starts a shut-off guest paused, deletes children first
+ * and stops at the first failure.) */
 int lv_checkpoints_drop_for(LvConn *c, virDomainPtr dom, const char *guest, const char *what,
 			    int *dropped, HfError *err)
 {
@@ -599,7 +603,7 @@ int lv_checkpoints_drop_for(LvConn *c, virDomainPtr dom, const char *guest, cons
 	g_autoptr(GString) foreign = g_string_new(NULL);
 	for (int i = 0; i < n; i++) {
 		const char *name = virDomainCheckpointGetName(cks[i]);
-		if (!g_str_has_prefix(name, "hf-dr-"))
+		if (!drckpt_ours(name))
 			g_string_append_printf(foreign, "%s%s", foreign->len ? ", " : "", name);
 	}
 	int rc = 0;
