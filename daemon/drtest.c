@@ -5,6 +5,7 @@
 #include "drtest.h"
 #include "drtestrun.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -19,6 +20,8 @@
 #include "jobcall.h"
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
+#include "statefile.h"
+#include "timefmt.h"
 
 #define TEST_NVRAM "nvram.fd"
 
@@ -61,49 +64,155 @@ static char *overlay_path(const DrTestCtx *t, const char *target)
 	return g_build_filename(t->dir, base, NULL);
 }
 
-/* Remove what a test made in its directory (overlays, the NVRAM copy), then the directory;
- * anything else in it stays (and so does the directory). */
-static void remove_dir(const char *dir)
+/* ---- what a test leaves, and what an earlier holdfastd left ---- */
+
+/* The test domains whose test runs in this holdfastd now: never swept. */
+static GMutex active_lock;
+static GHashTable *active;
+
+static void active_set(const char *name, bool on)
 {
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	g_mutex_lock(&active_lock);
+	if (on && !active)
+		active = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (on)
+		g_hash_table_add(active, g_strdup(name));
+	else if (active && g_hash_table_remove(active, name) && !g_hash_table_size(active))
+		g_clear_pointer(&active, g_hash_table_unref);
+	g_mutex_unlock(&active_lock);
+}
+
+static bool active_has(const char *name)
+{
+	g_mutex_lock(&active_lock);
+	bool r = active && g_hash_table_contains(active, name);
+	g_mutex_unlock(&active_lock);
+	return r;
+}
+
+static void note(GString *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void note(GString *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (s->len)
+		g_string_append(s, "; ");
+	g_string_append_vprintf(s, fmt, ap);
+	va_end(ap);
+}
+
+/* Remove what a test made in its directory (overlays, the NVRAM copy, its mark), then the
+ * directory; anything else in it stays (and so does the directory). What could not be removed
+ * goes into left. */
+static void remove_dir(const char *dir, GString *left)
+{
+	g_autoptr(GError) ge = NULL;
+	g_autoptr(GDir) d = g_dir_open(dir, 0, &ge);
 	const char *n;
-	while (d && (n = g_dir_read_name(d)))
-		if (g_str_has_suffix(n, ".qcow2") || !strcmp(n, TEST_NVRAM)) {
+	if (!d) {
+		if (!g_error_matches(ge, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			note(left, "%s (%s)", dir, ge->message);
+		return;
+	}
+	while ((n = g_dir_read_name(d)))
+		if (g_str_has_suffix(n, ".qcow2") || !strcmp(n, TEST_NVRAM) ||
+		    !strcmp(n, DRTEST_MARK)) {
 			g_autofree char *p = g_build_filename(dir, n, NULL);
-			g_unlink(p);
+			if (g_unlink(p) < 0 && errno != ENOENT)
+				note(left, "%s (%s)", p, g_strerror(errno));
 		}
-	g_rmdir(dir);
+	if (g_rmdir(dir) < 0 && errno != ENOENT)
+		note(left, "directory %s (%s)", dir, g_strerror(errno));
 }
 
 /* Is the guest a test boot holdfast made: every disk an overlay in the test's directory? */
 static bool is_ours(const DrTestCtx *t, const DrvGuest *g)
 {
-	g_autofree char *prefix = g_strconcat(t->dir, "/", NULL);
-	guint disks = 0;
-	for (guint i = 0; i < g->disks->len; i++) {
-		const DrvDisk *d = g->disks->pdata[i];
-		if (strcmp(d->device, "disk"))
-			continue;
-		if (!d->path || !g_str_has_prefix(d->path, prefix))
-			return false;
-		disks++;
-	}
-	return disks > 0;
+	return drtestrun_disks_in(t->dir, g);
 }
 
-/* Destroy and undefine the test domain; failures are noted in res. */
-static void domain_remove(DrvConn *c, const char *name, cJSON *res)
+/* Destroy and undefine a test domain: 0, or -1 with what remains (and the virsh commands that
+ * remove it) in warn. */
+static int domain_remove(DrvConn *c, const char *name, Host *h, GString *warn)
 {
 	HfError e = {0};
-	if (drv_domain_destroy(c, name, 0, &e) < 0 || drv_domain_undefine(c, name, 0, &e) < 0) {
-		cJSON_AddStringToObject(res, "teardown_error", e.message);
-		hf_log("hf-dr", LOG_LVL_WARNING, "test boot teardown: %s", e.message);
+	if (drv_domain_destroy(c, name, 0, &e) == 0 && drv_domain_undefine(c, name, 0, &e) == 0)
+		return 0;
+	note(warn,
+	     "test domain %s is still defined on host %s (%s); remove it: virsh -c %s destroy %s; "
+	     "virsh -c %s undefine %s --nvram",
+	     name, host_name(h), e.message, host_uri(h), name, host_uri(h), name);
+	hf_log("hf-dr", LOG_LVL_WARNING, "test boot teardown: %s: %s", name, e.message);
+	return -1;
+}
+
+/* The domain and its overlays, or the note of what remains: -1 when the domain is still
+ * defined (its overlays are then kept: it uses them). */
+static int remove_test(DrvConn *c, Host *h, const char *name, const char *dir, GString *warn)
+{
+	if (name && domain_remove(c, name, h, warn) < 0) {
+		note(warn, "its overlays stay in %s until it is gone: then rm -r %s", dir, dir);
+		return -1;
 	}
+	g_autoptr(GString) left = g_string_new(NULL);
+	remove_dir(dir, left);
+	if (left->len) {
+		note(warn, "left behind by test boot %s: %s; remove them by hand (rm -r %s)",
+		     name ? name : dir, left->str, dir);
+		hf_log("hf-dr", LOG_LVL_WARNING, "test boot teardown: left %s", left->str);
+	}
+	return 0;
+}
+
+/* Test boots an earlier holdfastd left on this host (it died mid-test): hf-test-* domains with
+ * holdfast's test record, not kept, whose disks are overlays in their directory under the
+ * test root; and test directories of this host without a domain. Never a test running here,
+ * never anything else. Removed, listed in res "swept"; what cannot be is in warn. */
+static void sweep(DrvConn *c, const DrTestCtx *t, cJSON *res, GString *warn)
+{
+	g_autofree char *root = g_path_get_dirname(t->dir);
+	g_autoptr(GPtrArray) gs = NULL;
+	g_autoptr(GHashTable) defined = g_hash_table_new(g_str_hash, g_str_equal);
+	HfError e = {0};
+	if (drv_guest_list(c, 0, &gs, &e) < 0) {
+		note(warn, "test boots left by an earlier holdfastd not looked for: %s", e.message);
+		return;
+	}
+	cJSON *swept = cJSON_CreateArray();
+	for (guint i = 0; i < gs->len; i++) {
+		const DrvGuest *g = gs->pdata[i];
+		g_autofree char *rec = NULL;
+		g_hash_table_add(defined, g->name);
+		if (!g_str_has_prefix(g->name, DRTEST_PREFIX) || !strcmp(g->name, t->name) ||
+		    active_has(g->name) ||
+		    drv_metadata_get(c, g->name, DRXML_NS_RESTORE, 0, &rec, &e) < 0 ||
+		    !drtest_stale(g, rec, root))
+			continue;
+		g_autofree char *dir = g_build_filename(root, g->name, NULL);
+		if (remove_test(c, t->host, g->name, dir, warn) == 0)
+			cJSON_AddItemToArray(swept, cJSON_CreateString(g->name));
+	}
+	g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
+	const char *n;
+	while (d && (n = g_dir_read_name(d))) {
+		if (!strcmp(n, t->name) || active_has(n) ||
+		    !drtest_dir_stale(root, n, host_name(t->host), defined))
+			continue;
+		g_autofree char *dir = g_build_filename(root, n, NULL);
+		remove_test(c, t->host, NULL, dir, warn);
+		g_autofree char *what = g_strdup_printf("%s (overlays only)", dir);
+		cJSON_AddItemToArray(swept, cJSON_CreateString(what));
+	}
+	if (cJSON_GetArraySize(swept))
+		cJSON_AddItemToObject(res, "swept", swept);
+	else
+		cJSON_Delete(swept);
 }
 
 /* A leftover of a test that died (same point, same name): removed first. A guest of that name
  * that is not a holdfast test boot is never touched: conflict. */
-static int leftover_remove(DrvConn *c, const DrTestCtx *t, cJSON *res, HfError *err)
+static int leftover_remove(DrvConn *c, const DrTestCtx *t, cJSON *res, GString *warn,
+			   HfError *err)
 {
 	g_autoptr(DrvGuest) g = NULL;
 	HfError e = {0};
@@ -115,12 +224,12 @@ static int leftover_remove(DrvConn *c, const DrTestCtx *t, cJSON *res, HfError *
 				 "guest '%s' exists on host %s and is not a holdfast test boot "
 				 "(its disks are not overlays in %s); rename or remove it",
 				 t->name, host_name(t->host), t->dir);
-	} else {
-		domain_remove(c, t->name, res);
-		cJSON_AddBoolToObject(res, "leftover_removed", 1);
 	}
-	if (g_file_test(t->dir, G_FILE_TEST_IS_DIR))
-		remove_dir(t->dir);
+	if (remove_test(c, t->host, g ? t->name : NULL, t->dir, warn) < 0)
+		return error_set(err, HF_ERR_CONFLICT, "a test boot of this point is left: %s",
+				 warn->str);
+	if (g)
+		cJSON_AddBoolToObject(res, "leftover_removed", 1);
 	return 0;
 }
 
@@ -177,6 +286,13 @@ static int make_overlays(const DrTestCtx *t, const cJSON *plan, HfError *err)
 	if (g_mkdir_with_parents(t->dir, 0711) < 0)
 		return error_set(err, HF_ERR_FAILED, "cannot create the test directory %s: %s",
 				 t->dir, g_strerror(errno));
+	/* whose directory this is: a sweep after a crash removes it only from this host */
+	g_autofree char *mark = g_build_filename(t->dir, DRTEST_MARK, NULL);
+	g_autoptr(cJSON) mk = cJSON_CreateObject();
+	cJSON_AddStringToObject(mk, "host", host_name(t->host));
+	cJSON_AddStringToObject(mk, "domain", t->name);
+	if (statefile_write_json(mark, mk, err) < 0)
+		return -1;
 	cJSON_ArrayForEach(o, plan)
 	{
 		const char *top = cJSON_GetStringValue(cJSON_GetObjectItem(o, "backing"));
@@ -231,14 +347,93 @@ static void result_head(const DrTestCtx *t, const char *guest, cJSON *res)
 	cJSON_AddStringToObject(res, "dir", t->dir);
 }
 
+/* A kept test guest says so in its record: a sweep leaves it alone. */
+static void mark_kept(DrvConn *c, const DrTestCtx *t, const DrXmlRecord *r, GString *warn)
+{
+	g_autofree char *el = drxml_element(NULL, NULL, "restore", "point", r->point, "guest",
+					    r->guest, "uuid", r->uuid, "time", r->time, "mode",
+					    r->mode, "kept", "yes", NULL);
+	HfError e = {0};
+	if (drv_metadata_set(c, t->name, DRXML_NS_RESTORE, "hfdr", el, 0, &e) < 0)
+		note(warn,
+		     "the kept test guest %s is not marked kept (%s): a test boot of another "
+		     "point after a restart of holdfastd may remove it",
+		     t->name, e.message);
+}
+
+/* Tear the test down: its domain (when it is ours), its overlays, the log files it made. What
+ * remains goes into warn with the commands that remove it; -1 when the domain is (or may be)
+ * still defined. */
+static int teardown(DrvConn *c, const DrTestCtx *t, GPtrArray *logs, GString *warn)
+{
+	g_autoptr(DrvGuest) g = NULL;
+	HfError e = {0};
+	bool defined = drv_guest_get(c, t->name, 0, &g, &e) == 0 && is_ours(t, g);
+	for (guint i = 0; i < logs->len; i++)
+		g_unlink(logs->pdata[i]);
+	if (!g && strcmp(e.code, HF_ERR_NOT_FOUND)) {
+		note(warn,
+		     "cannot tell whether test domain %s is still defined on host %s (%s): check "
+		     "with virsh -c %s dominfo %s, then remove it and %s",
+		     t->name, host_name(t->host), e.message, host_uri(t->host), t->name, t->dir);
+		return -1;
+	}
+	return remove_test(c, t->host, defined ? t->name : NULL, t->dir, warn);
+}
+
+/* Defined, booted, checked, then kept or torn down; c: the test host. */
+static int test_live(Job *job, DrTestCtx *t, DrvConn *c, const cJSON *m, const char *xml,
+		     const DrXmlRecord *rec, cJSON *res, HfError *err)
+{
+	g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GString) warn = g_string_new(NULL);
+	g_autofree char *nvram_from = nvram_of(m);
+	g_autofree char *nvram = g_build_filename(t->dir, TEST_NVRAM, NULL);
+	job_progress(job, 2, "preparing %s (overlays in %s)", t->name, t->dir);
+	sweep(c, t, res, warn);
+	int rc = leftover_remove(c, t, res, warn, err);
+	if (rc == 0)
+		rc = make_overlays(t, cJSON_GetObjectItem(res, "disks"), err);
+	if (rc == 0 && nvram_from)
+		rc = nvram_copy(t, nvram_from, nvram, err);
+	if (rc == 0) {
+		new_log_files(xml, logs);
+		job_progress(job, 5, "defining %s on %s (no network)", t->name, host_name(t->host));
+		rc = drv_domain_define(c, xml, 0, err);
+	}
+	if (rc == 0)
+		rc = drtestrun_boot(job, c, t, m, res, err);
+	if (rc < 0 && !err->code[0])
+		error_set(err, HF_ERR_INTERNAL, "test boot failed without a reason");
+	bool kept = t->keep && rc == 0;
+	if (kept)
+		mark_kept(c, t, rec, warn);
+	else
+		job_progress(job, 97, "tearing %s down", t->name);
+	if (!kept && teardown(c, t, logs, warn) < 0) { /* the job must not pass: it is left */
+		if (rc == 0)
+			error_set(err, HF_ERR_FAILED,
+				  "test boot of point %s passed, but its teardown failed: %s",
+				  t->point, warn->str);
+		else
+			g_strlcat(err->message, "; teardown failed too (see teardown_error)",
+				  sizeof err->message);
+		rc = -1;
+	}
+	cJSON_AddBoolToObject(res, "kept", kept);
+	if (warn->len)
+		cJSON_AddStringToObject(res, "teardown_error", warn->str);
+	return rc;
+}
+
 /* The test; res is private to this thread until test_job hands it over. */
 static int test_run(Job *job, DrTestCtx *t, cJSON *res, HfError *err)
 {
 	g_autoptr(GPtrArray) pts = NULL;
 	g_autoptr(GHashTable) files =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *xml = NULL, *nvram_from = NULL, *nvram = NULL;
+	g_autofree char *xml = NULL, *nvram = NULL;
+	g_autofree char *now = timefmt_iso(g_get_real_time() / G_USEC_PER_SEC);
 	if (drstore_points(t->gdir, &pts, err) < 0)
 		return -1;
 	cJSON *plan = cJSON_CreateObject(); /* owned by res below */
@@ -252,9 +447,17 @@ static int test_run(Job *job, DrTestCtx *t, cJSON *res, HfError *err)
 				 t->point, t->gdir);
 	if (plan_disks(t, m, files, plan, err) < 0)
 		return -1;
-	if ((nvram_from = nvram_of(m)))
+	g_autofree char *nvram_from = nvram_of(m);
+	if (nvram_from)
 		nvram = g_build_filename(t->dir, TEST_NVRAM, NULL);
-	DrXmlOpts xo = {.name = t->name, .files = files, .isolate = true, .nvram = nvram};
+	/* holdfast's test record: what tells a sweep the domain is a test boot of ours */
+	DrXmlRecord rec = {.point = t->point,
+			   .guest = guest,
+			   .uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid")),
+			   .time = now,
+			   .mode = "test"};
+	DrXmlOpts xo = {
+	    .name = t->name, .files = files, .isolate = true, .nvram = nvram, .record = &rec};
 	xml = drxml_restore(cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml")), &xo, err);
 	if (!xml)
 		return -1;
@@ -267,35 +470,9 @@ static int test_run(Job *job, DrTestCtx *t, cJSON *res, HfError *err)
 	g_autoptr(HostConn) hc = host_conn_get(t->host, err);
 	if (!hc)
 		return -1;
-	DrvConn *c = host_conn_drv(hc);
-	job_progress(job, 2, "preparing %s (overlays in %s)", t->name, t->dir);
-	if (leftover_remove(c, t, res, err) < 0)
-		return -1;
-	int rc = make_overlays(t, plan, err);
-	if (rc == 0 && nvram)
-		rc = nvram_copy(t, nvram_from, nvram, err);
-	if (rc == 0) {
-		new_log_files(xml, logs);
-		job_progress(job, 5, "defining %s on %s (no network)", t->name, host_name(t->host));
-		rc = drv_domain_define(c, xml, 0, err);
-	}
-	if (rc == 0)
-		rc = drtestrun_boot(job, c, t, m, res, err);
-	if (rc < 0 && !err->code[0])
-		error_set(err, HF_ERR_INTERNAL, "test boot failed without a reason");
-	if (t->keep && rc == 0) {
-		cJSON_AddBoolToObject(res, "kept", 1);
-	} else {
-		job_progress(job, 97, "tearing %s down", t->name);
-		HfError e = {0};
-		g_autoptr(DrvGuest) g = NULL;
-		if (drv_guest_get(c, t->name, 0, &g, &e) == 0 && is_ours(t, g))
-			domain_remove(c, t->name, res);
-		remove_dir(t->dir);
-		for (guint i = 0; i < logs->len; i++)
-			g_unlink(logs->pdata[i]);
-		cJSON_AddBoolToObject(res, "kept", 0);
-	}
+	active_set(t->name, true);
+	int rc = test_live(job, t, host_conn_drv(hc), m, xml, &rec, res, err);
+	active_set(t->name, false);
 	return rc;
 }
 

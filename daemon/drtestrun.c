@@ -8,6 +8,7 @@
 #include "collect.h"
 #include "drstore.h"
 #include "drtest.h"
+#include "drxml.h"
 #include "log.h"
 #include "netstat.h"
 #include "policy.h" /* g_autoptr(cJSON) */
@@ -283,6 +284,47 @@ char *drtest_domain_name(const char *guest, const char *point)
 {
 	const char *slash = strrchr(guest, '/');
 	return g_strconcat("hf-test-", slash ? slash + 1 : guest, "-", point, NULL);
+}
+
+bool drtestrun_disks_in(const char *dir, const DrvGuest *g)
+{
+	g_autofree char *prefix = g_strconcat(dir, "/", NULL);
+	guint disks = 0;
+	for (guint i = 0; i < g->disks->len; i++) {
+		const DrvDisk *d = g->disks->pdata[i];
+		if (strcmp(d->device, "disk"))
+			continue;
+		if (!d->path || !g_str_has_prefix(d->path, prefix) ||
+		    strchr(d->path + strlen(prefix), '/'))
+			return false;
+		disks++;
+	}
+	return disks > 0;
+}
+
+bool drtest_stale(const DrvGuest *g, const char *record, const char *root)
+{
+	if (!g_str_has_prefix(g->name, DRTEST_PREFIX) || strchr(g->name, '/'))
+		return false;
+	g_autoptr(GHashTable) a = drxml_attrs(record);
+	if (!a || g_strcmp0(g_hash_table_lookup(a, "mode"), "test") ||
+	    !g_strcmp0(g_hash_table_lookup(a, "kept"), "yes"))
+		return false;
+	g_autofree char *dir = g_build_filename(root, g->name, NULL);
+	return drtestrun_disks_in(dir, g);
+}
+
+bool drtest_dir_stale(const char *root, const char *entry, const char *host, GHashTable *defined)
+{
+	if (!g_str_has_prefix(entry, DRTEST_PREFIX) || g_hash_table_contains(defined, entry))
+		return false;
+	g_autofree char *mark = g_build_filename(root, entry, DRTEST_MARK, NULL);
+	g_autoptr(cJSON) m = NULL;
+	HfError e = {0};
+	if (!g_file_test(mark, G_FILE_TEST_IS_REGULAR) || statefile_read_json(mark, &m, &e) < 0)
+		return false;
+	return !g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "host")), host) &&
+	       !g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain")), entry);
 }
 
 void drtest_list_row(const cJSON *manifest, cJSON *row)

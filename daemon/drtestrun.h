@@ -12,6 +12,9 @@
 #include "hosts.h"
 #include "jobs.h"
 
+#define DRTEST_PREFIX "hf-test-"    /* every test domain's name: hf-test-GUEST-POINT */
+#define DRTEST_MARK "hf-test.json" /* in a test's directory: {"host", "domain"} */
+
 typedef struct {
 	Host *host;	   /* referenced */
 	char *gdir;	   /* the guest's directory in the store */
@@ -30,3 +33,5 @@ typedef struct {
  * ports, ok, error; the outcome is appended to the manifest's "tests". 0 when every check
  * passed, else -1 with err naming what failed. */
 int drtestrun_boot(Job *job, DrvConn *c, DrTestCtx *t, const cJSON *m, cJSON *res, HfError *err);
+/* Every disk of g (device disk) an overlay directly in dir, and at least one? */
+bool drtestrun_disks_in(const char *dir, const DrvGuest *g);

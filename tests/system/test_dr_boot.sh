@@ -19,14 +19,13 @@ tb_guest_start b1
 tb_wait_agent b1 120
 STORE=$TB_DIR/drstore
 TDIR=$TB_DIR/drtest
-hf_up <<CONF
-check-timeout = 20
+CONF="check-timeout = 20
 [drstore main]
 path = $STORE
 test-dir = $TDIR
 [drstore nodir]
-path = $STORE
-CONF
+path = $STORE"
+hf_up <<<"$CONF"
 W=$(tb_dom b1)
 UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
 GD=$STORE/$UUID
@@ -159,6 +158,25 @@ for _ in $(seq 1 300); do hf --json jobs show "$JOB" | jq -e '.job.state != "run
 jobshow() { hf --json jobs show "$JOB" | jq -c 'del(.job.result.check_entry)'; }
 jcheck "... the job ends cancelled" '.job.state == "cancelled"' jobshow
 check "... torn down: no hf-test domain, no overlay" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ ! -e '$TDIR/$D' ]"
+
+# a test boot whose holdfastd dies (kill -9) leaves its domain and overlays: the next test boot
+# on the host sweeps them (its record and overlay directory say they are holdfast's)
+JOB=$(hf dr test "$W" "$P2" --no-wait --timeout 300)
+check "a test boot is running again (its domain is up)" up
+kill -9 "$HF_PID"
+wait "$HF_PID" 2>/dev/null || true
+HF_PID=
+check "... holdfastd killed: its test domain and overlays are left" \
+	sh -c "virsh -q -c '$TB_URI' dominfo '$D' >/dev/null && [ -f '$TDIR/$D/vda.qcow2' ] && [ -f '$TDIR/$D/hf-test.json' ]"
+check "... and a directory of another host's test boot, which is not ours to sweep" \
+	sh -c "mkdir -p '$TDIR/hf-test-elsewhere' && echo '{\"host\":\"other\",\"domain\":\"hf-test-elsewhere\"}' >'$TDIR/hf-test-elsewhere/hf-test.json'"
+hf_up <<<"$CONF"
+jcheck "the next test boot (another point) sweeps the dead one's domain first" \
+	".job.state == \"succeeded\" and .job.result.ok and any(.job.result.swept[]; . == \"$D\")" \
+	hfj dr test "$W" "$P1" --timeout 300
+check "... no hf-test domain, no overlay of it left" sh -c "[ \$(virsh -q -c '$TB_URI' list --all --name | grep -c '^hf-test-$W-') = 0 ] && [ ! -e '$TDIR/$D' ] && [ ! -e '$TDIR/$D1' ]"
+check "... the other host's directory is untouched" test -f "$TDIR/hf-test-elsewhere/hf-test.json"
+rm -r "$TDIR/hf-test-elsewhere"
 
 check "no sanitizer report in holdfastd's log" sh -c "! grep -E 'runtime error:|ERROR: AddressSanitizer' '$HF_LOG'"
 tb_measure dr_test_rto_s="$RTO" dr_test_ok_job_s="$OK_S" dr_test_failing_port_job_s="$FAIL_S"
