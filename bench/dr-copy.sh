@@ -114,6 +114,24 @@ T=$(cut -d' ' -f1 "$TB_DIR/scat" | median)
 S=$(cut -d' ' -f2 "$TB_DIR/scat" | median)
 echo "pull: $T ms; stored $S bytes for 1048576 written: $(awk -v s="$S" 'BEGIN { printf "%.1f", s / 1048576 }')x (64 KiB clusters)"
 
+echo "== dr verify --compare after 64 MiB of random writes (3 runs): a new incremental + its chain vs a fresh full read of both disks =="
+: >"$TB_DIR/cmp" >"$TB_DIR/cmp-base"
+for r in 1 2 3; do
+	guest_write 64 $((r * 400 + 53))
+	sync
+	t=$(ms)
+	out=$(hf --json dr verify "$W" --store pull --compare)
+	echo $(($(ms) - t)) >>"$TB_DIR/cmp"
+	echo "$out" | jq -e '.job.state == "succeeded" and ([.job.result.compared[] | select(.identical)] | length) == 2' >/dev/null || { echo "compare failed: $out" >&2; exit 1; }
+	sync
+	t=$(ms)
+	qemu-img compare -U -f qcow2 -F qcow2 "$DISK" "$DISK" >/dev/null
+	echo $(($(ms) - t)) >>"$TB_DIR/cmp-base"
+done
+CMP=$(median <"$TB_DIR/cmp")
+CMPB=$(median <"$TB_DIR/cmp-base")
+echo "dr verify --compare: $CMP ms; baseline qemu-img compare -U of vdb with itself (both disks read twice by us, vdb twice here): $CMPB ms ($(awk -v b="$CMPB" -v t="$CMP" 'BEGIN { printf "%.2fx", b / t }'))"
+
 echo "== guest write throughput (dd 256 MiB oflag=direct in the guest; 3 runs) =="
 : >"$TB_DIR/dd-idle"
 for r in 1 2 3; do guest_dd >>"$TB_DIR/dd-idle"; done

@@ -118,6 +118,19 @@ static void verify_outcome(const cJSON *job, const cJSON *res, GString *out)
 			       list);
 	g_string_append(out, "checksums (SHA-256) and qemu-img check of every image in their "
 			     "chains: ok\n");
+	const cJSON *d;
+	if (cJSON_IsArray(obj(res, "compared")))
+		g_string_append_printf(out, "new point %s (%s), compared with the guest's disks at "
+					    "the same instant:\n",
+				       strd(res, "point", "?"), strd(res, "kind", "?"));
+	cJSON_ArrayForEach(d, obj(res, "compared"))
+	{
+		g_autofree char *sz = output_human_size((uint64_t)num(d, "bytes", 0));
+		g_autofree char *t = seconds(obj(d, "seconds"));
+		g_string_append_printf(out, "  %-6s %s rebuilt from the store: %s (%s)\n",
+				       strd(d, "target", "?"), sz,
+				       cJSON_IsTrue(obj(d, "identical")) ? "identical" : "DIFFERENT", t);
+	}
 }
 
 static void check_line(const cJSON *c, GString *out)

@@ -94,6 +94,9 @@ static const HfParam p_dr_verify[] = {
 	P_GUEST,
 	{"point", HF_PT_STRING, HF_P_POSITIONAL, NULL, 0, 0, "POINT",
 	 "this restore point and its chain (default: every point)"},
+	{"compare", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
+	 "take a new copy now (pull mode) and compare the disks its chain rebuilds with a fresh "
+	 "full read of the guest at the same instant, byte for byte"},
 	P_DRSTORE,
 	END};
 #define P_DRY_RUN                                                                                  \
@@ -186,7 +189,7 @@ const HfMethod methods_table[] = {
 	{"dr.list", "dr list", HF_ROLE_READ, false,
 	 "restore points in the DR store", p_dr_list},
 	{"dr.verify", "dr verify", HF_ROLE_ADMIN, true,
-	 "check restore points: checksums, qemu-img check of the chain", p_dr_verify},
+	 "check restore points: checksums, qemu-img check, --compare", p_dr_verify},
 	{"dr.restore", "dr restore", HF_ROLE_ADMIN, true,
 	 "restore a point as a new guest, or in place (verified first)", p_dr_restore},
 	{"dr.failover", "dr failover", HF_ROLE_ADMIN, true,

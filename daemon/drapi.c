@@ -3,11 +3,14 @@
  * A copy (a job): clean up what a copy that died left (drrecover.h), plan it per disk
  * (drplan.h: incremental from the guest's newest point while its checkpoint and bitmaps are
  * usable; a disk added, resized or at max-chain in full; else a full, with the reasons),
- * create POINT.partial, push- or pull-mode backup with a new checkpoint hf-dr-POINT (drpull.h),
+ * create POINT.partial, push- or pull-mode backup with a new checkpoint hf-dr-STORE-POINT
+ * (drrecover.h, drpull.h),
  * rebase each pushed incremental image onto its parent's image (libvirt names the live disk as
  * the backing file), seal (SHA-256 of every file unless the pull hashed it as written, fsync,
  * manifest), verify (qemu-img check),
- * publish by rename, then drop the guest's older hf-dr-* checkpoints. Any failure discards the
+ * publish by rename, then drop the guest's older checkpoints of that store (other stores keep
+ * theirs: each store's copies stay incremental). The guest's directory is locked throughout
+ * (drstore_lock). Any failure discards the
  * partial directory and the new checkpoint, so the next copy is again an incremental of the
  * last published point; a store that ran full is named. */
 #include "jobcall.h"
@@ -26,8 +29,6 @@
 #include "drtest.h"
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
-
-#define CK_PREFIX DRRECOVER_CK_PREFIX
 
 /* The store a request names, or the first configured one. */
 const DrStore *drapi_store(Call *call, HfError *err)
@@ -106,23 +107,17 @@ static int rebase(const char *partial, const cJSON *m, HfError *err)
 	return 0;
 }
 
-/* Drop the guest's hf-dr-* checkpoints except `keep` (bitmaps cost guest write speed);
- * failures go to the array warnings. */
-static void prune_checkpoints(DrvConn *c, const char *guest, const char *keep, cJSON *warnings)
+/* Drop the guest's DR checkpoints of this store (drrecover_ck_of_store: hf-dr-STORE-*, and
+ * legacy hf-dr-POINT ones whose point is in gdir) except `keep` (bitmaps cost guest write
+ * speed); other stores' checkpoints stay, their next copies are incrementals of them.
+ * Failures go to the array warnings. */
+static void prune_checkpoints(DrvConn *c, const char *guest, const char *store, const char *gdir,
+			      const char *keep, cJSON *warnings)
 {
-	g_auto(GStrv) cks = NULL;
+	DrCkStore k = {store, gdir, keep};
 	HfError e = {0};
-	if (drv_checkpoint_list(c, guest, 0, &cks, &e) < 0) {
+	if (drrecover_ck_drop(c, guest, drrecover_ck_store_but, &k, NULL, warnings, &e) < 0)
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(e.message));
-		return;
-	}
-	for (char **k = cks; *k; k++) {
-		if (!g_str_has_prefix(*k, CK_PREFIX) || !g_strcmp0(*k, keep))
-			continue;
-		error_clear(&e);
-		if (drv_checkpoint_delete(c, guest, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) < 0)
-			cJSON_AddItemToArray(warnings, cJSON_CreateString(e.message));
-	}
 }
 
 static double copy_stored(const cJSON *m)
@@ -136,9 +131,12 @@ static double copy_stored(const cJSON *m)
 
 /* The copy after the backup: manifest, rebase, seal, verify, publish. */
 static int finish_point(Job *job, const char *gdir, const char *partial, DrPointInfo *info,
-			const DrPlan *plan, const DrvBackupResult *br, cJSON **out, HfError *err)
+			const DrPlan *plan, const DrvBackupResult *br, const cJSON *compared,
+			cJSON **out, HfError *err)
 {
 	g_autoptr(cJSON) m = drstore_manifest_new(info);
+	if (compared) /* dr verify --compare: the rebuilt disks equal the guest's at this instant */
+		cJSON_AddItemToObject(m, "compared", cJSON_Duplicate(compared, 1));
 	for (guint i = 0; i < br->disks->len; i++) {
 		const DrvBackupDisk *d = br->disks->pdata[i];
 		g_autofree char *f = g_path_get_basename(d->file);
@@ -150,6 +148,10 @@ static int finish_point(Job *job, const char *gdir, const char *partial, DrPoint
 			drstore_manifest_disk_hashed(m, d->target, d->sha256);
 	}
 	cJSON_AddItemToObject(m, "full_disks", cJSON_Duplicate(plan->full_disks, 1));
+	/* disks not copied (cdroms, passthrough LUNs), with why: a restore names what it lacks */
+	cJSON *sk = cJSON_AddArrayToObject(m, "skipped_disks");
+	for (guint i = 0; br->skipped && i < br->skipped->len; i++)
+		cJSON_AddItemToArray(sk, cJSON_CreateString(br->skipped->pdata[i]));
 	/* the guest's build-check verdict at copy time (the cached one, with its age; null when
 	 * the guest was never checked): what was copied, as Windows sees itself */
 	cJSON *check = checks_cached(info->host, info->guest);
@@ -212,6 +214,8 @@ static cJSON *copy_result(const char *addr, const DrPointInfo *info, const DrPla
 	if (info->full_reason)
 		cJSON_AddStringToObject(res, "full_reason", info->full_reason);
 	cJSON_AddItemToObject(res, "full_disks", cJSON_Duplicate(plan->full_disks, 1));
+	cJSON_AddItemToObject(res, "skipped_disks",
+			      cJSON_Duplicate(cJSON_GetObjectItem(m, "skipped_disks"), 1));
 	cJSON_AddItemToObject(res, "parent",
 			      info->parent ? cJSON_CreateString(info->parent) : cJSON_CreateNull());
 	cJSON_AddNumberToObject(res, "stored", copy_stored(m));
@@ -232,7 +236,7 @@ static cJSON *copy_result(const char *addr, const DrPointInfo *info, const DrPla
  * and keep its consistency. The reason, or NULL. */
 static char *unchanged(const DrvBackupResult *br, const DrPlan *plan, GPtrArray *points)
 {
-	const cJSON *last = points->len ? points->pdata[points->len - 1] : NULL;
+	const cJSON *last = drstore_point(points, plan->parent); /* this guest's newest */
 	if (!br->started_paused || !plan->parent || cJSON_GetArraySize(plan->full_disks) ||
 	    br->processed || !last ||
 	    g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(last, "consistency")),
@@ -263,12 +267,38 @@ static void off_again(OffAgain *o)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OffAgain, off_again)
 
+/* dr verify --compare found a disk that the chain rebuilds wrong (drpull.h). */
+static bool compare_mismatch(const cJSON *compared)
+{
+	const cJSON *d;
+	cJSON_ArrayForEach(d, compared) if (cJSON_IsFalse(cJSON_GetObjectItem(d, "identical")))
+	    return true;
+	return false;
+}
+
+/* dr verify --compare, after the point is published: its chain verified as dr verify does
+ * (checksums, qemu-img check) and the outcome in the result. */
+static int compare_verify(Job *job, const char *gdir, const char *point, const cJSON *compared,
+			  cJSON *res, HfError *err)
+{
+	g_autoptr(GPtrArray) pts = NULL;
+	cJSON *done = cJSON_AddArrayToObject(res, "verified");
+	cJSON_AddItemToObject(res, "compared", cJSON_Duplicate(compared, 1));
+	job_progress(job, 96, "verifying the chain of point %s", point);
+	if (drstore_points(gdir, &pts, err) < 0 || drstore_verify_chain(pts, point, done, err) < 0)
+		return -1;
+	cJSON_AddBoolToObject(res, "ok", 1);
+	return 0;
+}
+
 static int copy_job(Job *job, HfError *err)
 {
 	CopyCtx *ctx = job_ctx(job);
 	const cJSON *p = job_params(job);
 	const char *guest = job_guest(job);
 	bool forced = cJSON_IsTrue(cJSON_GetObjectItem(p, "full"));
+	g_autoptr(cJSON) compared =
+	    cJSON_IsTrue(cJSON_GetObjectItem(p, "compare")) ? cJSON_CreateArray() : NULL;
 	g_autoptr(HostConn) hc = host_conn_get(ctx->host, err);
 	g_autoptr(DrvGuest) g = NULL;
 	g_autoptr(GPtrArray) points = NULL;
@@ -284,27 +314,34 @@ static int copy_job(Job *job, HfError *err)
 		return -1;
 	DrvConn *c = host_conn_drv(hc);
 	g_autofree char *gdir = drstore_guest_dir(ctx->root, g->uuid);
+	/* one writer in the guest's directory (a guest with the same UUID on another host) */
+	g_autofree char *holder = g_strdup_printf("dr.copy of %s/%s into DR store '%s'",
+						  host_name(ctx->host), guest, ctx->store);
+	g_auto(DrStoreLock) lk = DRSTORE_LOCK_INIT;
+	if (drstore_lock(gdir, holder, DRSTORE_LOCK_WAIT, on_cancelled, &run, &lk, err) < 0)
+		return -1;
 	/* a copy that died with holdfastd: its backup job, checkpoint and .partial */
 	if (drrecover_guest(c, guest, ctx->roots, repairs, err) < 0)
 		return -1;
 	drrecover_orphans(c, guest, gdir, repairs);
 	if (drstore_points(gdir, &points, err) < 0 ||
-	    drplan_make(c, g, points, forced, ctx->max_chain, &plan, err) < 0)
+	    drplan_make(c, g, host_name(ctx->host), points, forced, ctx->max_chain, &plan, err) < 0)
 		return -1;
 	const char *asked = cJSON_GetStringValue(cJSON_GetObjectItem(p, "full_reason"));
 	if (forced && asked) /* a dr-copy policy's full-every (scheddr.c) says why */
 		drplan_set_full(&plan, g, asked);
 	if (plan.drop_checkpoints) {
-		prune_checkpoints(c, guest, NULL, repairs);
-		cJSON_AddItemToArray(repairs,
-				     cJSON_CreateString("dropped the guest's hf-dr-* checkpoints: "
-							"their dirty bitmaps are unusable"));
+		prune_checkpoints(c, guest, ctx->store, gdir, NULL, repairs);
+		g_autofree char *why = g_strdup_printf("dropped the guest's checkpoints of DR store "
+						       "'%s': their dirty bitmaps are unusable",
+						       ctx->store);
+		cJSON_AddItemToArray(repairs, cJSON_CreateString(why));
 	}
 	if (drplan_space(&plan, g, ctx->store, ctx->root, err) < 0)
 		return -1;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	g_autofree char *point = drstore_point_id(gdir, now);
-	g_autofree char *ck = g_strconcat(CK_PREFIX, point, NULL);
+	g_autofree char *ck = drrecover_ck_name(ctx->store, point); /* hf-dr-STORE-POINT */
 	job_progress(job, 2, "%s copy of %s to point %s%s%s",
 		     plan.why_full ? "full" : "incremental", guest, point,
 		     plan.why_full ? ": " : "", plan.why_full ? plan.why_full : "");
@@ -324,16 +361,19 @@ static int copy_job(Job *job, HfError *err)
 	DrPullOpts how = {.mode = ctx->mode,
 			  .port = ctx->pull_port,
 			  .host = ctx->pull_host,
-			  .parent = plan.parent};
+			  .parent = plan.parent,
+			  .compare = compared};
 	if (drpull_backup(c, guest, &spec, &how, on_progress, &run, &br, err) < 0) {
 		host_report(ctx->host, guest, err);
+		if (compare_mismatch(compared)) /* the chain restores something else: no more of it */
+			prune_checkpoints(c, guest, ctx->store, gdir, NULL, repairs);
 		return copy_failed(ctx, c, guest, partial, ck, err);
 	}
 	g_auto(OffAgain) off = {c, guest, br->started_paused};
 	if (br->full_reason) { /* found out by libvirt at backup-begin: a full was taken */
 		drplan_set_full(&plan, g, br->full_reason);
 		plan.drop_checkpoints = true;
-		prune_checkpoints(c, guest, ck, repairs);
+		prune_checkpoints(c, guest, ctx->store, gdir, ck, repairs);
 	}
 	bool vss = !g_strcmp0(br->consistency, "filesystem") && g->win2008;
 	g_autofree char *same = unchanged(br, &plan, points);
@@ -356,11 +396,13 @@ static int copy_job(Job *job, HfError *err)
 	    .processed = br->processed,
 	};
 	g_autoptr(cJSON) m = NULL;
-	if (finish_point(job, gdir, partial, &info, &plan, br, &m, err) < 0)
+	if (finish_point(job, gdir, partial, &info, &plan, br, compared, &m, err) < 0)
 		return copy_failed(ctx, c, guest, partial, ck, err);
 	cJSON *res = copy_result(addr, &info, &plan, m, br, gdir, c->drv->name, repairs, t0);
-	prune_checkpoints(c, guest, ck, cJSON_AddArrayToObject(res, "warnings"));
 	job_set_result(job, res);
+	prune_checkpoints(c, guest, ctx->store, gdir, ck, cJSON_AddArrayToObject(res, "warnings"));
+	if (compared && compare_verify(job, gdir, point, compared, res, err) < 0)
+		return -1;
 	hf_log("hf-dr", LOG_LVL_INFO, "%s DR copy of %s: point %s, %.0f bytes stored", info.kind,
 	       addr, point, copy_stored(m));
 	return 0;
@@ -391,14 +433,10 @@ static JobSpec copy_spec(Daemon *d, Host *h, const char *guest, const DrStore *s
 	return spec;
 }
 
-void drapi_copy(Call *call, Host *h, const char *guest)
+/* The request's copy job of guest on h into s (dr copy, dr verify --compare). */
+static void copy_submit(Call *call, Host *h, const char *guest, const DrStore *s)
 {
 	HfError err = {0};
-	const DrStore *s = drapi_store(call, &err);
-	if (!s) {
-		call_reply_error(call, &err);
-		return;
-	}
 	if (jobcall_host_check(h, &err) < 0) {
 		call_reply_error(call, &err);
 		return;
@@ -406,6 +444,16 @@ void drapi_copy(Call *call, Host *h, const char *guest)
 	JobSpec spec = copy_spec(call->d, h, guest, s, cJSON_Duplicate(call->params, 1));
 	spec.kind = call->method->name;
 	jobcall_submit(call, &spec);
+}
+
+void drapi_copy(Call *call, Host *h, const char *guest)
+{
+	HfError err = {0};
+	const DrStore *s = drapi_store(call, &err);
+	if (s)
+		copy_submit(call, h, guest, s);
+	else
+		call_reply_error(call, &err);
 }
 
 Job *drapi_copy_submit(Daemon *d, Host *h, const char *guest, const DrStore *s, cJSON *params)
@@ -545,6 +593,38 @@ static int verify_job(Job *job, HfError *err)
 	return 0;
 }
 
+/* dr verify --compare: a new incremental copy in pull mode whose rebuilt disks are compared
+ * with a fresh full read of the guest at the same instant (copy_job, drpull.h). */
+static void verify_compare(Call *call, const DrStore *s, const char *addr)
+{
+	HfError err = {0};
+	Host *h = NULL;
+	g_autofree char *guest = NULL;
+	if (cJSON_GetObjectItem(call->params, "point")) {
+		error_set(&err, HF_ERR_INVALID_PARAMS,
+			  "dr verify --compare checks a point it takes now (the guest's disks can "
+			  "only be read as they are now); leave POINT out, or verify POINT without "
+			  "--compare");
+		call_reply_error(call, &err);
+		return;
+	}
+	if (hosts_resolve(call->d->hosts, addr, &h, &guest, &err) < 0) {
+		call_reply_error(call, &err);
+		return;
+	}
+	const DrvDriver *drv = drv_for_uri(host_uri(h));
+	if (!drv || !drv->backup_pull || g_str_has_prefix(host_uri(h), "test:")) {
+		error_set(&err, HF_ERR_UNSUPPORTED,
+			  "dr verify --compare of %s/%s: the comparison reads the guest's disks "
+			  "through a pull-mode backup, which host %s (%s) does not have; run dr "
+			  "verify without --compare",
+			  host_name(h), guest, host_name(h), drv ? drv->name : "no driver");
+		call_reply_error(call, &err);
+		return;
+	}
+	copy_submit(call, h, guest, s);
+}
+
 void drapi_verify(Call *call)
 {
 	HfError err = {0};
@@ -552,6 +632,10 @@ void drapi_verify(Call *call)
 	const DrStore *s = drapi_store(call, &err);
 	if (!s) {
 		call_reply_error(call, &err);
+		return;
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItem(call->params, "compare"))) {
+		verify_compare(call, s, guest);
 		return;
 	}
 	g_autofree char *gdir = drstore_find_guest(s->path, guest);

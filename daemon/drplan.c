@@ -75,10 +75,36 @@ static char *disk_reason(const DrvDisk *d, GPtrArray *points, const cJSON *last,
 	return NULL;
 }
 
-int drplan_make(DrvConn *c, const DrvGuest *g, GPtrArray *points, bool forced, int max_chain,
-		DrPlan *p, HfError *err)
+const cJSON *drplan_last(GPtrArray *points, const char *host, const char *guest)
 {
-	const cJSON *last = points->len ? points->pdata[points->len - 1] : NULL;
+	for (guint i = points->len; i > 0; i--) {
+		const cJSON *m = points->pdata[i - 1];
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "host")), host) &&
+		    !g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest")), guest))
+			return m;
+	}
+	return NULL;
+}
+
+/* Why there is no parent: no point at all, or only points of another host or guest name. */
+static char *why_no_parent(GPtrArray *points, const char *host, const char *guest)
+{
+	if (!points->len)
+		return g_strdup("no earlier restore point of this guest in the store");
+	const cJSON *m = points->pdata[points->len - 1];
+	const char *oh = cJSON_GetStringValue(cJSON_GetObjectItem(m, "host"));
+	const char *og = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest"));
+	return g_strdup_printf("no earlier restore point of %s/%s in the store: the newest point "
+			       "in the guest's directory is of %s/%s (the same UUID: a clone, a "
+			       "failed-over copy, or this guest renamed or moved), and a point of "
+			       "another host or guest name is never a parent",
+			       host ? host : "?", guest, oh ? oh : "?", og ? og : "?");
+}
+
+int drplan_make(DrvConn *c, const DrvGuest *g, const char *host, GPtrArray *points, bool forced,
+		int max_chain, DrPlan *p, HfError *err)
+{
+	const cJSON *last = drplan_last(points, host, g->name);
 	memset(p, 0, sizeof(*p));
 	p->full_disks = cJSON_CreateArray();
 	if (forced) {
@@ -86,7 +112,8 @@ int drplan_make(DrvConn *c, const DrvGuest *g, GPtrArray *points, bool forced, i
 		return 0;
 	}
 	if (!last) {
-		drplan_set_full(p, g, "no earlier restore point of this guest in the store");
+		g_autofree char *why = why_no_parent(points, host, g->name);
+		drplan_set_full(p, g, why);
 		return 0;
 	}
 	const char *ck = cJSON_GetStringValue(cJSON_GetObjectItem(last, "checkpoint"));

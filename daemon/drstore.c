@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy.h" /* g_autoptr(cJSON) */
 #include "statefile.h"
 #include "timefmt.h"
 
@@ -389,23 +390,54 @@ int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err)
 	return 0;
 }
 
+static gint by_name_desc(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* The manifest of the newest point in a guest directory, read alone: point ids sort as their
+ * times, so the names are sorted and manifests read newest first until one is a point's. */
+static cJSON *newest_manifest(const char *gd)
+{
+	g_autoptr(GDir) d = g_dir_open(gd, 0, NULL);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const char *n;
+	while (d && (n = g_dir_read_name(d)))
+		if (n[0] != '.' && !g_str_has_suffix(n, ".partial"))
+			g_ptr_array_add(names, g_strdup(n));
+	g_ptr_array_sort(names, by_name_desc);
+	for (guint i = 0; i < names->len; i++) {
+		g_autofree char *mp = g_build_filename(gd, names->pdata[i], DRSTORE_MANIFEST, NULL);
+		cJSON *m = NULL;
+		HfError e = {0};
+		if (!g_file_test(mp, G_FILE_TEST_IS_REGULAR) || statefile_read_json(mp, &m, &e) < 0 ||
+		    !m)
+			continue;
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "point")), names->pdata[i]))
+			return m;
+		cJSON_Delete(m);
+	}
+	return NULL;
+}
+
+/* Runs where requests are answered: one directory listing per guest and one manifest read
+ * (the newest point's), not every point's. */
 char *drstore_find_guest(const char *root, const char *guest)
 {
 	g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
 	const char *n;
 	while (d && (n = g_dir_read_name(d))) {
 		g_autofree char *gd = g_build_filename(root, n, NULL);
-		g_autoptr(GPtrArray) pts = NULL;
-		HfError e = {0};
-		if (!g_file_test(gd, G_FILE_TEST_IS_DIR) || drstore_points(gd, &pts, &e) < 0 ||
-		    !pts->len)
+		if (n[0] == '.' || !g_file_test(gd, G_FILE_TEST_IS_DIR))
 			continue;
-		const cJSON *m = pts->pdata[pts->len - 1];
+		if (!strcmp(n, guest))
+			return g_steal_pointer(&gd); /* asked for by UUID */
+		g_autoptr(cJSON) m = newest_manifest(gd);
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest"));
 		const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(m, "host"));
 		g_autofree char *addr =
 		    g_strdup_printf("%s/%s", host ? host : "", name ? name : "");
-		if ((name && !strcmp(name, guest)) || !strcmp(addr, guest) || !strcmp(n, guest))
+		if (m && ((name && !strcmp(name, guest)) || !strcmp(addr, guest)))
 			return g_steal_pointer(&gd);
 	}
 	return NULL;

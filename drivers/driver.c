@@ -229,6 +229,8 @@ void drv_backup_result_free(DrvBackupResult *r)
 	g_free(r->consistency);
 	g_free(r->consistency_reason);
 	g_free(r->full_reason);
+	if (r->skipped)
+		g_ptr_array_unref(r->skipped);
 	g_free(r);
 }
 

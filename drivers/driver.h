@@ -174,6 +174,9 @@ typedef struct {
 	/* an incremental was asked, but its checkpoint's bitmaps were unusable: the copy is a
 	 * full, and this says why (else NULL) */
 	char *full_reason;
+	/* the guest's disks the copy did not take, "TARGET (DEVICE SOURCE): why" (cdroms,
+	 * floppies, SCSI passthrough LUNs): recorded so that a restore can say what it lacks */
+	GPtrArray *skipped;
 } DrvBackupResult;
 
 void drv_backup_disk_free(DrvBackupDisk *d);

@@ -22,59 +22,115 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomainCheckpoint, virDomainCheckpointFree)
 
 /* The backup and checkpoint XML for the guest's disks; qcow2 disks only (bitmaps). */
-static int build_xml(LvConn *c, const char *guest, const DrvGuest *g, const DrvBackupSpec *spec,
-		     DrvBackupResult *res, char **backup_xml, char **ck_xml, HfError *err)
+/* Why a disk of the guest is not copied, or NULL when it is. */
+static const char *skip_reason(const DrvDisk *d)
 {
-	g_autoptr(GString) b = g_string_new("<domainbackup mode='push'>\n");
-	g_autoptr(GString) k = g_string_new("<domaincheckpoint>\n");
-	g_autofree char *ckname = g_markup_escape_text(spec->checkpoint, -1);
+	if (!strcmp(d->device, "cdrom") || !strcmp(d->device, "floppy"))
+		return "removable media, not copied";
+	if (!strcmp(d->device, "lun"))
+		return "SCSI passthrough LUN: QEMU cannot take a point-in-time copy of it; protect "
+		       "it at the storage side (a restore lacks it)";
+	if (strcmp(d->device, "disk"))
+		return "not a disk, not copied";
+	if (!d->path)
+		return "no source, nothing to copy";
+	return NULL;
+}
 
+int lv_backup_pick_disks(LvConn *c, virDomainPtr dom, const char *guest, const DrvGuest *g,
+			 const DrvBackupSpec *spec, DrvBackupResult *res, GPtrArray *skip,
+			 HfError *err)
+{
+	if (!res->skipped)
+		res->skipped = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < g->disks->len; i++) {
+		const DrvDisk *d = g->disks->pdata[i];
+		const char *why = skip_reason(d);
+		if (why) {
+			g_ptr_array_add(skip, g_markup_escape_text(d->target, -1));
+			g_ptr_array_add(res->skipped,
+					g_strdup_printf("%s (%s%s%s): %s", d->target, d->device,
+							d->path ? " " : "", d->path ? d->path : "",
+							why));
+			continue;
+		}
+		if (g_strcmp0(d->format, "qcow2"))
+			return error_set(err, HF_ERR_UNSUPPORTED,
+					 "cannot copy disk '%s' (%s) of guest '%s' on host %s: it "
+					 "is %s, and DR copies need qcow2 images (dirty bitmaps); "
+					 "convert it with qemu-img convert -O qcow2",
+					 d->target, d->path, guest, c->base.uri,
+					 d->format ? d->format : "of unknown format");
+		bool full = !spec->incremental ||
+			    (spec->full_disks &&
+			     g_strv_contains((const char *const *)spec->full_disks, d->target));
+		DrvBackupDisk *bd = g_new0(DrvBackupDisk, 1);
+		bd->target = g_strdup(d->target);
+		bd->file = g_strdup_printf("%s/%s.qcow2", spec->dir, d->target);
+		bd->source = g_strdup(d->path);
+		bd->export_name = g_strdup(d->target);
+		bd->bitmap = full ? NULL : g_strdup_printf("backup-%s", d->target);
+		virDomainBlockInfo bi;
+		if (dom && virDomainGetBlockInfo(dom, d->target, &bi, 0) == 0)
+			bd->capacity = bi.capacity;
+		virResetLastError();
+		g_ptr_array_add(res->disks, bd);
+	}
+	if (res->disks->len)
+		return 0;
+	return error_set(err, HF_ERR_UNSUPPORTED, "guest '%s' on host %s has no disk image to copy",
+			 guest, c->base.uri);
+}
+
+char *lv_checkpoint_text(const DrvBackupSpec *spec, const DrvBackupResult *res, GPtrArray *skip)
+{
+	g_autofree char *ck = g_markup_escape_text(spec->checkpoint, -1);
+	GString *k = g_string_new(NULL);
+	g_string_append_printf(k, "<domaincheckpoint>\n  <name>%s</name>\n  <disks>\n", ck);
+	for (guint i = 0; i < res->disks->len + skip->len; i++) {
+		bool on = i < res->disks->len;
+		g_autofree char *t =
+		    g_markup_escape_text(on ? ((DrvBackupDisk *)res->disks->pdata[i])->target
+					    : (const char *)skip->pdata[i - res->disks->len],
+					 -1);
+		g_string_append_printf(k, "    <disk name='%s' checkpoint='%s'/>\n", t,
+				       on ? "bitmap" : "no");
+	}
+	g_string_append(k, "  </disks>\n</domaincheckpoint>\n");
+	return g_string_free(k, FALSE);
+}
+
+/* <domainbackup mode='push'>: per disk its target file in the point's directory. */
+static int build_xml(LvConn *c, virDomainPtr dom, const char *guest, const DrvGuest *g,
+		     const DrvBackupSpec *spec, DrvBackupResult *res, char **backup_xml,
+		     char **ck_xml, HfError *err)
+{
+	g_autoptr(GPtrArray) skip = g_ptr_array_new_with_free_func(g_free);
+	if (lv_backup_pick_disks(c, dom, guest, g, spec, res, skip, err) < 0)
+		return -1;
+	g_autoptr(GString) b = g_string_new("<domainbackup mode='push'>\n");
 	if (spec->incremental) {
 		g_autofree char *inc = g_markup_escape_text(spec->incremental, -1);
 		g_string_append_printf(b, "  <incremental>%s</incremental>\n", inc);
 	}
 	g_string_append(b, "  <disks>\n");
-	g_string_append_printf(k, "  <name>%s</name>\n  <disks>\n", ckname);
-	for (guint i = 0; i < g->disks->len; i++) {
-		const DrvDisk *d = g->disks->pdata[i];
+	for (guint i = 0; i < res->disks->len; i++) {
+		const DrvBackupDisk *d = res->disks->pdata[i];
 		g_autofree char *t = g_markup_escape_text(d->target, -1);
-		if (strcmp(d->device, "disk") || !d->path) {
-			g_string_append_printf(b, "    <disk name='%s' backup='no'/>\n", t);
-			g_string_append_printf(k, "    <disk name='%s' checkpoint='no'/>\n", t);
-			continue;
-		}
-		if (!d->format || strcmp(d->format, "qcow2"))
-			return error_set(
-			    err, HF_ERR_UNSUPPORTED,
-			    "cannot copy disk '%s' (%s) of guest '%s' on host %s: it is "
-			    "%s, and incremental DR copies need qcow2 images (dirty "
-			    "bitmaps); convert it with qemu-img convert -O qcow2",
-			    d->target, d->path, guest, c->base.uri,
-			    d->format ? d->format : "of unknown format");
-		DrvBackupDisk *bd = g_new0(DrvBackupDisk, 1);
-		bd->target = g_strdup(d->target);
-		bd->file = g_strdup_printf("%s/%s.qcow2", spec->dir, d->target);
-		bd->source = g_strdup(d->path);
-		g_ptr_array_add(res->disks, bd);
-		g_autofree char *f = g_markup_escape_text(bd->file, -1);
-		/* per disk (libvirt >= 7.6): a disk added or resized since the checkpoint in full
-		 */
-		bool full = spec->incremental && spec->full_disks &&
-			    g_strv_contains((const char *const *)spec->full_disks, d->target);
+		g_autofree char *f = g_markup_escape_text(d->file, -1);
+		/* per disk (libvirt >= 7.6): a disk added or resized since the checkpoint in full */
 		g_string_append_printf(b,
 				       "    <disk name='%s' backup='yes' type='file'%s><target "
 				       "file='%s'/><driver type='qcow2'/></disk>\n",
-				       t, full ? " backupmode='full'" : "", f);
-		g_string_append_printf(k, "    <disk name='%s' checkpoint='bitmap'/>\n", t);
+				       t, !d->bitmap && spec->incremental ? " backupmode='full'" : "",
+				       f);
 	}
-	if (!res->disks->len)
-		return error_set(err, HF_ERR_UNSUPPORTED,
-				 "guest '%s' on host %s has no disk image to copy", guest,
-				 c->base.uri);
+	for (guint i = 0; i < skip->len; i++)
+		g_string_append_printf(b, "    <disk name='%s' backup='no'/>\n",
+				       (const char *)skip->pdata[i]);
 	g_string_append(b, "  </disks>\n</domainbackup>\n");
-	g_string_append(k, "  </disks>\n</domaincheckpoint>\n");
 	*backup_xml = g_string_free(g_steal_pointer(&b), FALSE);
-	*ck_xml = g_string_free(g_steal_pointer(&k), FALSE);
+	*ck_xml = lv_checkpoint_text(spec, res, skip);
 	return 0;
 }
 
@@ -305,15 +361,8 @@ static int backup_run(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 	g_autofree char *what = g_strdup_printf("guest '%s' on host %s", guest, c->base.uri);
 	g_autoptr(DrvGuest) g = drv_guest_new();
 	if (lv_xml_guest_parse(xml, what, g, err) < 0 ||
-	    build_xml(c, guest, g, spec, res, &bxml, &kxml, err) < 0)
+	    build_xml(c, dom, guest, g, spec, res, &bxml, &kxml, err) < 0)
 		return -1;
-	for (guint i = 0; i < res->disks->len; i++) {
-		DrvBackupDisk *d = res->disks->pdata[i];
-		virDomainBlockInfo bi;
-		if (virDomainGetBlockInfo(dom, d->target, &bi, 0) == 0)
-			d->capacity = bi.capacity;
-		virResetLastError();
-	}
 	if (push(c, dom, guest, spec, progress, opaque, bxml, kxml, res, err) == 0)
 		return 0;
 	/* libvirt's VIR_ERR_CHECKPOINT_INCONSISTENT text */
@@ -326,6 +375,7 @@ static int backup_run(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 	DrvBackupSpec full = *spec;
 	full.incremental = NULL;
 	g_ptr_array_set_size(res->disks, 0);
+	g_ptr_array_set_size(res->skipped, 0);
 	g_clear_pointer(&bxml, g_free);
 	g_clear_pointer(&kxml, g_free);
 	if (spec->quiesce) { /* decided again by the second freeze */
@@ -333,7 +383,7 @@ static int backup_run(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 		g_free(res->consistency_reason);
 		res->consistency = res->consistency_reason = NULL;
 	}
-	if (build_xml(c, guest, g, &full, res, &bxml, &kxml, err) < 0)
+	if (build_xml(c, dom, guest, g, &full, res, &bxml, &kxml, err) < 0)
 		return -1;
 	return push(c, dom, guest, &full, progress, opaque, bxml, kxml, res, err);
 }

@@ -108,6 +108,13 @@ int lv_backup_prepare(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 		      DrvBackupSpec *sp, DrvBackupResult **out, HfError *err);
 int lv_backup_off_again(LvConn *c, virDomainPtr dom, const char *guest, int rc,
 			const DrvBackupResult *res, HfError *err);
+/* The disks a copy takes (qcow2 images) into res->disks, the targets of the others into skip
+ * and why into res->skipped; a disk that must be copied but cannot is an error. And the
+ * <domaincheckpoint> of a copy: a bitmap on every disk taken. (libvirt_backup.c) */
+int lv_backup_pick_disks(LvConn *c, virDomainPtr dom, const char *guest, const DrvGuest *g,
+			 const DrvBackupSpec *spec, DrvBackupResult *res, GPtrArray *skip,
+			 HfError *err);
+char *lv_checkpoint_text(const DrvBackupSpec *spec, const DrvBackupResult *res, GPtrArray *skip);
 /* libvirt_pull.c: pull-mode backups (NBD export). */
 int lv_backup_pull(DrvConn *conn, const char *guest, const DrvBackupSpec *spec,
 		   const DrvPullSpec *pull, unsigned flags, DrvBackupResult **out, HfError *err);

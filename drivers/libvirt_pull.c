@@ -48,46 +48,6 @@ static void server_xml(GString *b, const DrvPullSpec *pull)
 	}
 }
 
-/* The disks the copy takes (qcow2 file disks) into res, the others' targets into skip. */
-static int pick_disks(LvConn *c, virDomainPtr dom, const char *guest, const DrvGuest *g,
-		      const DrvBackupSpec *spec, DrvBackupResult *res, GPtrArray *skip,
-		      HfError *err)
-{
-	for (guint i = 0; i < g->disks->len; i++) {
-		const DrvDisk *d = g->disks->pdata[i];
-		bool file_disk = !strcmp(d->device, "disk") && d->path;
-		if (file_disk && g_strcmp0(d->format, "qcow2"))
-			return error_set(err, HF_ERR_UNSUPPORTED,
-					 "cannot copy disk '%s' (%s) of guest '%s' on host %s: it "
-					 "is %s, and DR copies need qcow2 images (dirty bitmaps); "
-					 "convert it with qemu-img convert -O qcow2",
-					 d->target, d->path, guest, c->base.uri,
-					 d->format ? d->format : "of unknown format");
-		if (!file_disk) {
-			g_ptr_array_add(skip, g_markup_escape_text(d->target, -1));
-			continue;
-		}
-		bool full = !spec->incremental ||
-			    (spec->full_disks &&
-			     g_strv_contains((const char *const *)spec->full_disks, d->target));
-		DrvBackupDisk *bd = g_new0(DrvBackupDisk, 1);
-		bd->target = g_strdup(d->target);
-		bd->file = g_strdup_printf("%s/%s.qcow2", spec->dir, d->target);
-		bd->source = g_strdup(d->path);
-		bd->export_name = g_strdup(d->target);
-		bd->bitmap = full ? NULL : g_strdup_printf("backup-%s", d->target);
-		virDomainBlockInfo bi;
-		if (virDomainGetBlockInfo(dom, d->target, &bi, 0) == 0)
-			bd->capacity = bi.capacity;
-		virResetLastError();
-		g_ptr_array_add(res->disks, bd);
-	}
-	if (res->disks->len)
-		return 0;
-	return error_set(err, HF_ERR_UNSUPPORTED, "guest '%s' on host %s has no disk image to copy",
-			 guest, c->base.uri);
-}
-
 /* <domainbackup mode='pull'>: the server, per disk its export, bitmap and scratch file. */
 static char *backup_text(const DrvBackupSpec *spec, const DrvPullSpec *pull,
 			 const DrvBackupResult *res, GPtrArray *skip)
@@ -121,24 +81,6 @@ static char *backup_text(const DrvBackupSpec *spec, const DrvPullSpec *pull,
 	return g_string_free(b, FALSE);
 }
 
-/* <domaincheckpoint>: a bitmap on every copied disk. */
-static char *checkpoint_text(const DrvBackupSpec *spec, const DrvBackupResult *res, GPtrArray *skip)
-{
-	g_autofree char *ck = g_markup_escape_text(spec->checkpoint, -1);
-	GString *k = g_string_new(NULL);
-	g_string_append_printf(k, "<domaincheckpoint>\n  <name>%s</name>\n  <disks>\n", ck);
-	for (guint i = 0; i < res->disks->len + skip->len; i++) {
-		bool on = i < res->disks->len;
-		g_autofree char *t =
-		    g_markup_escape_text(on ? ((DrvBackupDisk *)res->disks->pdata[i])->target
-					    : (const char *)skip->pdata[i - res->disks->len],
-					 -1);
-		g_string_append_printf(k, "    <disk name='%s' checkpoint='%s'/>\n", t,
-				       on ? "bitmap" : "no");
-	}
-	g_string_append(k, "  </disks>\n</domaincheckpoint>\n");
-	return g_string_free(k, FALSE);
-}
 
 /* The backup job of a running (or just started paused) guest: its disks, the export, the
  * checkpoint, libvirt's backup-begin with the freeze spec asks for. */
@@ -153,10 +95,10 @@ static int begin(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackup
 	if (lv_xml_guest_parse(xml, what, g, err) < 0)
 		return -1;
 	g_autoptr(GPtrArray) skip = g_ptr_array_new_with_free_func(g_free);
-	if (pick_disks(c, dom, guest, g, spec, res, skip, err) < 0)
+	if (lv_backup_pick_disks(c, dom, guest, g, spec, res, skip, err) < 0)
 		return -1;
 	g_autofree char *bxml = backup_text(spec, pull, res, skip);
-	g_autofree char *kxml = checkpoint_text(spec, res, skip);
+	g_autofree char *kxml = lv_checkpoint_text(spec, res, skip);
 	uid_t uid;
 	gid_t gid;
 	if (pull->socket && qemu_owner(xml, &uid, &gid)) {

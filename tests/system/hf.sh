@@ -68,3 +68,12 @@ hf_finish() {
 	if [ "$FAILED" -ne 0 ]; then echo "---- holdfastd log ----"; tail -n 80 "$HF_LOG"; fi
 	assert_summary
 }
+
+# hf_standin NAME [tb_guest_define args...]: a stand-in defined, started, its agent answering
+hf_standin() { tb_guest_define "$@" && tb_guest_start "$1" && tb_wait_agent "$1" 120; }
+# hf_dr_env NAME STORE: W (the guest's libvirt name), UUID, GD (its directory in the DR store)
+hf_dr_env() {
+	W=$(tb_dom "$1")
+	UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
+	GD=$2/$UUID
+}

@@ -94,7 +94,7 @@ jcheck "dr list: full, incremental, incremental, all verified, consistency recor
 	hf --json dr list "$W"
 jcheck "dr list without a guest lists the same points" '.points | length == 3' hf --json dr list
 check "libvirt keeps only the newest checkpoint" \
-	sh -c "[ \"\$(virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -c .)\" = 1 ] && virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -qx 'hf-dr-$P3'"
+	sh -c "[ \"\$(virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -c .)\" = 1 ] && virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -qx 'hf-dr-main-$P3'"
 jcheck "dr verify: every point and chain" \
 	".job.state == \"succeeded\" and .job.result.ok and (.job.result.verified | sort) == ([\"$P1\",\"$P2\",\"$P3\"] | sort)" \
 	hf --json dr verify "$W"

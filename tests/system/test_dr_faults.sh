@@ -61,7 +61,7 @@ grep_out "... saying the older points are intact" "older points are intact"
 check "... nothing half-published: no .partial left" test "$(partials "$GD")" = 0
 jcheck "... the store lists the one good point" "[.points[].point] == [\"$P1\"]" hf --json dr list "$W" --store small
 jcheck "... which still verifies" '.job.state == "succeeded"' hf --json dr verify "$W" --store small
-check "... the new checkpoint was removed (only the good point's)" test "$(checkpoints "$W")" = "hf-dr-$P1"
+check "... the new checkpoint was removed (only the good point's)" test "$(checkpoints "$W")" = "hf-dr-small-$P1"
 expect_exit "a full copy that cannot fit is refused before it starts" 1 hf dr copy "$W" --store small --full
 grep_out "... naming the store, free and needed bytes" "DR store 'small' ($SMALL/store) has [0-9]* bytes free, and the full copy"
 check "... no .partial" test "$(partials "$GD")" = 0
@@ -106,7 +106,7 @@ check "the backup job of the copy starts; slowed to 8 MiB/s" slow_down
 check "... it runs" job_running
 check "... into a .partial directory" test "$(partials "$GD2")" = 1
 HALF=$(basename "$(ls -d "$GD2"/*.partial)" .partial)
-check "... with its new checkpoint hf-dr-$HALF" test "$(checkpoints "$W2")" = "hf-dr-$HALF"
+check "... with its new checkpoint hf-dr-big-$HALF" test "$(checkpoints "$W2")" = "hf-dr-big-$HALF"
 check "kill -9 holdfastd" kill -9 "$HF_PID"
 wait "$HF_PID" 2>/dev/null || true
 HF_PID=

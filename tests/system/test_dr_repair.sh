@@ -95,13 +95,13 @@ check "write data" write e
 check "kill -9 QEMU of the guest" kill -9 "$(qemu_pid)"
 check "... the guest is off (crashed)" wait_off
 CK=$(tb_virsh checkpoint-list "$W" --name | tail -1)
-check "libvirt still lists checkpoint $CK" test "$CK" = "hf-dr-$P"
+check "libvirt still lists checkpoint $CK" test "$CK" = "hf-dr-main-$P"
 jcheck "copy of the crashed, shut-off guest: a full in the same job, reported; crash-consistent (crashed)" \
 	".job.state == \"succeeded\" and .job.result.kind == \"full\" and .job.result.started_paused and (.job.result.full_reason | test(\"checkpoint '$CK' is unusable: .*checkpoint inconsistent\")) and .job.result.consistency == \"crash\" and (.job.result.consistency_reason | test(\"crashed\"))" \
 	hf --json dr copy "$W"
 P=$(jq -r .job.result.point "$ASSERT_TMP/out")
 check "... equal to the shut-off disk" qemu-img compare -q -f qcow2 -F qcow2 "$GD/$P/vda.qcow2" "$(disk_of "$W" vda)"
-check "... the broken checkpoint dropped, the new one kept" test "$(tb_virsh checkpoint-list "$W" --name | tr -d ' \n')" = "hf-dr-$P"
+check "... the broken checkpoint dropped, the new one kept" test "$(tb_virsh checkpoint-list "$W" --name | tr -d ' \n')" = "hf-dr-main-$P"
 # b) copied running again: detected before the copy
 check "... guest back" restart
 check "write data" write e2
@@ -109,7 +109,7 @@ check "kill -9 QEMU again" kill -9 "$(qemu_pid)"
 check "... the guest is off (crashed)" wait_off
 check "... guest back" restart
 CK=$(tb_virsh checkpoint-list "$W" --name | tail -1)
-check "libvirt still lists checkpoint $CK" test "$CK" = "hf-dr-$P"
+check "libvirt still lists checkpoint $CK" test "$CK" = "hf-dr-main-$P"
 check "write data" write f
 check "copy after the unclean stop" frozen_copy 3
 jcheck "... a full, reported: the bitmap is unusable; holdfast dropped the guest's hf-dr-* checkpoints" \
