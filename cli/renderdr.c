@@ -199,6 +199,32 @@ static void test_outcome(const cJSON *res, GString *out)
 				       str(res, "record_error"));
 }
 
+static void copy_dry_outcome(const cJSON *res, GString *out)
+{
+	const cJSON *d;
+	g_string_append_printf(out, "dr copy of %s (dry run, nothing done): would take a%s %s copy",
+			       strd(res, "guest", "?"),
+			       strcmp(strd(res, "kind", ""), "incremental") ? "" : "n",
+			       strd(res, "kind", "?"));
+	if (str(res, "mode"))
+		g_string_append_printf(out, " in %s mode into DR store '%s' (%s)", str(res, "mode"),
+				       strd(res, "store", "?"), strd(res, "dir", "?"));
+	g_string_append_c(out, '\n');
+	if (str(res, "full_reason"))
+		g_string_append_printf(out, "  why full:      %s\n", str(res, "full_reason"));
+	if (str(res, "parent"))
+		g_string_append_printf(out, "  parent:        point %s\n", str(res, "parent"));
+	cJSON_ArrayForEach(d, obj(res, "full_disks"))
+	{
+		g_string_append_printf(out, "  disk %-8s  in full: %s\n", strd(d, "target", "?"),
+				       strd(d, "reason", "?"));
+	}
+	if (cJSON_IsTrue(obj(res, "drops_checkpoints")))
+		g_string_append(out, "  first:         drop the guest's unusable DR checkpoints\n");
+	if (str(res, "space"))
+		g_string_append_printf(out, "  space:         %s\n", str(res, "space"));
+}
+
 bool renderdr_outcome(const cJSON *job, GString *out, GString *warn)
 {
 	const char *kind = strd(job, "kind", "");
@@ -209,6 +235,8 @@ bool renderdr_outcome(const cJSON *job, GString *out, GString *warn)
 		verify_outcome(job, res, out);
 	else if (!strcmp(kind, "dr.test"))
 		test_outcome(res, out);
+	else if (!strcmp(kind, "dr.copy") && cJSON_IsTrue(obj(res, "dry_run")))
+		copy_dry_outcome(res, out);
 	else
 		return false;
 	if (str(res, "teardown_error"))

@@ -72,6 +72,8 @@ static const HfParam p_check_classify[] = {
 	P_CHECK_POLICY
 	END};
 
+#define P_DRY_RUN                                                                                  \
+	{"dry_run", HF_PT_BOOL, 0, NULL, 0, 0, NULL, "show the plan and its checks, change nothing"}
 static const HfParam p_dr_copy[] = {
 	P_GUEST,
 	{"full", HF_PT_BOOL, 0, NULL, 0, 0, NULL,
@@ -82,6 +84,7 @@ static const HfParam p_dr_copy[] = {
 	 "libvirt: the [drstore NAME] to copy into (default: the first one)"},
 	{"quiesce", HF_PT_ENUM, 0, "no|try", 0, 0, "MODE",
 	 "libvirt: fs-freeze through the guest agent around the start (default try)"},
+	P_DRY_RUN,
 	END};
 #define P_DRSTORE                                                                                  \
 	{"store", HF_PT_STRING, 0, NULL, 0, 0, "NAME", "the [drstore NAME] (default: the first one)"}
@@ -99,8 +102,6 @@ static const HfParam p_dr_verify[] = {
 	 "full read of the guest at the same instant, byte for byte"},
 	P_DRSTORE,
 	END};
-#define P_DRY_RUN                                                                                  \
-	{"dry_run", HF_PT_BOOL, 0, NULL, 0, 0, NULL, "show the plan and its checks, change nothing"}
 static const HfParam p_dr_restore[] = {
 	P_GUEST,
 	{"point", HF_PT_STRING, HF_P_REQUIRED | HF_P_POSITIONAL, NULL, 0, 0, "POINT",

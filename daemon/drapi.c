@@ -291,6 +291,33 @@ static int compare_verify(Job *job, const char *gdir, const char *point, const c
 	return 0;
 }
 
+/* dr copy --dry-run: the plan, in the store's words; nothing is done (a dead copy's leftovers
+ * stay, no checkpoint is dropped, nothing written); a store without room fails it. */
+static int copy_dry_run(Job *job, const CopyCtx *ctx, DrvConn *c, const DrvGuest *g,
+			const DrPlan *plan, const char *gdir, HfError *err)
+{
+	cJSON *res = cJSON_CreateObject();
+	g_autofree char *addr = g_strdup_printf("%s/%s", host_name(ctx->host), g->name);
+	cJSON_AddStringToObject(res, "guest", addr);
+	cJSON_AddBoolToObject(res, "dry_run", 1);
+	cJSON_AddStringToObject(res, "kind", plan->why_full ? "full" : "incremental");
+	if (plan->why_full)
+		cJSON_AddStringToObject(res, "full_reason", plan->why_full);
+	cJSON_AddItemToObject(res, "full_disks", cJSON_Duplicate(plan->full_disks, 1));
+	cJSON_AddItemToObject(res, "parent",
+			      plan->parent ? cJSON_CreateString(plan->parent) : cJSON_CreateNull());
+	cJSON_AddStringToObject(res, "store", ctx->store);
+	cJSON_AddStringToObject(res, "dir", gdir);
+	bool pulls = cJSON_IsTrue(cJSON_GetObjectItem(job_params(job), "compare")) ||
+		     drstore_pulls(ctx->mode, c->uri, g->state == DRV_STATE_RUNNING);
+	cJSON_AddStringToObject(res, "mode", pulls ? "pull" : "push");
+	cJSON_AddBoolToObject(res, "drops_checkpoints", plan->drop_checkpoints);
+	int rc = drplan_space(plan, g, ctx->store, ctx->root, err);
+	cJSON_AddStringToObject(res, "space", rc == 0 ? "ok" : err->message);
+	job_set_result(job, res);
+	return rc;
+}
+
 static int copy_job(Job *job, HfError *err)
 {
 	CopyCtx *ctx = job_ctx(job);
@@ -320,16 +347,20 @@ static int copy_job(Job *job, HfError *err)
 	g_auto(DrStoreLock) lk = DRSTORE_LOCK_INIT;
 	if (drstore_lock(gdir, holder, DRSTORE_LOCK_WAIT, on_cancelled, &run, &lk, err) < 0)
 		return -1;
+	bool dry = cJSON_IsTrue(cJSON_GetObjectItem(p, "dry_run"));
 	/* a copy that died with holdfastd: its backup job, checkpoint and .partial */
-	if (drrecover_guest(c, guest, ctx->roots, repairs, err) < 0)
+	if (!dry && drrecover_guest(c, guest, ctx->roots, repairs, err) < 0)
 		return -1;
-	drrecover_orphans(c, guest, gdir, repairs);
+	if (!dry)
+		drrecover_orphans(c, guest, gdir, repairs);
 	if (drstore_points(gdir, &points, err) < 0 ||
 	    drplan_make(c, g, host_name(ctx->host), points, forced, ctx->max_chain, &plan, err) < 0)
 		return -1;
 	const char *asked = cJSON_GetStringValue(cJSON_GetObjectItem(p, "full_reason"));
 	if (forced && asked) /* a dr-copy policy's full-every (scheddr.c) says why */
 		drplan_set_full(&plan, g, asked);
+	if (dry)
+		return copy_dry_run(job, ctx, c, g, &plan, gdir, err);
 	if (plan.drop_checkpoints) {
 		prune_checkpoints(c, guest, ctx->store, gdir, NULL, repairs);
 		g_autofree char *why = g_strdup_printf("dropped the guest's checkpoints of DR store "

@@ -58,8 +58,13 @@ static int drcopy_job(Job *job, HfError *err)
 	DrvConn *c = host_conn_drv(hc);
 	if (!c->drv->export_full)
 		return unsupported(host_name(ctx->host), guest, c->drv->name, err);
-	job_progress(job, 1, "full DR copy of %s/%s", host_name(ctx->host), guest);
-	if (drv_export_full(c, guest, &spec, 0, err) < 0) {
+	bool dry = cJSON_IsTrue(cJSON_GetObjectItem(p, "dry_run"));
+	g_autoptr(DrvGuest) g = NULL;
+	if (dry && drv_guest_get(c, guest, 0, &g, err) < 0) /* the guest must exist */
+		return -1;
+	job_progress(job, 1, "full DR copy of %s/%s%s", host_name(ctx->host), guest,
+		     dry ? " (dry run: nothing done)" : "");
+	if (!dry && drv_export_full(c, guest, &spec, 0, err) < 0) {
 		host_report(ctx->host, guest, err);
 		return -1;
 	}
@@ -67,14 +72,17 @@ static int drcopy_job(Job *job, HfError *err)
 	cJSON *res = cJSON_CreateObject();
 	cJSON_AddStringToObject(res, "guest", addr);
 	cJSON_AddStringToObject(res, "kind", "full");
+	if (dry)
+		cJSON_AddBoolToObject(res, "dry_run", 1);
 	if (spec.exported || dest)
 		cJSON_AddStringToObject(res, "dest", spec.exported ? spec.exported : dest);
 	else
 		cJSON_AddNullToObject(res, "dest");
 	cJSON_AddStringToObject(res, "backend", c->drv->name);
 	job_set_result(job, res);
-	hf_log("hf-dr", LOG_LVL_INFO, "full DR copy of %s done (%s)", addr,
-	       spec.exported ? spec.exported : "driver default");
+	if (!dry)
+		hf_log("hf-dr", LOG_LVL_INFO, "full DR copy of %s done (%s)", addr,
+		       spec.exported ? spec.exported : "driver default");
 	g_free(spec.exported);
 	return 0;
 }

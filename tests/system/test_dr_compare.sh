@@ -1,5 +1,5 @@
 #!/bin/bash
-# dr verify --compare: a new incremental copy taken in pull mode, whose chain (the new image
+# dr copy --dry-run (the plan, nothing done) and dr verify --compare: a new incremental copy taken in pull mode, whose chain (the new image
 # and every image behind it) is compared byte for byte with the whole disk exported by the same
 # backup job: the guest's disk at that instant, a fresh full read, so the comparison needs
 # neither a pause nor a quiet guest. Checked here: a running guest after data was written
@@ -21,8 +21,18 @@ res() { jq -r ".job.result.$1" "$ASSERT_TMP/out"; }
 npoints() { find "$GD" -mindepth 2 -maxdepth 2 -name manifest.json | wc -l; }
 hf_cks() { tb_virsh checkpoint-list "$W" --name 2>/dev/null | grep -c '^hf-dr-'; }
 
+jcheck "dr copy --dry-run of a guest without points: a full, in pull mode (running), nothing done" \
+	'.job.state == "succeeded" and .job.result.dry_run and .job.result.kind == "full" and .job.result.mode == "pull" and .job.result.space == "ok"' \
+	hf --json dr copy "$W" --dry-run
+check "... no point, no checkpoint" sh -c "[ ! -d '$GD' ] || [ \$(find '$GD' -name manifest.json | wc -l) = 0 ]; [ \$(virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -c .) = 0 ]"
 jcheck "full copy" '.job.state == "succeeded" and .job.result.kind == "full"' hf --json dr copy "$W"
 P1=$(res point)
+jcheck "dr copy --dry-run now: an incremental on $P1" \
+	".job.state == \"succeeded\" and .job.result.dry_run and .job.result.kind == \"incremental\" and .job.result.parent == \"$P1\"" \
+	hf --json dr copy "$W" --dry-run
+[ "$(npoints)" = 1 ] && ok "... still one point" || bad "points after a dry run: $(npoints)"
+expect_exit "dr copy --dry-run in words" 0 hf dr copy "$W" --dry-run
+grep_out "... says what it would do" "would take an incremental copy in pull mode into DR store 'main'"
 check "write data in the guest" \
 	tb_guest_exec d1 'dd if=/dev/urandom of=/mnt/data/blob bs=1M count=3 2>/dev/null && echo one >/mnt/data/a.txt && sync'
 expect_exit "dr verify POINT --compare is refused (a point of the past cannot be read again)" 2 \
