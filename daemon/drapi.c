@@ -624,6 +624,20 @@ static int verify_job(Job *job, HfError *err)
 	return 0;
 }
 
+char *drapi_guest_dir(Daemon *d, const DrStore *s, const char *addr)
+{
+	Host *h = NULL;
+	g_autofree char *name = NULL;
+	HfError ignore = {0};
+	if (addr && hosts_resolve(d->hosts, addr, &h, &name, &ignore) == 0) {
+		g_autoptr(DrvGuest) g = host_guest(h, name);
+		g_autofree char *gd = g && g->uuid ? drstore_guest_dir(s->path, g->uuid) : NULL;
+		if (gd && g_file_test(gd, G_FILE_TEST_IS_DIR))
+			return g_steal_pointer(&gd);
+	}
+	return addr ? drstore_find_guest(s->path, addr) : NULL;
+}
+
 /* dr verify --compare: a new incremental copy in pull mode whose rebuilt disks are compared
  * with a fresh full read of the guest at the same instant (copy_job, drpull.h). */
 static void verify_compare(Call *call, const DrStore *s, const char *addr)
@@ -669,7 +683,7 @@ void drapi_verify(Call *call)
 		verify_compare(call, s, guest);
 		return;
 	}
-	g_autofree char *gdir = drstore_find_guest(s->path, guest);
+	g_autofree char *gdir = drapi_guest_dir(call->d, s, guest);
 	if (!gdir) {
 		error_set(&err, HF_ERR_NOT_FOUND,
 			  "no restore points of guest '%s' in DR store '%s' "

@@ -1,8 +1,7 @@
 /* drapi.h - DR copies of libvirt guests into a DR store (drstore.h), and dr.list / dr.verify.
  *
- * Push mode only: the hypervisor writes the images straight into the store, which must be a
- * path on (or mounted at) the hypervisor host. Pull mode (NBD read by holdfastd, for a store
- * somewhere else) is not done yet. */
+ * Push or pull mode (drpull.h); dr verify --compare is a pull-mode copy whose rebuilt disks
+ * are compared with the guest's at the same instant. */
 #pragma once
 
 #include "drstore.h"
@@ -16,6 +15,10 @@ void drapi_copy(Call *call, Host *h, const char *guest);
 /* The dr.copy job without a client call (the scheduler's dr-copy policies): the same job as
  * `holdfast dr copy`; params (taken): {"guest","store","full","quiesce"}. Main thread. */
 Job *drapi_copy_submit(Daemon *d, Host *h, const char *guest, const DrStore *s, cJSON *params);
+/* The guest's directory in store s: by its UUID from the inventory when the guest (NAME or
+ * HOST/NAME) is known there and the directory exists (no manifest read), else the directory
+ * whose newest manifest names it (drstore_find_guest). NULL when there is none. Main thread. */
+char *drapi_guest_dir(Daemon *d, const DrStore *s, const char *addr);
 /* dr.list [GUEST]: restore points of one guest or of all guests in the store. */
 void drapi_list(Call *call);
 /* dr.verify GUEST [POINT]: a job: checksums and qemu-img check of the point's chain. */
