@@ -183,12 +183,27 @@ check "write vdb marker three" vdb_write three
 jcheck "dr failover --planned --dry-run: a plan, nothing changes" \
 	'.job.state == "succeeded" and .job.result.dry_run' hf --json dr failover "$W" --planned --dry-run
 check "... the guest still runs" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ]"
+FJOB=$(hf dr failover "$W" --planned --timeout 240 --no-wait)
+CJOB=$(hf dr copy "$W" --no-wait)
+FJOB2=$(hf dr failover "$W" --planned --timeout 240 --no-wait)
+jcheck "dr failover --planned runs (holding the guest)" '.job.state == "running" and .job.guest != null' hf --json jobs show "$FJOB"
+jcheck "... a DR copy of the guest submitted meanwhile waits (queued)" '.job.state == "queued"' hf --json jobs show "$CJOB"
+jcheck "... and so does a second failover of it" '.job.state == "queued"' hf --json jobs show "$FJOB2"
+final() { for _ in $(seq 1 3000); do hf --json jobs show "$1" | jq -e '.job.state != "running" and .job.state != "queued"' >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+check "... the failover ends" final "$FJOB"
 jcheck "dr failover --planned" \
 	'.job.state == "succeeded" and .job.result.mode == "planned" and ([.job.result.steps[] | .step] == ["source","stop source","final copy","verify","mark source","restore","start","agent"]) and all(.job.result.steps[]; .ok)' \
-	hf --json dr failover "$W" --planned --timeout 240
+	hf --json jobs show "$FJOB"
 PF=$(result point)
 FO_S=$(jq '[.job.result.steps[].seconds] | add' "$ASSERT_TMP/out")
 jq -c '.job.result.steps[] | [.step, .seconds, .detail]' "$ASSERT_TMP/out" | sed 's/^/  /'
+both_final() { final "$CJOB" && final "$FJOB2"; }
+check "... the queued copy and the second failover end" both_final
+FFIN=$(hf --json jobs show "$FJOB" | jq -r .job.finished)
+jcheck "... the copy ran only once the failover had ended (copying the DR guest that has the name now)" \
+	".job.state == \"succeeded\" and .job.started >= \"$FFIN\" and .job.result.kind == \"full\" and (.job.result.dir | contains(\"$UUID\") | not)" hf --json jobs show "$CJOB"
+jcheck "... the second failover went on from the mark (after the first, not beside it)" \
+	".job.state == \"succeeded\" and .job.result.point == \"$PF\" and .job.result.restore.already_restored" hf --json jobs show "$FJOB2"
 SRC="$W.failed-over"
 check "the source: renamed, shut off, autostart off, marked" \
 	sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$SRC')\" = 'shut off' ] && virsh -c '$TB_URI' dominfo '$SRC' | grep -Eq 'Autostart: +disable' && virsh -c '$TB_URI' metadata '$SRC' https://holdfast.dev/xmlns/dr-failover/1 | grep -q 'point=\"$PF\"'"
