@@ -323,7 +323,15 @@ void render_job_outcome(const cJSON *job, GString *out, GString *warn)
 	double secs = job_seconds(job);
 	g_autofree char *took = secs >= 0 ? render_duration(secs) : g_strdup("?");
 	g_autofree char *when = g_strdup_printf("job %.0f, %s", num(job, "id", 0), took);
+	const cJSON *l;
 
+	/* a guest made from a restore point without a device of the source (dr restore, test,
+	 * failover): said whatever the kind */
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(res, "left_out"))
+	{
+		if (cJSON_IsString(l))
+			g_string_append_printf(warn, "holdfast: warning: disk %s\n", l->valuestring);
+	}
 	if (renderdr_outcome(job, out, warn))
 		return;
 	if (!strcmp(kind, "snapshot.create") && cJSON_IsObject(res)) {

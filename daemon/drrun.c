@@ -288,7 +288,9 @@ static int files_free(const DrRestorePlan *p, bool dry_run, cJSON *checks, HfErr
 }
 
 /* The guest to restore in place: shut off, the point's own guest; target -> image now. */
-static GHashTable *in_place_disks(DrvConn *c, const DrRunSpec *s, const cJSON *m, HfError *err)
+/* The shut-off guest's disk images by target, and its NVRAM file now (*nvram, or NULL). */
+static GHashTable *in_place_disks(DrvConn *c, const DrRunSpec *s, const cJSON *m, char **nvram,
+				  HfError *err)
 {
 	g_autoptr(DrvGuest) g = NULL;
 	/* a failed-over source: its definition would be replaced without the mark */
@@ -309,6 +311,7 @@ static GHashTable *in_place_disks(DrvConn *c, const DrRunSpec *s, const cJSON *m
 				 "needs it shut off; shut it down first (or restore with --as)",
 				 s->name, drv_state_name(g->state)),
 		       NULL;
+	*nvram = g_strdup(g->nvram);
 	GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	for (guint i = 0; i < g->disks->len; i++) {
 		const DrvDisk *d = g->disks->pdata[i];
@@ -392,9 +395,12 @@ static int define(Job *job, Run *r, DrvConn *c, const cJSON *m, HfError *err)
 	    .keep_mac = s->keep_mac,
 	    .nvram = r->plan->nvram_path,
 	    .record = &rec,
+	    .keep_luns = s->in_place,
+	    .left_out = g_ptr_array_new_with_free_func(g_free),
 	};
 	g_autofree char *xml =
 	    drxml_restore(cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml")), &xo, err);
+	drxml_left_out(xo.left_out, r->result);
 	if (!xml)
 		return -1;
 	job_progress(job, s->pct1 - 2, "defining guest %s", s->name);
@@ -506,9 +512,10 @@ static int restore_claimed(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArr
 	cJSON *res = r->result;
 	cJSON *checks = cJSON_AddArrayToObject(res, "checks");
 	g_autoptr(GHashTable) cur = NULL;
+	g_autofree char *nvram_now = NULL;
 	const char *uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid"));
 	if (s->in_place) {
-		if (!(cur = in_place_disks(c, s, m, err)))
+		if (!(cur = in_place_disks(c, s, m, &nvram_now, err)))
 			return -1;
 		check_row(checks, "guest shut off and the point's own", true, s->name);
 	} else {
@@ -532,9 +539,8 @@ static int restore_claimed(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArr
 		else
 			check_row(checks, "name free", true, s->name);
 	}
-	/* the guest's NVRAM path now: the driver reports no <nvram> of a guest (DrvGuest), so
-	 * in place it is the guest's NAME_VARS.fd, not the manifest's path (drrplan_nvram_path) */
-	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, NULL, err);
+	/* in place: the guest's NVRAM file now, never the manifest's path (drrplan_nvram_path) */
+	g_autoptr(DrRestorePlan) plan = drrplan_new(m, s->name, s->dir, cur, nvram_now, err);
 	if (!plan || files_free(plan, s->dry_run, checks, err) < 0)
 		return -1;
 	r->plan = plan;

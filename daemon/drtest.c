@@ -456,9 +456,14 @@ static int test_run(Job *job, DrTestCtx *t, cJSON *res, HfError *err)
 			   .uuid = cJSON_GetStringValue(cJSON_GetObjectItem(m, "uuid")),
 			   .time = now,
 			   .mode = "test"};
-	DrXmlOpts xo = {
-	    .name = t->name, .files = files, .isolate = true, .nvram = nvram, .record = &rec};
+	DrXmlOpts xo = {.name = t->name,
+			.files = files,
+			.isolate = true,
+			.nvram = nvram,
+			.record = &rec,
+			.left_out = g_ptr_array_new_with_free_func(g_free)};
 	xml = drxml_restore(cJSON_GetStringValue(cJSON_GetObjectItem(m, "domain_xml")), &xo, err);
+	drxml_left_out(xo.left_out, res);
 	if (!xml)
 		return -1;
 	if (t->dry_run) {

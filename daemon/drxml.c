@@ -37,14 +37,46 @@ static xmlNode *xml_child(xmlNode *n, const char *name)
 	return NULL;
 }
 
-static int xml_disk_rewrite(xmlNode *disk, GHashTable *files, const char *name, HfError *err)
+/* A disk's source as a string (file, dev, pool/volume, network name), or "". */
+static char *xml_disk_source(xmlNode *disk)
 {
+	static const char *const attrs[] = {"file", "dev", "volume", "name", "path"};
+	xmlNode *src = xml_child(disk, "source");
+	for (size_t i = 0; src && i < G_N_ELEMENTS(attrs); i++) {
+		xmlChar *v = xmlGetProp(src, BAD_CAST attrs[i]);
+		if (v) {
+			char *r = g_strdup((const char *)v);
+			xmlFree(v);
+			return r;
+		}
+	}
+	return g_strdup("");
+}
+
+/* 0: rewritten or left as it is; 1: to be left out of the guest (a LUN, noted); -1: err. */
+static int xml_disk_rewrite(xmlNode *disk, const DrXmlOpts *o, HfError *err)
+{
+	GHashTable *files = o->files;
+	const char *name = o->name;
 	g_autofree char *device = (char *)xmlGetProp(disk, BAD_CAST "device");
 	if (device && strcmp(device, "disk") && strcmp(device, "lun"))
 		return 0; /* cdrom, floppy: left as they are */
 	xmlNode *t = xml_child(disk, "target");
 	g_autofree char *dev = t ? (char *)xmlGetProp(t, BAD_CAST "dev") : NULL;
 	const char *file = dev ? g_hash_table_lookup(files, dev) : NULL;
+	if (!file && !g_strcmp0(device, "lun")) {
+		if (o->keep_luns)
+			return 0;
+		g_autofree char *src = xml_disk_source(disk);
+		if (o->left_out)
+			g_ptr_array_add(o->left_out,
+					g_strdup_printf("%s (lun %s): a passthrough LUN is not in "
+							"the restore point and is not given to "
+							"guest '%s'; attach the LUN (or its "
+							"replica) yourself if it needs one",
+							dev ? dev : "?", src, name));
+		return 1;
+	}
 	if (!file)
 		return error_set(
 		    err, HF_ERR_FAILED,
@@ -128,10 +160,21 @@ static void xml_metadata(xmlNode *root, const DrXmlRecord *r)
 			xmlSetProp(e, BAD_CAST kv[i][0], BAD_CAST kv[i][1]);
 }
 
+void drxml_left_out(GPtrArray *left_out, cJSON *result)
+{
+	if (!left_out)
+		return;
+	if (left_out->len && result) {
+		cJSON *a = cJSON_AddArrayToObject(result, "left_out");
+		for (guint i = 0; i < left_out->len; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(left_out->pdata[i]));
+	}
+	g_ptr_array_unref(left_out);
+}
+
 char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err)
 {
 	const char *name = o->name;
-	GHashTable *files = o->files;
 	g_autoptr(xmlDoc) doc =
 	    xml ? xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
@@ -166,8 +209,13 @@ char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err)
 	xmlNode *devs = xml_child(root, "devices");
 	for (xmlNode *c = devs ? devs->children : NULL, *next; c; c = next) {
 		next = c->next;
-		if (xml_is(c, "disk") && xml_disk_rewrite(c, files, name, err) < 0)
+		int dr = xml_is(c, "disk") ? xml_disk_rewrite(c, o, err) : 0;
+		if (dr < 0)
 			return NULL;
+		if (dr > 0) {
+			xml_drop(c);
+			continue;
+		}
 		if (xml_is(c, "interface") && o->isolate) {
 			xml_drop(c); /* a test boot: no network at all */
 			continue;

@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
+
 #include "error.h"
 
 /* holdfast's metadata elements on guests made from or failed over by DR (one per namespace):
@@ -28,13 +30,21 @@ typedef struct {
 	bool isolate;	   /* test boot: every <interface> removed (no network) */
 	const char *nvram; /* NVRAM file for the guest; NULL: <nvram> dropped (libvirt makes one) */
 	const DrXmlRecord *record; /* NULL: none; else <hfdr:restore> in <metadata> */
+	/* passthrough LUNs (device='lun') are never in a point: in place they stay the guest's
+	 * (keep_luns); otherwise left out of the new guest (a test boot or a restore beside the
+	 * source must not share the source's LUN), each noted in left_out when given */
+	bool keep_luns;
+	GPtrArray *left_out; /* out, optional: "TARGET (lun SOURCE): why" (char*, g_free) */
 } DrXmlOpts;
 
-/* Every disk of device disk/lun becomes a qcow2 file at files[TARGET] (a disk without one
- * fails: it would share the source guest's image); unless keep_uuid: no <uuid> (libvirt makes
+/* Every disk of device disk becomes a qcow2 file at files[TARGET] (a disk without one
+ * fails: it would share the source guest's image); a LUN without one: see keep_luns; unless keep_uuid: no <uuid> (libvirt makes
  * one), no <mac> (new ones), serial/console file logs renamed to DIR/NAME-FILE. A new string,
  * or NULL with err. */
 char *drxml_restore(const char *xml, const DrXmlOpts *o, HfError *err);
+
+/* left_out (taken, may be NULL) as the array "left_out" of result when not empty. */
+void drxml_left_out(GPtrArray *left_out, cJSON *result);
 
 /* An element <PREFIX:ELEM xmlns:PREFIX="NS" k="v".../> (ns NULL: <ELEM k="v".../>) from
  * NULL-terminated key, value pairs (values escaped; NULL values skipped). */

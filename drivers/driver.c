@@ -267,6 +267,7 @@ void drv_guest_free(DrvGuest *g)
 	g_free(g->description);
 	g_free(g->os_id);
 	g_free(g->os_source);
+	g_free(g->nvram);
 	g_strfreev(g->tags);
 	g_ptr_array_unref(g->disks);
 	g_free(g);
@@ -284,6 +285,7 @@ DrvGuest *drv_guest_copy(const DrvGuest *g)
 	c->memory_kib = g->memory_kib;
 	c->os_id = g_strdup(g->os_id);
 	c->os_source = g_strdup(g->os_source);
+	c->nvram = g_strdup(g->nvram);
 	c->win2008 = g->win2008;
 	c->tags = g_strdupv(g->tags);
 	c->persistent = g->persistent;

@@ -49,6 +49,7 @@ typedef struct {
 	 * os_source says where it came from ("libosinfo", "holdfast", NULL when none). */
 	char *os_id;
 	char *os_source;
+	char *nvram; /* UEFI variable store file (libvirt <os><nvram>), NULL when none */
 	bool win2008; /* Server 2008 or 2008 R2 per os_id */
 	char **tags;  /* holdfast tags from the domain metadata (NULL-terminated, may be NULL) */
 	bool persistent;

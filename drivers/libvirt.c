@@ -579,7 +579,21 @@ static int lv_domain_undefine(DrvConn *dc, const char *guest, unsigned flags, Hf
 		     VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_TPM;
 	if (!dom)
 		return -1;
-	if (virDomainUndefineFlags(dom, f) < 0)
+	/* an older libvirt (or driver) rejects flags it does not know: TPM (libvirt < 8.9), then
+	 * NVRAM and checkpoint metadata, dropped in that order; a guest that needs one of them
+	 * gets libvirt's own refusal naming it */
+	const unsigned drop[] = {0, VIR_DOMAIN_UNDEFINE_TPM, VIR_DOMAIN_UNDEFINE_NVRAM,
+				 VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA};
+	int rc = -1;
+	for (size_t i = 0; i < G_N_ELEMENTS(drop); i++) {
+		f &= ~drop[i];
+		if ((rc = virDomainUndefineFlags(dom, f)) == 0 ||
+		    virGetLastErrorCode() != VIR_ERR_INVALID_ARG)
+			break;
+		if (i + 1 < G_N_ELEMENTS(drop))
+			virResetLastError();
+	}
+	if (rc < 0)
 		return lv_error(err, c, guest, NULL, "cannot undefine");
 	return 0;
 }

@@ -183,6 +183,7 @@ int lv_xml_guest_parse(const char *xml, const char *what, DrvGuest *g, HfError *
 	g->vcpus = (unsigned)xp_int(&x, NULL, "/domain/vcpu/@current",
 				    xp_int(&x, NULL, "/domain/vcpu", 0));
 	g->memory_kib = memory_kib(&x);
+	g->nvram = xp_str(&x, NULL, "/domain/os/nvram");
 	parse_disks(&x, g);
 	parse_os(&x, g);
 	return 0;

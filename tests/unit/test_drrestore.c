@@ -328,6 +328,40 @@ static void test_xml_record(void **state)
 }
 
 /* The store's failover mark applies until a newer point lands in the directory. */
+/* A passthrough LUN is never in a point: left out of a new or test guest (noted), kept in
+ * place; a disk without an image still fails. */
+static void test_xml_lun(void **state)
+{
+	(void)state;
+	const char *xml =
+	    "<domain type='kvm'><name>w1</name><devices>"
+	    "<disk type='file' device='disk'><source file='/vm/w1.qcow2'/><target dev='vda'/></disk>"
+	    "<disk type='block' device='lun'><source dev='/dev/sdq'/><target dev='sdb' "
+	    "bus='scsi'/></disk></devices></domain>";
+	g_autoptr(GHashTable) files = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(files, "vda", "/t/vda.qcow2");
+	HfError err = {0};
+	g_autoptr(cJSON) res = cJSON_CreateObject();
+	DrXmlOpts o = {
+	    .name = "hf-test-w1", .files = files, .left_out = g_ptr_array_new_with_free_func(g_free)};
+	g_autofree char *x = drxml_restore(xml, &o, &err);
+	drxml_left_out(o.left_out, res);
+	assert_non_null(x);
+	assert_null(strstr(x, "/dev/sdq"));
+	assert_non_null(strstr(x, "/t/vda.qcow2"));
+	const char *note = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(res, "left_out"), 0));
+	assert_non_null(note);
+	assert_non_null(strstr(note, "sdb (lun /dev/sdq)"));
+	DrXmlOpts inplace = {.name = "w1", .files = files, .keep_uuid = true, .keep_luns = true};
+	g_autofree char *y = drxml_restore(xml, &inplace, &err);
+	assert_non_null(y);
+	assert_non_null(strstr(y, "/dev/sdq"));
+	g_hash_table_remove(files, "vda");
+	DrXmlOpts missing = {.name = "w2", .files = files};
+	assert_null(drxml_restore(xml, &missing, &err));
+	assert_non_null(strstr(err.message, "disk vda of the restore point's domain XML has no image"));
+}
+
 static void test_store_mark(void **state)
 {
 	g_autofree char *dir = tmpdir();
@@ -376,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_new_guest),
+	    cmocka_unit_test(test_xml_lun),
 	    cmocka_unit_test(test_plan_in_place),
 	    cmocka_unit_test(test_nvram_path),
 	    cmocka_unit_test(test_plan_nvram),

@@ -434,6 +434,24 @@ static char *write_fleet(int n)
 	return path;
 }
 
+/* define and undefine: the test driver, like a libvirt before 8.9 for TPM, rejects some of
+ * the undefine flags (NVRAM): the driver drops them and the guest goes */
+static void t_define_undefine(void **state)
+{
+	Fix *f = *state;
+	HfError err = {0};
+	g_autoptr(DrvGuest) g = NULL;
+	const char *xml = "<domain type='test'><name>hf-undef</name><memory>65536</memory>"
+			  "<os><type>hvm</type></os></domain>";
+	assert_int_equal(drv_domain_define(f->conn, xml, 0, &err), 0);
+	assert_int_equal(drv_guest_get(f->conn, "hf-undef", 0, &g, &err), 0);
+	assert_int_equal(drv_domain_undefine(f->conn, "hf-undef", 0, &err), 0);
+	assert_false(error_is_set(&err));
+	g_clear_pointer(&g, drv_guest_free);
+	expect_err(drv_guest_get(f->conn, "hf-undef", 0, &g, &err), &err, HF_ERR_NOT_FOUND,
+		   "hf-undef");
+}
+
 static void t_thousand_guests(void **state)
 {
 	g_autofree char *path = write_fleet(1000);
@@ -477,6 +495,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(t_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_alive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(t_concurrent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(t_define_undefine, setup, teardown),
 	    cmocka_unit_test(t_thousand_guests),
 	};
 	return cmocka_run_group_tests_name("libvirt driver on the test driver", tests, NULL, NULL);

@@ -48,6 +48,11 @@ static void t_domain_basics(void **state)
 	assert_int_equal(g->vcpus, 2);
 	assert_int_equal(g->disks->len, 0);
 	assert_null(g->os_id);
+	assert_null(g->nvram);
+	g_autoptr(DrvGuest) u = parse_ok("<domain type='kvm'><name>u</name><os><type>hvm</type>"
+					 "<nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/var/lib/"
+					 "libvirt/qemu/nvram/u_VARS.fd</nvram></os><devices/></domain>");
+	assert_string_equal(u->nvram, "/var/lib/libvirt/qemu/nvram/u_VARS.fd");
 	assert_null(g->os_source);
 	assert_false(g->win2008);
 	assert_null(g->tags);
