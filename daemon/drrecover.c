@@ -1,6 +1,8 @@
 /* drrecover.c - leftovers of DR copies that died with holdfastd. */
 #include "drrecover.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "drstore.h"
@@ -266,6 +268,134 @@ static void note(cJSON *report, const char *guest, const char *fmt, ...)
 		cJSON_AddItemToArray(report, cJSON_CreateString(m));
 }
 
+/* DIR/hf-dr-TAG-POINT-TARGET.scratch (a pull's scratch file, libvirt_pull.c) -> its checkpoint
+ * hf-dr-TAG-POINT, with *tag (NULL: legacy hf-dr-POINT) and *point; NULL when the file's name
+ * is not that. */
+static char *scratch_ck(const char *file, char **tag, char **point)
+{
+	g_autofree char *base = g_path_get_basename(file);
+	if (!g_str_has_suffix(base, DRRECOVER_SCRATCH_SUFFIX))
+		return NULL;
+	base[strlen(base) - strlen(DRRECOVER_SCRATCH_SUFFIX)] = '\0';
+	char *dash = strrchr(base, '-'); /* a disk target (vda, sdb, hdc) holds none */
+	if (!dash || !dash[1])
+		return NULL;
+	for (const char *t = dash + 1; *t; t++)
+		if (!g_ascii_isalnum(*t) && *t != '_')
+			return NULL;
+	*dash = '\0';
+	return drrecover_ck_parse(base, tag, point) ? g_strdup(base) : NULL;
+}
+
+/* Is tag (of a checkpoint name) one of a store this holdfastd has had since it started? */
+static bool known_tag(const char *tag)
+{
+	bool yes = false;
+	g_mutex_lock(&lock);
+	GHashTableIter it;
+	gpointer name;
+	if (store_name)
+		g_hash_table_iter_init(&it, store_name);
+	while (!yes && store_name && g_hash_table_iter_next(&it, NULL, &name)) {
+		g_autofree char *t = ck_tag(name);
+		yes = !strcmp(t, tag);
+	}
+	g_mutex_unlock(&lock);
+	return yes;
+}
+
+/* What a backup job's files say of it: every file in a store's POINT.partial or named as a
+ * pull's scratch file, all of one point (and one checkpoint): a DR copy of holdfast's. */
+typedef struct {
+	char *point, *partial, *uuid, *ck, *foreign_tag;
+	const char *root;
+	GPtrArray *scratch; /* the scratch files (char*) */
+} DeadJob;
+
+static void dead_job_clear(DeadJob *d)
+{
+	g_free(d->point);
+	g_free(d->partial);
+	g_free(d->uuid);
+	g_free(d->ck);
+	g_free(d->foreign_tag);
+	if (d->scratch)
+		g_ptr_array_unref(d->scratch);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DeadJob, dead_job_clear)
+
+static bool dead_job_file(DeadJob *d, const char *file, char **roots)
+{
+	g_autofree char *pp = NULL, *pu = NULL, *tag = NULL, *sp = NULL;
+	const char *pr = NULL;
+	g_autofree char *p = partial_point(file, roots, &pp, &pr, &pu);
+	g_autofree char *ck = scratch_ck(file, &tag, &sp);
+	if (!p && !ck)
+		return false; /* a file outside holdfast's .partial dirs, not its scratch name */
+	if ((p && ck && strcmp(p, sp)) || (ck && d->ck && strcmp(ck, d->ck)))
+		return false;
+	if (!p && tag && !known_tag(tag) && !d->foreign_tag) /* another holdfastd's store? */
+		d->foreign_tag = g_strdup(tag);
+	if (!p)
+		p = g_steal_pointer(&sp);
+	if (d->point && strcmp(p, d->point))
+		return false;
+	if (!d->point)
+		d->point = g_steal_pointer(&p);
+	if (pp && !d->partial) {
+		d->partial = g_steal_pointer(&pp);
+		d->uuid = g_steal_pointer(&pu);
+		d->root = pr;
+	}
+	if (ck) {
+		if (!d->ck)
+			d->ck = g_steal_pointer(&ck);
+		g_ptr_array_add(d->scratch, g_strdup(file));
+	}
+	return true;
+}
+
+static bool local_uri(const char *uri)
+{
+	g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
+	const char *host = u ? g_uri_get_host(u) : NULL;
+	return !host || !*host;
+}
+
+/* The scratch files of an aborted job: libvirt removes those it made when the job ends; what
+ * is left on this machine goes, on a remote hypervisor host it is named. */
+static void drop_scratch(DrvConn *c, const char *guest, GPtrArray *files, cJSON *report)
+{
+	bool local = local_uri(c->uri);
+	for (guint i = 0; i < files->len; i++) {
+		const char *f = files->pdata[i];
+		if (local && g_unlink(f) == 0)
+			note(report, guest, "removed scratch file %s", f);
+		else if (local && errno != ENOENT)
+			note(report, guest, "cannot remove scratch file %s: %s; remove it by hand",
+			     f, g_strerror(errno));
+		else if (!local)
+			note(report, guest,
+			     "scratch file %s is on the hypervisor host of %s: libvirt removes it "
+			     "when the job ends; should it remain, remove it there",
+			     f, c->uri);
+	}
+}
+
+/* A copy that died between its fs-freeze and the thaw right after backup-begin left the
+ * guest's filesystems frozen (a Linux guest's until someone thaws them): thawed, which is
+ * harmless when they are not frozen. A guest that does not run has no agent to ask. */
+static void thaw(DrvConn *c, const char *guest, cJSON *report)
+{
+	g_autoptr(DrvGuest) g = NULL;
+	HfError e = {0};
+	int n = 0;
+	if (drv_guest_get(c, guest, 0, &g, &e) < 0 || g->state != DRV_STATE_RUNNING)
+		return;
+	if (drv_fs_thaw(c, guest, 10, 0, &n, &e) == 0 && n > 0)
+		note(report, guest, "thawed %d filesystem(s) a DR copy that died had frozen", n);
+}
+
 int drrecover_guest(DrvConn *c, const char *guest, char **roots, cJSON *report, HfError *err)
 {
 	g_auto(GStrv) targets = NULL;
@@ -278,29 +408,37 @@ int drrecover_guest(DrvConn *c, const char *guest, char **roots, cJSON *report, 
 	}
 	if (!targets || !targets[0])
 		return 0;
-	g_autofree char *point = NULL, *partial = NULL, *uuid = NULL;
-	const char *root = NULL;
-	for (char **t = targets; *t; t++) {
-		g_autofree char *pp = NULL, *pu = NULL;
-		const char *pr = NULL;
-		g_autofree char *p = partial_point(*t, roots, &pp, &pr, &pu);
-		if (!p || (point && strcmp(p, point)))
-			return 0; /* a target outside holdfast's .partial dirs: not our job */
-		if (!point) {
-			point = g_steal_pointer(&p);
-			partial = g_steal_pointer(&pp);
-			uuid = g_steal_pointer(&pu);
-			root = pr;
-		}
+	g_auto(DeadJob) d = {.scratch = g_ptr_array_new_with_free_func(g_free)};
+	for (char **t = targets; *t; t++)
+		if (!dead_job_file(&d, *t, roots))
+			return 0; /* not our job */
+	if (d.foreign_tag) {
+		note(report, guest,
+		     "a backup job with holdfast's scratch files of DR store '%s', which this "
+		     "holdfastd does not have, is left alone (another holdfastd's copy, or a store "
+		     "since renamed: then end it with virsh domjobabort %s and delete checkpoint "
+		     "%s)",
+		     d.foreign_tag, guest, d.ck);
+		return 0;
 	}
 	if (drv_backup_abort(c, guest, 0, err) < 0)
 		return -1;
+	g_autofree char *sdir = d.scratch->len ? g_path_get_dirname(d.scratch->pdata[0]) : NULL;
 	note(report, guest,
-	     "aborted the backup job of a DR copy that died with holdfastd (point %s, into %s)",
-	     point, partial);
-	drop_dead_ck(c, guest, root, uuid, point, roots, report);
-	drstore_discard(partial);
-	note(report, guest, "discarded %s", partial);
+	     "aborted the backup job of a DR copy that died with holdfastd (point %s, %s %s)",
+	     d.point, d.partial ? "into" : "scratch files in", d.partial ? d.partial : sdir);
+	thaw(c, guest, report);
+	if (d.partial) {
+		drop_dead_ck(c, guest, d.root, d.uuid, d.point, roots, report);
+		drstore_discard(d.partial);
+		note(report, guest, "discarded %s", d.partial);
+	} else {
+		/* its point was never published: the job ends before a copy publishes */
+		HfError e = {0};
+		if (drv_checkpoint_delete(c, guest, d.ck, DRV_CHECKPOINT_DELETE_BROKEN, &e) == 0)
+			note(report, guest, "deleted checkpoint %s of a DR copy that died", d.ck);
+	}
+	drop_scratch(c, guest, d.scratch, report);
 	/* a shut-off guest the copy had started paused: off again (after the checkpoint went:
 	 * libvirt deletes checkpoints of running guests only) */
 	return drv_backup_abort(c, guest, DRV_BACKUP_ABORT_MARKED_ONLY, err);

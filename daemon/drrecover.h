@@ -1,12 +1,21 @@
 /* drrecover.h - leftovers of DR copies that died with holdfastd (kill -9, a crash, a power cut).
  *
- * A libvirt backup job whose target files lie in a DR store's POINT.partial directory is one
- * holdfast started: it is aborted, its half-made checkpoint hf-dr-STORE-POINT (or a legacy
- * hf-dr-POINT, below) deleted and the .partial directory discarded. A backup job with any target
- * elsewhere is not holdfast's and is never touched. Runs when a host connects for the first time
- * after the daemon started (no copy can run on it before; then also every leftover .partial of its
- * guests goes, with its checkpoint; a guest directory whose lock another copy holds is left alone),
- * and at the start of every copy of a guest. */
+ * A libvirt backup job is one holdfast started when every file it names (its targets and
+ * scratch files) is either in a DR store's POINT.partial directory or a pull's scratch file
+ * named after the copy's checkpoint, DIR/hf-dr-STORE-POINT-TARGET.scratch (any DIR: [drstore]
+ * scratch-dir, /var/tmp on a remote hypervisor host, the .partial), and all of them name the
+ * same point. Such a job is aborted, the guest's filesystems thawed (the copy may have died
+ * between its fs-freeze and the thaw), its half-made checkpoint hf-dr-STORE-POINT (or a legacy
+ * hf-dr-POINT, below) deleted, the .partial directory discarded and its scratch files that
+ * are left removed when the hypervisor is this machine (libvirt removes the ones it made when
+ * the job ends; on a remote host one that remains is named in the report). A backup job with
+ * any other file is not holdfast's and is never touched; neither is one whose scratch files
+ * name a store this holdfastd has not had since it started (another holdfastd's copy may
+ * run: reported with how to end it). Runs when a host connects for the first time after the
+ * daemon started (no copy can run on it before; then also every leftover .partial of its
+ * guests goes, with its checkpoint; a guest directory whose lock another copy holds is left
+ * alone), and at the start of every copy of a guest (no other job of the guest runs in this
+ * holdfastd then: jobs.c runs one job per guest at once). */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -26,6 +35,8 @@
  * holds P. Everything that means "holdfast's DR checkpoints, of any store" tests the prefix
  * (drckpt_ours): in-place restore, snapshot revert, the refusal of foreign checkpoints. */
 #define DRRECOVER_CK_PREFIX DRCKPT_PREFIX
+/* The end of a pull's scratch file name, DIR/CHECKPOINT-TARGET.scratch (libvirt_pull.c). */
+#define DRRECOVER_SCRATCH_SUFFIX ".scratch"
 
 /* hf-dr-STORE-POINT. */
 char *drrecover_ck_name(const char *store, const char *point);

@@ -137,6 +137,137 @@ static void test_orphans(void **state)
 	rm_rf(b);
 }
 
+/* ---- a backup job left by a copy that died ---- */
+
+/* The fake driver plus one backup job: its files, aborted or not. */
+static GPtrArray *job_files; /* char*; empty: no job */
+static int aborts;
+
+static int job_targets(DrvConn *c, const char *guest, unsigned flags, char ***out, HfError *err)
+{
+	GStrvBuilder *b = g_strv_builder_new();
+	for (guint i = 0; i < job_files->len; i++)
+		g_strv_builder_add(b, job_files->pdata[i]);
+	*out = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
+	return 0;
+}
+
+static int job_abort(DrvConn *c, const char *guest, unsigned flags, HfError *err)
+{
+	if (!(flags & DRV_BACKUP_ABORT_MARKED_ONLY) && job_files->len) {
+		aborts++;
+		g_ptr_array_set_size(job_files, 0);
+	}
+	return 0;
+}
+
+static const DrvDriver job_drv = {
+    .name = "fake-job",
+    .checkpoint_list = fake_list,
+    .checkpoint_delete = fake_delete,
+    .checkpoint_check = fake_check,
+    .backup_job_targets = job_targets,
+    .backup_abort = job_abort,
+};
+
+/* A job with these files (NULL-terminated) on a guest with these checkpoints: recovered? */
+static bool recovered(const char *const *files, const char *const *cks, char **roots,
+		      char **left, cJSON *report)
+{
+	g_autoptr(FakeConn) f = fake_new(cks);
+	f->base.drv = &job_drv;
+	job_files = g_ptr_array_new_with_free_func(g_free);
+	for (; *files; files++)
+		g_ptr_array_add(job_files, g_strdup(*files));
+	aborts = 0;
+	HfError e = {0};
+	assert_int_equal(drrecover_guest(&f->base, "web", roots, report, &e), 0);
+	*left = fake_names(f);
+	g_ptr_array_unref(job_files);
+	return aborts == 1;
+}
+
+static void touch(const char *path)
+{
+	assert_true(g_file_set_contents(path, "x", 1, NULL));
+}
+
+static void test_dead_pull(void **state)
+{
+	g_autofree char *store = tmpdir(), *scr = tmpdir();
+	g_autoptr(GPtrArray) stores = g_ptr_array_new_with_free_func((GDestroyNotify)drstore_free);
+	DrStore *sa = drstore_new("local", 1);
+	sa->path = g_strdup(store);
+	g_ptr_array_add(stores, sa);
+	drrecover_configure(stores);
+	char *roots[] = {store, NULL};
+	const char *cks[] = {"hf-dr-local-20261120T000000Z", "hf-dr-local-20261121T000000Z-2",
+			     "foreign", NULL};
+	g_autofree char *left = NULL;
+
+	/* scratch files in scratch-dir (or /var/tmp of a remote host): found by their names,
+	 * the job aborted, its checkpoint deleted (not the published point's), the files gone */
+	g_autofree char *a = g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
+	g_autofree char *b = g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vdb.scratch", NULL);
+	touch(a);
+	touch(b);
+	g_autoptr(cJSON) report = cJSON_CreateArray();
+	assert_true(recovered((const char *const[]){a, b, NULL}, cks, roots, &left, report));
+	assert_string_equal(left, "hf-dr-local-20261120T000000Z,foreign");
+	assert_false(g_file_test(a, G_FILE_TEST_EXISTS) || g_file_test(b, G_FILE_TEST_EXISTS));
+	g_autofree char *r = cJSON_PrintUnformatted(report);
+	assert_non_null(strstr(r, "aborted the backup job"));
+	assert_non_null(strstr(r, "removed scratch file"));
+	g_clear_pointer(&left, g_free);
+
+	/* legacy names (hf-dr-POINT-TARGET.scratch in /var/tmp): recognised too */
+	const char *legacy[] = {"/var/tmp/hf-dr-20261121T000000Z-vda.scratch", NULL};
+	const char *lcks[] = {"hf-dr-20261121T000000Z", NULL};
+	assert_true(recovered(legacy, lcks, roots, &left, NULL));
+	assert_string_equal(left, "");
+	g_clear_pointer(&left, g_free);
+
+	/* the .partial rule (push targets, scratch files there) still holds, with the scratch
+	 * name agreeing */
+	g_autofree char *part = g_build_filename(store, UUID, "20261121T000000Z-2.partial", NULL);
+	assert_int_equal(g_mkdir_with_parents(part, 0755), 0);
+	g_autofree char *pa = g_build_filename(part, "vda.qcow2", NULL);
+	g_autofree char *ps = g_build_filename(part, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
+	assert_true(recovered((const char *const[]){pa, ps, NULL}, cks, roots, &left, NULL));
+	assert_string_equal(left, "hf-dr-local-20261120T000000Z,foreign");
+	assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+	g_clear_pointer(&left, g_free);
+
+	/* never touched: a file that is not holdfast's, names of two points, a name that only
+	 * looks alike, a store this holdfastd does not have (another holdfastd's copy) */
+	const char *const not_ours[][3] = {
+	    {"/var/tmp/hf-dr-local-20261121T000000Z-2-vda.scratch", "/var/tmp/vdb.scratch", NULL},
+	    {"/var/tmp/hf-dr-local-20261121T000000Z-2-vda.scratch",
+	     "/var/tmp/hf-dr-local-20261122T000000Z-vdb.scratch", NULL},
+	    {"/var/tmp/hf-dr-local-20261121T000000Z-2-vda.qcow2", NULL, NULL},
+	    {"/var/tmp/hf-dr-local-vda.scratch", NULL, NULL},
+	    {"/var/tmp/backup-20261121T000000Z-vda.scratch", NULL, NULL},
+	    {"/var/tmp/hf-dr-local-20261121T000000Z-2-v.d/a.scratch", NULL, NULL},
+	    {"/var/tmp/hf-dr-elsewhere-20261121T000000Z-2-vda.scratch", NULL, NULL},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(not_ours); i++) {
+		g_autoptr(cJSON) rep = cJSON_CreateArray();
+		assert_false(recovered(not_ours[i], cks, roots, &left, rep));
+		assert_string_equal(left, "hf-dr-local-20261120T000000Z,"
+					  "hf-dr-local-20261121T000000Z-2,foreign");
+		g_clear_pointer(&left, g_free);
+		if (i == G_N_ELEMENTS(not_ours) - 1) {
+			g_autofree char *t = cJSON_PrintUnformatted(rep);
+			assert_non_null(strstr(t, "DR store 'elsewhere', which this holdfastd does not "
+						  "have, is left alone"));
+		}
+	}
+	drrecover_configure(NULL);
+	rm_rf(store);
+	rm_rf(scr);
+}
+
 /* ---- the guest directory's lock ---- */
 
 static void test_lock(void **state)
@@ -195,6 +326,7 @@ int main(void)
 	    cmocka_unit_test(test_names),	   cmocka_unit_test(test_of_store),
 	    cmocka_unit_test(test_drop_one_store), cmocka_unit_test(test_orphans),
 	    cmocka_unit_test(test_lock),	   cmocka_unit_test(test_lock_cancelled),
+	    cmocka_unit_test(test_dead_pull),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
