@@ -578,7 +578,7 @@ static int fo_job(Job *job, HfError *err)
 /* The host the guest's newest point was copied from (the source is gone from the inventory). */
 static Host *store_host(Call *call, const DrStore *s, const char *guest)
 {
-	g_autofree char *gdir = drstore_find_guest(s->path, guest);
+	g_autofree char *gdir = drapi_guest_dir(call->d, s, guest);
 	g_autoptr(GPtrArray) pts = NULL;
 	HfError e = {0};
 	if (!gdir || drstore_points(gdir, &pts, &e) < 0 || !pts->len)

@@ -110,7 +110,7 @@ void drrestore_handle(Call *call)
 	const char *as = cJSON_GetStringValue(cJSON_GetObjectItem(p, "as"));
 	bool in_place = cJSON_IsTrue(cJSON_GetObjectItem(p, "in_place"));
 	const DrStore *s = drapi_store(call, &err);
-	g_autofree char *gdir = s ? drstore_find_guest(s->path, guest) : NULL;
+	g_autofree char *gdir = s ? drapi_guest_dir(call->d, s, guest) : NULL;
 	g_autofree char *own = NULL;
 	Host *h = NULL;
 	if (s && !gdir)

@@ -544,7 +544,7 @@ void drtest_handle(Call *call)
 	const char *point = cJSON_GetStringValue(cJSON_GetObjectItem(p, "point"));
 	const cJSON *timeout = cJSON_GetObjectItem(p, "timeout");
 	const DrStore *s = drapi_store(call, &err);
-	g_autofree char *gdir = s ? drstore_find_guest(s->path, guest) : NULL;
+	g_autofree char *gdir = s ? drapi_guest_dir(call->d, s, guest) : NULL;
 	g_autoptr(GPtrArray) pts = NULL;
 	g_autoptr(GArray) ports = s ? parse_ports(p, &err) : NULL;
 	DrTestCtx *t = g_new0(DrTestCtx, 1);
