@@ -344,14 +344,10 @@ static int delete_point(const char *gdir, const char *id, const char *reason, cJ
 				skipped(res, id, "deletion", why);
 				return 0;
 			}
-	for (size_t j = s->n; j-- > 0;)
-		if (s->pts[j].verified) {
-			if (j == (size_t)i) {
-				skipped(res, id, "deletion", "the newest verified point");
-				return 0;
-			}
-			break;
-		}
+	if (drretain_newest_verified(s->pts, s->n, (size_t)i) == i) {
+		skipped(res, id, "deletion", "the newest verified point of its host and guest");
+		return 0;
+	}
 	if (leased_now(gdir, s, id)) {
 		skipped(res, id, "deletion", "leased now");
 		return 0;

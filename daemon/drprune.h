@@ -19,7 +19,7 @@
  *      this path everywhere: for tests.)
  * Deletion of a point B (only after the consolidations): B must no longer be a base of any
  * disk of any point in the store (re-read from the manifests), not be leased, not be the
- * newest verified point, and carry a holdfast manifest (format 1, "point" = its name). Then
+ * newest verified point of its series (host and guest name, drretain.h), and carry a holdfast manifest (format 1, "point" = its name). Then
  * B -> B.hf-deleting (atomic: B is no longer a point), fsync, remove its files.
  * Recovery (drprune_recover, at the start of every retention of the guest): X.hf-new with X
  * present is removed (never swapped, or X's old contents after a swap); X.hf-new without X

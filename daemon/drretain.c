@@ -13,6 +13,19 @@ ssize_t drretain_find(const DrRetainPoint *pts, size_t n, const char *id)
 	return -1;
 }
 
+bool drretain_same_series(const DrRetainPoint *a, const DrRetainPoint *b)
+{
+	return !g_strcmp0(a->host, b->host) && !g_strcmp0(a->guest, b->guest);
+}
+
+ssize_t drretain_newest_verified(const DrRetainPoint *pts, size_t n, size_t i)
+{
+	for (size_t j = n; j-- > 0;)
+		if (pts[j].verified && drretain_same_series(&pts[j], &pts[i]))
+			return (ssize_t)j;
+	return -1;
+}
+
 const char *drretain_disk_parent(const DrRetainPoint *p, const char *target)
 {
 	for (size_t k = 0; k < p->n_disks; k++)
@@ -131,37 +144,53 @@ static int plan_check(const DrRetainPoint *pts, size_t n, const DrRetainPlan *p,
 	return 0;
 }
 
+/* The tiers over the points of point first's series (first: its oldest), and its newest
+ * verified point; each point of it is marked in done. */
+static int plan_series(const DrRetainPoint *pts, size_t n, size_t first, const RetentionRules *rules,
+		       GTimeZone *tz, bool *done, DrRetainPlan *p, HfError *err)
+{
+	g_autofree RetentionSnapshot *rs = g_new0(RetentionSnapshot, n + 1);
+	g_autofree size_t *at = g_new0(size_t, n + 1);
+	g_autoptr(RetentionPlan) tiers = NULL;
+	size_t m = 0;
+	for (size_t i = first; i < n; i++)
+		if (!done[i] && drretain_same_series(&pts[i], &pts[first])) {
+			done[i] = true;
+			at[m] = i;
+			rs[m++] = (RetentionSnapshot){
+			    .name = pts[i].id, .created = pts[i].time, .owned = true};
+		}
+	if (retention_plan(rs, m, rules, tz, &tiers, err) < 0)
+		return -1;
+	p->tier_pruned += tiers->pruned;
+	for (size_t k = 0; k < m; k++) {
+		p->d[at[k]].keep = tiers->decisions[k].keep;
+		g_strlcpy(p->d[at[k]].reason, tiers->decisions[k].reason, sizeof p->d[0].reason);
+	}
+	ssize_t v = drretain_newest_verified(pts, n, first);
+	if (v >= 0 && !p->d[v].keep)
+		g_strlcpy(p->d[v].reason, "newest verified point", sizeof p->d[v].reason);
+	if (v >= 0)
+		p->d[v].keep = true;
+	return 0;
+}
+
 int drretain_plan(const DrRetainPoint *pts, size_t n, const RetentionRules *rules, GTimeZone *tz,
 		  DrRetainPlan **out, HfError *err)
 {
 	g_autoptr(DrRetainPlan) p = g_new0(DrRetainPlan, 1);
-	g_autoptr(RetentionPlan) tiers = NULL;
-	g_autofree RetentionSnapshot *rs = g_new0(RetentionSnapshot, n + 1);
+	g_autofree bool *done = g_new0(bool, n + 1);
 
 	p->n = n;
 	p->d = g_new0(DrRetainDecision, n + 1);
 	for (size_t i = 0; i < n; i++) {
 		if (!pts[i].id)
 			return error_set(err, HF_ERR_INVALID_PARAMS, "a restore point without id");
-		rs[i] =
-		    (RetentionSnapshot){.name = pts[i].id, .created = pts[i].time, .owned = true};
 		p->d[i].new_parent = g_new0(const char *, pts[i].n_disks + 1);
 	}
-	if (retention_plan(rs, n, rules, tz, &tiers, err) < 0)
-		return -1;
-	p->tier_pruned = tiers->pruned;
-	for (size_t i = 0; i < n; i++) {
-		p->d[i].keep = tiers->decisions[i].keep;
-		g_strlcpy(p->d[i].reason, tiers->decisions[i].reason, sizeof p->d[i].reason);
-	}
-	for (size_t i = n; i-- > 0;)
-		if (pts[i].verified) {
-			if (!p->d[i].keep)
-				g_strlcpy(p->d[i].reason, "newest verified point",
-					  sizeof p->d[i].reason);
-			p->d[i].keep = true;
-			break;
-		}
+	for (size_t i = 0; i < n; i++) /* the tiers per series */
+		if (!done[i] && plan_series(pts, n, i, rules, tz, done, p, err) < 0)
+			return -1;
 	for (size_t i = 0; i < n; i++)
 		if (pts[i].leased) {
 			if (!p->d[i].protect)
@@ -258,6 +287,8 @@ DrRetainSet *drretain_set_new(GPtrArray *manifests, char *const *leased)
 		DrRetainPoint *p = &s->pts[i];
 		const cJSON *cons = cJSON_GetObjectItem(m, "consolidated");
 		p->id = str_of(m, "point");
+		p->host = str_of(m, "host");
+		p->guest = str_of(m, "guest");
 		p->time = time_of(m);
 		p->verified = cJSON_IsTrue(cJSON_GetObjectItem(m, "verified"));
 		p->leased = leased && g_strv_contains((const char *const *)leased, p->id);

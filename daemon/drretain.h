@@ -3,13 +3,19 @@
  * Pure: the caller passes the guest's points (oldest first), the rules, the zone and which
  * points are leased; nothing on disk is touched here (drprune.h carries the plan out).
  *
- * 1. The keep-* tiers (retention.h, PBS semantics) choose among the points by their time.
- * 2. Always kept, whatever the tiers say: the newest VERIFIED point ("newest verified"); a
- *    leased point (a running restore, test boot or failover uses it) and every point any of
- *    its disks' images is backed by ("ancestor of leased P"): these are "protected", never
- *    deleted and never rewritten.
- * 3. A point that a kept point depends on is never deleted. Dependencies are per disk: disk
- *    T of point X is backed by disk T of disks[].parent (NULL = a full image of that disk).
+ * Points form SERIES: the points of one host and guest name (the manifest's "host" and
+ * "guest"; a guest directory is per UUID and may hold a clone's or a failed-over copy's points
+ * beside the source's, and copies take their parents only in their own series, drplan.h).
+ * 1. The keep-* tiers (retention.h, PBS semantics) choose among the points of each series by
+ *    their time, each series on its own (keep-last 2: the two newest of every series).
+ * 2. Always kept, whatever the tiers say: each series' newest VERIFIED point ("newest
+ *    verified"); a leased point (a running restore, test boot or failover uses it) and every
+ *    point any of its disks' images is backed by ("ancestor of leased P"): these are
+ *    "protected", never deleted and never rewritten.
+ * 3. A point that a kept point depends on is never deleted, whatever series either is in
+ *    (points copied by older versions may be backed by another series' points). Dependencies
+ *    are per disk: disk T of point X is backed by disk T of disks[].parent (NULL = a full
+ *    image of that disk).
  *    When the tiers drop a base of a kept, unprotected point X, X is CONSOLIDATED for that
  *    disk: its new parent is the nearest kept ancestor on that disk's chain (a rebase) or
  *    none (a self-contained image). A protected point is never rewritten: its bases are kept
@@ -47,6 +53,7 @@ typedef struct {
 
 typedef struct {
 	const char *id;
+	const char *host, *guest; /* the series (either may be NULL: an old manifest) */
 	int64_t time;
 	bool verified;
 	bool leased;
@@ -78,11 +85,16 @@ int drretain_plan(const DrRetainPoint *pts, size_t n, const RetentionRules *rule
 void drretain_plan_free(DrRetainPlan *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DrRetainPlan, drretain_plan_free)
 
+/* Are points a and b of one series (the same host and guest name)? */
+bool drretain_same_series(const DrRetainPoint *a, const DrRetainPoint *b);
+/* The newest verified point of point i's series, or -1. */
+ssize_t drretain_newest_verified(const DrRetainPoint *pts, size_t n, size_t i);
 /* Index of the point with this id, or -1. */
 ssize_t drretain_find(const DrRetainPoint *pts, size_t n, const char *id);
 /* The parent of disk `target` of point i (NULL = full, or no such disk). */
 const char *drretain_disk_parent(const DrRetainPoint *p, const char *target);
-/* Copies since the last full, counted from the newest of pts[0..n) (see above). */
+/* Copies since the last full, counted from the newest of pts[0..n) (see above; the caller
+ * passes one series: scheddr.c). */
 int drretain_copies_since_full(const DrRetainPoint *pts, size_t n);
 /* Should the next copy be full? *why gets the reason (caller frees) when it should. */
 bool drretain_next_full(const DrRetainPoint *pts, size_t n, int full_every, char **why);

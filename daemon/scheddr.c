@@ -24,14 +24,23 @@ static char *guest_dir(Host *h, const DrStore *s, const RunGuest *g)
 	return drstore_find_guest(s->path, g->addr);
 }
 
-/* The guest's points in the store (empty when none). Reads its manifests only. */
-static GPtrArray *points_of(const char *gdir)
+/* The guest's points in the store (empty when none): those of its series, HOST/NAME (its
+ * directory, per UUID, may hold a clone's too; copies take parents only in their series,
+ * drplan.h). Reads its manifests only. */
+static GPtrArray *points_of(const char *gdir, const RunGuest *g)
 {
-	GPtrArray *pts = NULL;
+	g_autoptr(GPtrArray) pts = NULL;
 	HfError e = {0};
+	GPtrArray *mine = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
 	if (!gdir || drstore_points(gdir, &pts, &e) < 0)
-		return g_ptr_array_new();
-	return pts;
+		return mine;
+	for (guint i = 0; i < pts->len; i++) {
+		const cJSON *m = pts->pdata[i];
+		if (!g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "host")), g->host) &&
+		    !g_strcmp0(cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest")), g->name))
+			g_ptr_array_add(mine, g_steal_pointer(&pts->pdata[i]));
+	}
+	return mine;
 }
 
 static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, const char *gdir,
@@ -45,7 +54,7 @@ static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, const ch
 				    g->host, host_uri(h));
 		return NULL;
 	}
-	g_autoptr(GPtrArray) pts = points_of(gdir);
+	g_autoptr(GPtrArray) pts = points_of(gdir, g);
 	g_autoptr(DrRetainSet) set = drretain_set_new(pts, NULL);
 	g_autofree char *full_why = NULL;
 	bool full = drretain_next_full(set->pts, set->n, r->full_every, &full_why);
@@ -108,7 +117,7 @@ Job *scheddr_submit(Run *r, RunGuest *g, Host *h, char **why)
 		g->phase = SCHED_DR_RETAIN;
 	if (g->phase == SCHED_DR_COPY && g->mark) {
 		/* an earlier attempt, or a crash: a point made since then is this run's copy */
-		g_autoptr(GPtrArray) pts = points_of(gdir);
+		g_autoptr(GPtrArray) pts = points_of(gdir, g);
 		g_autoptr(DrRetainSet) set = drretain_set_new(pts, NULL);
 		if (set->n && set->pts[set->n - 1].time >= g->mark) {
 			g->phase = SCHED_DR_RETAIN;

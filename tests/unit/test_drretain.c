@@ -178,6 +178,66 @@ static void test_broken_chain(void **state)
 	assert_int_equal(p->deleted, 0);
 }
 
+/* Full points of web on h1 and h2 by turns (a1 b1 a2 b2). */
+static void two_series(DrRetainPoint *pt, DrRetainDisk *dk, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		dk[i].parent = NULL;
+		pt[i].host = i % 2 ? "h2" : "h1";
+		pt[i].guest = "web";
+	}
+}
+
+/* Two series in one guest directory (a clone on another host, same UUID): the tiers and the
+ * newest verified point per host and guest name. */
+static void test_series(void **state)
+{
+	CHAIN("a1", "b1", "a2", "b2");
+	two_series(pt, dk, N);
+	g_autoptr(DrRetainPlan) p = plan(pt, N, last(1));
+	assert_false(p->d[0].keep || p->d[1].keep);
+	assert_true(p->d[2].keep && p->d[3].keep); /* each series keeps its newest */
+	assert_int_equal(p->deleted, 2);
+	assert_int_equal(p->tier_pruned, 2);
+	/* h1's newest is not verified: h1's newest verified point stays, whatever h2 has */
+	pt[2].verified = false;
+	g_autoptr(DrRetainPlan) q = plan(pt, N, last(1));
+	assert_true(q->d[0].keep);
+	assert_string_equal(q->d[0].reason, "newest verified point");
+	assert_false(q->d[1].keep);
+	assert_true(q->d[2].keep && q->d[3].keep);
+	assert_int_equal(drretain_newest_verified(pt, N, 2), 0);
+	assert_int_equal(drretain_newest_verified(pt, N, 1), 3);
+	/* the same guest name on one host is one series; a NULL host (an old manifest) its own */
+	pt[1].host = "h1";
+	assert_true(drretain_same_series(&pt[0], &pt[1]));
+	pt[1].host = NULL;
+	assert_false(drretain_same_series(&pt[0], &pt[1]));
+	assert_true(drretain_same_series(&pt[1], &pt[1]));
+}
+
+/* A point backed by another series' point (copied by an older version): the chain rules hold
+ * across series. b2 (h2) on a1 (h1); h1's tiers drop a1: b2 is consolidated first; b2 leased:
+ * a1 stays. */
+static void test_series_chain(void **state)
+{
+	CHAIN("a1", "b1", "a2", "b2");
+	two_series(pt, dk, N);
+	dk[3].parent = "a1";
+	g_autoptr(DrRetainPlan) p = plan(pt, N, last(1));
+	assert_false(p->d[0].keep);
+	assert_true(p->d[3].keep && p->d[3].rewrite);
+	assert_null(p->d[3].new_parent[0]);
+	assert_string_equal(p->d[3].rewrite_reason, "vda: made self-contained (base a1 deleted)");
+	pt[3].leased = true;
+	g_autoptr(DrRetainPlan) q = plan(pt, N, last(1));
+	assert_true(q->d[0].keep && q->d[0].protect);
+	assert_string_equal(q->d[0].reason, "ancestor of leased point b2");
+	assert_false(q->d[3].rewrite);
+	assert_false(q->d[1].keep);
+	assert_int_equal(q->deleted, 1);
+}
+
 static void test_full_every(void **state)
 {
 	char *why = NULL;
@@ -224,6 +284,7 @@ static void test_set_from_manifests(void **state)
 	assert_int_equal(s->pts[1].since_full, 4);
 	assert_true(s->pts[1].leased);
 	assert_false(s->pts[0].leased);
+	assert_null(s->pts[0].host); /* an old manifest: no series named */
 }
 
 /* ---- on disk: real qcow2 chains ---- */
@@ -387,6 +448,77 @@ static void test_rebase_on_disk(void **state)
 	rm_rf(g);
 }
 
+/* The point's manifest says it is of host/guest. */
+static void set_series(const char *gdir, const char *id, const char *host, const char *guest)
+{
+	g_autofree char *mp = g_build_filename(gdir, id, DRSTORE_MANIFEST, NULL);
+	g_autoptr(cJSON) m = NULL;
+	HfError err = {0};
+	assert_int_equal(statefile_read_json(mp, &m, &err), 0);
+	cJSON_AddStringToObject(m, "host", host);
+	cJSON_AddStringToObject(m, "guest", guest);
+	assert_int_equal(statefile_write_json(mp, m, &err), 0);
+}
+
+static size_t n_points(const char *gdir)
+{
+	g_autoptr(GPtrArray) ms = NULL;
+	HfError err = {0};
+	assert_int_equal(drstore_points(gdir, &ms, &err), 0);
+	return ms->len;
+}
+
+/* On disk, two series, keep-last 1: h1 keeps a2 (consolidated: its base a1 goes), h2 keeps b2;
+ * and a deletion re-checks the newest verified point of the point's own series. */
+static void test_series_on_disk(void **state)
+{
+	g_autofree char *g = tmpdir();
+	make_point(g, "20251121T120000Z", NULL, 1, 0, 0);		  /* a1 */
+	make_point(g, "20251122T120000Z", NULL, 2, 1, 1);		  /* b1 */
+	make_point(g, "20251123T120000Z", "20251121T120000Z", 3, 2, 2); /* a2 */
+	make_point(g, "20251124T120000Z", NULL, 4, 3, 3);		  /* b2 */
+	set_series(g, "20251121T120000Z", "h1", "web");
+	set_series(g, "20251122T120000Z", "h2", "web");
+	set_series(g, "20251123T120000Z", "h1", "web");
+	set_series(g, "20251124T120000Z", "h2", "web");
+	HfError err = {0};
+	g_autoptr(cJSON) res = apply(g, last(1), &err);
+	if (!res)
+		fail_msg("apply: %s", err.message);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "pruned")), 2);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "consolidated")), 1);
+	g_autoptr(GPtrArray) ms = NULL;
+	assert_int_equal(drstore_points(g, &ms, &err), 0);
+	assert_int_equal(ms->len, 2);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ms->pdata[0], "point")),
+			    "20251123T120000Z");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(ms->pdata[1], "point")),
+			    "20251124T120000Z");
+	/* a plan that ignores the series (h1's only point deleted) meets the guard at deletion */
+	make_point(g, "20251125T120000Z", NULL, 5, 4, 4);
+	set_series(g, "20251125T120000Z", "h2", "web");
+	g_autoptr(GPtrArray) ms2 = NULL;
+	assert_int_equal(drstore_points(g, &ms2, &err), 0);
+	g_autoptr(DrRetainSet) s = drretain_set_new(ms2, NULL);
+	for (size_t i = 0; i < s->n; i++)
+		s->pts[i].host = NULL;
+	g_autoptr(DrRetainPlan) p = plan(s->pts, s->n, last(1));
+	assert_int_equal(p->deleted, 2);
+	g_autoptr(cJSON) r2 = cJSON_CreateObject();
+	cJSON_AddArrayToObject(r2, "pruned");
+	cJSON_AddArrayToObject(r2, "consolidated");
+	cJSON_AddArrayToObject(r2, "skipped_steps");
+	assert_int_equal(drprune_apply(NULL, g, ms2, s, p, r2, &err), 0);
+	const cJSON *sk = cJSON_GetArrayItem(cJSON_GetObjectItem(r2, "skipped_steps"), 0);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(sk, "point")),
+			    "20251123T120000Z");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(sk, "reason")),
+			    "the newest verified point of its host and guest");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r2, "pruned")), 1); /* b2 */
+	assert_int_equal(n_points(g), 2);
+	rm_rf(g);
+}
+
 /* A point leased after the plan was made is not deleted; its child is not rewritten. */
 static void test_lease_at_apply(void **state)
 {
@@ -517,7 +649,10 @@ int main(void)
 	    cmocka_unit_test(test_leases),
 	    cmocka_unit_test(test_newest_verified),
 	    cmocka_unit_test(test_broken_chain),
+	    cmocka_unit_test(test_series),
+	    cmocka_unit_test(test_series_chain),
 	    cmocka_unit_test(test_full_every),
+	    cmocka_unit_test(test_series_on_disk),
 	    cmocka_unit_test(test_set_from_manifests),
 	    cmocka_unit_test(test_consolidate_on_disk),
 	    cmocka_unit_test(test_consolidate_two_renames),
