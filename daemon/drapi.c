@@ -59,6 +59,7 @@ typedef struct {
 	int agent_timeout, max_chain;
 	int mode, pull_port; /* [drstore] mode, pull-port, pull-host (drpull.h) */
 	char *pull_host;
+	char *scratch_dir; /* [drstore] scratch-dir (NULL: the default) */
 } CopyCtx;
 
 static void copy_ctx_free(void *p)
@@ -68,6 +69,7 @@ static void copy_ctx_free(void *p)
 	g_free(c->root);
 	g_free(c->store);
 	g_free(c->pull_host);
+	g_free(c->scratch_dir);
 	g_strfreev(c->roots);
 	g_free(c);
 }
@@ -392,6 +394,7 @@ static int copy_job(Job *job, HfError *err)
 	DrPullOpts how = {.mode = ctx->mode,
 			  .port = ctx->pull_port,
 			  .host = ctx->pull_host,
+			  .scratch_dir = ctx->scratch_dir,
 			  .parent = plan.parent,
 			  .compare = compared};
 	if (drpull_backup(c, guest, &spec, &how, on_progress, &run, &br, err) < 0) {
@@ -451,6 +454,7 @@ static JobSpec copy_spec(Daemon *d, Host *h, const char *guest, const DrStore *s
 	ctx->mode = s->mode;
 	ctx->pull_port = s->pull_port;
 	ctx->pull_host = g_strdup(s->pull_host);
+	ctx->scratch_dir = g_strdup(s->scratch_dir);
 	ctx->agent_timeout = d->cfg->agent_timeout;
 	JobSpec spec = {
 	    .kind = "dr.copy",

@@ -468,11 +468,14 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		return error_set(err, HF_ERR_FAILED,
 				 "cannot create a directory for the NBD socket: %s", gerr->message);
 	g_autofree char *sock = g_build_filename(tmp, "nbd.sock", NULL);
-	/* scratch files in the point's .partial: a copy that died with holdfastd is found by them
-	 */
+	/* scratch files (hf-dr-STORE-POINT-TARGET.scratch: a copy that died with holdfastd is
+	 * found by their names, drrecover.h) in scratch-dir, else the point's .partial, or
+	 * /var/tmp on a remote hypervisor host */
 	DrvPullSpec server = {.scratch_dir = spec->dir, .tcp_port = o->port};
 	if (host && *host)
-		server.scratch_dir = "/var/tmp"; /* on the remote hypervisor host */
+		server.scratch_dir = "/var/tmp";
+	if (o->scratch_dir)
+		server.scratch_dir = o->scratch_dir;
 	if (o->host || (host && *host))
 		server.tcp_host = o->host ? o->host : host;
 	else

@@ -20,6 +20,9 @@ typedef struct {
 	int mode;	    /* DRSTORE_MODE_* ([drstore] mode) */
 	int port;	    /* [drstore] pull-port: NBD over TCP to a remote hypervisor */
 	const char *host;   /* [drstore] pull-host: its address (NULL: the URI's host) */
+	/* [drstore] scratch-dir: the scratch files' directory on the hypervisor host (NULL: the
+	 * point's .partial for a local hypervisor, /var/tmp on a remote one) */
+	const char *scratch_dir;
 	const char *parent; /* the point incremental images are backed by (NULL for a full) */
 	/* non-NULL: pull mode whatever the guest's state, and after the pull each disk's image
 	 * with its backing chain (the disk as the store will restore it) is compared byte for

@@ -36,6 +36,7 @@ void drstore_free(DrStore *s)
 	g_free(s->name);
 	g_free(s->path);
 	g_free(s->test_dir);
+	g_free(s->scratch_dir);
 	g_free(s->pull_host);
 	g_free(s);
 }
@@ -65,20 +66,22 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 		s->max_chain = (int)v;
 		return 0;
 	}
-	if (!strcmp(key, "test-dir")) {
+	if (!strcmp(key, "test-dir") || !strcmp(key, "scratch-dir")) {
+		bool test = key[0] == 't';
 		if (!g_path_is_absolute(value) || strlen(value) > 3000)
 			return error_set(err, HF_ERR_CONFIG,
-					 "'%s' is not an absolute directory path (e.g. test-dir = "
-					 "/var/lib/holdfast/drtest)",
-					 value);
-		g_free(s->test_dir);
-		s->test_dir = g_strdup(value);
+					 "'%s' is not an absolute directory path (e.g. %s = %s)",
+					 value, key,
+					 test ? "/var/lib/holdfast/drtest" : "/var/lib/holdfast/scratch");
+		char **to = test ? &s->test_dir : &s->scratch_dir;
+		g_free(*to);
+		*to = g_strdup(value);
 		return 0;
 	}
 	if (strcmp(key, "path"))
 		return error_set(err, HF_ERR_CONFIG,
 				 "unknown key (known: path, rpo-warn, rpo-critical, max-chain, "
-				 "mode, pull-port, pull-host, test-dir)");
+				 "mode, pull-port, pull-host, test-dir, scratch-dir)");
 	if (!g_path_is_absolute(value) || strlen(value) > 3000)
 		return error_set(err, HF_ERR_CONFIG,
 				 "'%s' is not an absolute directory path (e.g. /srv/holdfast-dr)",

@@ -46,6 +46,8 @@ typedef struct {
 	int line;
 	int64_t rpo_warn, rpo_critical; /* dr status thresholds, seconds (26 h and 50 h) */
 	char *test_dir; /* dr test overlays, on the guests' host; NULL: PATH/.hf-test */
+	char *scratch_dir; /* pull mode: copy-before-write scratch files, on the hypervisor host;
+			    * NULL: the point's .partial (local hypervisor) or /var/tmp */
 	int max_chain;	/* incrementals after a full before the next copy is a full; 0 = no cap */
 	int mode;	/* DRSTORE_MODE_*: how copies of libvirt guests read the disks */
 	int pull_port;	/* pull over TCP (remote hypervisor): the NBD port QEMU listens on */
