@@ -59,6 +59,8 @@ typedef struct {
 	int agent_timeout, max_chain;
 	int mode, pull_port; /* [drstore] mode, pull-port, pull-host (drpull.h) */
 	char *pull_host;
+	int pull_tls; /* [drstore] pull-tls, pull-tls-dir */
+	char *pull_tls_dir;
 	char *scratch_dir; /* [drstore] scratch-dir (NULL: the default) */
 } CopyCtx;
 
@@ -69,6 +71,7 @@ static void copy_ctx_free(void *p)
 	g_free(c->root);
 	g_free(c->store);
 	g_free(c->pull_host);
+	g_free(c->pull_tls_dir);
 	g_free(c->scratch_dir);
 	g_strfreev(c->roots);
 	g_free(c);
@@ -391,9 +394,13 @@ static int copy_job(Job *job, HfError *err)
 	    .cancelled = on_cancelled,
 	    .leave_paused = true, /* OffAgain */
 	};
+	const char *transport = NULL; /* a pull's: unix, tcp or tcp+tls */
 	DrPullOpts how = {.mode = ctx->mode,
 			  .port = ctx->pull_port,
 			  .host = ctx->pull_host,
+			  .tls = ctx->pull_tls,
+			  .tls_dir = ctx->pull_tls_dir,
+			  .transport = &transport,
 			  .scratch_dir = ctx->scratch_dir,
 			  .parent = plan.parent,
 			  .compare = compared};
@@ -433,6 +440,8 @@ static int copy_job(Job *job, HfError *err)
 	if (finish_point(job, gdir, partial, &info, &plan, br, compared, &m, err) < 0)
 		return copy_failed(ctx, c, guest, partial, ck, err);
 	cJSON *res = copy_result(addr, &info, &plan, m, br, gdir, c->drv->name, repairs, t0);
+	if (transport) /* pulled: was the NBD export encrypted (tcp+tls)? */
+		cJSON_AddStringToObject(res, "transport", transport);
 	job_set_result(job, res);
 	prune_checkpoints(c, guest, ctx->store, gdir, ck, cJSON_AddArrayToObject(res, "warnings"));
 	if (compared && compare_verify(job, gdir, point, compared, res, err) < 0)
@@ -454,6 +463,8 @@ static JobSpec copy_spec(Daemon *d, Host *h, const char *guest, const DrStore *s
 	ctx->mode = s->mode;
 	ctx->pull_port = s->pull_port;
 	ctx->pull_host = g_strdup(s->pull_host);
+	ctx->pull_tls = s->pull_tls;
+	ctx->pull_tls_dir = g_strdup(s->pull_tls_dir);
 	ctx->scratch_dir = g_strdup(s->scratch_dir);
 	ctx->agent_timeout = d->cfg->agent_timeout;
 	JobSpec spec = {

@@ -8,11 +8,13 @@
  * writes it (O_DIRECT where the store has it), so reading, hashing and writing overlap. */
 #include "drpull.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <libnbd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "drstore.h"
 #include "log.h"
@@ -26,8 +28,9 @@
 #define STATUS_SPAN (UINT64_C(1) << 30)	  /* bytes per block status request */
 #define DIRTY_PREFIX "qemu:dirty-bitmap:" /* QEMU's meta context of an exported bitmap */
 #define SOCKET_DIR_PREFIX "hf-nbd-"
-#define STALE_S 3600  /* a socket directory this old and empty is a dead copy's */
-#define PORT_TRIES 16 /* pull-port, pull-port + 1, ... */
+#define STALE_S 3600	    /* a socket directory this old and empty is a dead copy's */
+#define PORT_TRIES 16	    /* pull-port, pull-port + 1, ... */
+#define TLS_ID "hf-nbd-tls" /* qemu-img's tls-creds-x509 object (dr verify --compare) */
 
 typedef struct nbd_handle NbdHandle;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NbdHandle, nbd_close)
@@ -36,6 +39,7 @@ typedef struct {
 	const char *guest;
 	const DrvBackupSpec *spec;
 	const DrvPullSpec *server;
+	const char *tls_dir; /* TLS: holdfastd's CA and client certificate (else NULL) */
 	const char *parent;
 	DrvProgressFn progress;
 	void *opaque;
@@ -315,13 +319,22 @@ static NbdHandle *nbd_open(const Pull *p, const DrvBackupDisk *d, HfError *err)
 	    nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) < 0 ||
 	    (dirty && nbd_add_meta_context(h, dirty) < 0))
 		return nbd_fail(err, p, d, "cannot set up libnbd", nbd_get_error()), NULL;
+	/* TLS or nothing: a server that offers no TLS fails the connection */
+	if (p->tls_dir &&
+	    (nbd_set_tls(h, LIBNBD_TLS_REQUIRE) < 0 || nbd_set_tls_certificates(h, p->tls_dir) < 0))
+		return nbd_fail(err, p, d, "cannot set up TLS in libnbd", nbd_get_error()), NULL;
 	int rc = p->server->socket ? nbd_connect_unix(h, p->server->socket)
 				   : nbd_connect_tcp(h, p->server->tcp_host, port);
 	if (rc < 0) {
 		g_autofree char *what = g_strdup_printf(
-		    "cannot connect to the NBD export '%s' at %s%s%s", d->export_name,
+		    "cannot connect to the NBD export '%s' at %s%s%s%s", d->export_name,
 		    p->server->socket ? p->server->socket : p->server->tcp_host,
-		    p->server->socket ? "" : ":", p->server->socket ? "" : port);
+		    p->server->socket ? "" : ":", p->server->socket ? "" : port,
+		    p->tls_dir ? " with TLS (the hypervisor's server certificate must be signed by "
+				 "the CA in pull-tls-dir's ca-cert.pem and name that address; "
+				 "holdfastd's client-cert.pem by the CA in the hypervisor's "
+				 "backup_tls_x509_cert_dir)"
+			       : "");
 		return nbd_fail(err, p, d, what, nbd_get_error()), NULL;
 	}
 	if (nbd_can_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) != 1 ||
@@ -362,7 +375,7 @@ static int pull_disk(Pull *p, DrvBackupDisk *d, HfError *err)
 }
 
 /* qemu-img's name for an export of the pull's NBD server (json: escapes what needs it). */
-static char *export_name_json(const DrvPullSpec *s, const char *export_name)
+static char *export_name_json(const DrvPullSpec *s, const char *export_name, bool tls)
 {
 	g_autoptr(cJSON) j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "driver", "raw");
@@ -372,21 +385,66 @@ static char *export_name_json(const DrvPullSpec *s, const char *export_name)
 	cJSON *srv = cJSON_AddObjectToObject(f, "server");
 	g_autofree char *port = g_strdup_printf("%d", s->tcp_port);
 	cJSON_AddStringToObject(srv, "type", s->socket ? "unix" : "inet");
-	cJSON_AddStringToObject(srv, s->socket ? "path" : "host", s->socket ? s->socket : s->tcp_host);
+	cJSON_AddStringToObject(srv, s->socket ? "path" : "host",
+				s->socket ? s->socket : s->tcp_host);
 	if (!s->socket)
 		cJSON_AddStringToObject(srv, "port", port);
+	if (tls) /* qemu-img --object tls-creds-x509,id=TLS_ID,... (compare_disk) */
+		cJSON_AddStringToObject(f, "tls-creds", TLS_ID);
 	char *t = cJSON_PrintUnformatted(j);
 	char *r = g_strconcat("json:", t, NULL);
 	cJSON_free(t);
 	return r;
 }
 
+/* qemu-img's --object of holdfastd's TLS client certificate in dir (NULL: no TLS); a ',' in
+ * an option value is written ',,'. */
+static char *tls_object(const char *dir)
+{
+	if (!dir)
+		return NULL;
+	g_auto(GStrv) parts = g_strsplit(dir, ",", -1);
+	g_autofree char *d = g_strjoinv(",,", parts);
+	return g_strdup_printf("tls-creds-x509,id=%s,endpoint=client,verify-peer=on,dir=%s", TLS_ID,
+			       d);
+}
+
+/* TLS asked: holdfastd's files in dir, checked before a backup job starts (libnbd and QEMU
+ * would only say that the handshake failed). */
+static int tls_files(const char *guest, const char *dir, HfError *err)
+{
+	static const char *const need[][2] = {
+	    {"ca-cert.pem", "the CA certificate (PEM) that signed the hypervisor's NBD server "
+			    "certificate (libvirt: ca-cert.pem in qemu.conf's "
+			    "backup_tls_x509_cert_dir, by default /etc/pki/qemu)"},
+	    {"client-cert.pem",
+	     "holdfastd's client certificate (PEM), signed by the CA the "
+	     "hypervisor's QEMU trusts (its backup_tls_x509_cert_dir/ca-cert.pem: "
+	     "backup_tls_x509_verify asks for it)"},
+	    {"client-key.pem", "the private key of client-cert.pem (PEM, unencrypted)"},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(need); i++) {
+		g_autofree char *f = g_build_filename(dir, need[i][0], NULL);
+		if (g_access(f, R_OK) < 0)
+			return error_set(
+			    err, HF_ERR_CONFIG,
+			    "pull-mode DR copy of guest '%s' over TCP with TLS ([drstore] "
+			    "pull-tls): %s: %s; it must hold %s. Put it into pull-tls-dir "
+			    "(%s), or set pull-tls = no for plain NBD on a trusted network",
+			    guest, f, g_strerror(errno), need[i][1], dir);
+	}
+	return 0;
+}
+
 /* The disk as the store will restore it (the new image and its backing chain) against the
  * export: the whole disk at the copy's instant, a fresh full read while the job holds it. */
 static int compare_disk(const Pull *p, const DrvBackupDisk *d, cJSON *out, HfError *err)
 {
-	g_autofree char *src = export_name_json(p->server, d->export_name);
-	const char *argv[] = {"compare", "-F", "qcow2", src, d->file, NULL};
+	g_autofree char *src = export_name_json(p->server, d->export_name, p->tls_dir != NULL);
+	g_autofree char *obj = tls_object(p->tls_dir);
+	const char *plain[] = {"compare", "-F", "qcow2", src, d->file, NULL};
+	const char *tls[] = {"compare", "--object", obj, "-F", "qcow2", src, d->file, NULL};
+	const char *const *argv = obj ? tls : plain;
 	gint64 t0 = g_get_monotonic_time();
 	HfError e = {0};
 	if (p->progress)
@@ -407,10 +465,11 @@ static int compare_disk(const Pull *p, const DrvBackupDisk *d, cJSON *out, HfErr
 	const char *at = strstr(e.message, "Content mismatch at offset ");
 	unsigned long long off = 0;
 	if (!at || sscanf(at, "Content mismatch at offset %llu", &off) != 1)
-		return error_set(err, HF_ERR_FAILED,
-				 "guest '%s', disk %s: the byte comparison with the guest could not "
-				 "run: %s",
-				 p->guest, d->target, e.message);
+		return error_set(
+		    err, HF_ERR_FAILED,
+		    "guest '%s', disk %s: the byte comparison with the guest could not "
+		    "run: %s",
+		    p->guest, d->target, e.message);
 	cJSON_AddBoolToObject(o, "identical", 0);
 	cJSON_AddNumberToObject(o, "offset", (double)off);
 	return error_set(err, HF_ERR_FAILED,
@@ -480,6 +539,13 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		server.tcp_host = o->host ? o->host : host;
 	else
 		server.socket = sock;
+	/* TLS on TCP unless the store says no; the unix socket never leaves this host */
+	server.tls = !server.socket && o->tls != DRSTORE_TLS_NO;
+	const char *tls_dir = o->tls_dir ? o->tls_dir : DRSTORE_PULL_TLS_DIR;
+	if (server.tls && tls_files(guest, tls_dir, err) < 0) {
+		drstore_discard(tmp);
+		return -1;
+	}
 	if (progress)
 		progress(opaque, 0,
 			 spec->incremental ? "starting an incremental copy (pull mode, NBD)"
@@ -506,6 +572,7 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 	Pull p = {.guest = guest,
 		  .spec = spec,
 		  .server = &server,
+		  .tls_dir = server.tls ? tls_dir : NULL,
 		  .parent = o->parent,
 		  .progress = progress,
 		  .opaque = opaque,
@@ -535,9 +602,13 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 	g_autofree char *where = server.socket
 				     ? g_strdup(server.socket)
 				     : g_strdup_printf("%s:%d", server.tcp_host, server.tcp_port);
+	const char *transport = server.socket ? "unix" : server.tls ? "tcp+tls" : "tcp";
 	hf_log("hf-dr", LOG_LVL_INFO,
-	       "pull-mode copy of %s: %u disk(s), %" G_GUINT64_FORMAT " bytes read over NBD (%s)",
-	       guest, res->disks->len, p.read, where);
+	       "pull-mode copy of %s: %u disk(s), %" G_GUINT64_FORMAT
+	       " bytes read over NBD (%s), transport %s",
+	       guest, res->disks->len, p.read, where, transport);
+	if (o->transport)
+		*o->transport = transport;
 	*out = g_steal_pointer(&res);
 	return 0;
 }

@@ -9,7 +9,13 @@
  * stored (zero ones as zero clusters), the clean ones left to the backing file. The result has
  * the push path's shape, with each DrvBackupDisk.sha256 set. On any failure the backup job is
  * ended, the new checkpoint removed and nothing is left in spec->dir by the pull itself; a
- * shut-off guest that the pull started paused is powered off again. */
+ * shut-off guest that the pull started paused is powered off again.
+ *
+ * TLS (over TCP unless pull-tls = no): libvirt's <server tls='yes'>, QEMU's server certificate
+ * from the hypervisor's qemu.conf (backup_tls_x509_cert_dir); holdfastd requires TLS (libnbd)
+ * with tls_dir's ca-cert.pem, client-cert.pem and client-key.pem (QEMU verifies the client
+ * certificate: backup_tls_x509_verify defaults to on), checked before the backup starts; the
+ * --compare read (qemu-img) gets a tls-creds-x509 object of the same directory. */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -17,9 +23,15 @@
 #include "drivers/driver.h"
 
 typedef struct {
-	int mode;	    /* DRSTORE_MODE_* ([drstore] mode) */
-	int port;	    /* [drstore] pull-port: NBD over TCP to a remote hypervisor */
-	const char *host;   /* [drstore] pull-host: its address (NULL: the URI's host) */
+	int mode;	  /* DRSTORE_MODE_* ([drstore] mode) */
+	int port;	  /* [drstore] pull-port: NBD over TCP to a remote hypervisor */
+	const char *host; /* [drstore] pull-host: its address (NULL: the URI's host) */
+	/* [drstore] pull-tls (DRSTORE_TLS_*): auto and yes: TLS on TCP (the unix socket of a
+	 * local hypervisor stays plain), no: plain TCP */
+	int tls;
+	const char *tls_dir; /* [drstore] pull-tls-dir (NULL: DRSTORE_PULL_TLS_DIR) */
+	/* out (may be NULL): "unix", "tcp" or "tcp+tls" when the copy pulled, else untouched */
+	const char **transport;
 	/* [drstore] scratch-dir: the scratch files' directory on the hypervisor host (NULL: the
 	 * point's .partial for a local hypervisor, /var/tmp on a remote one) */
 	const char *scratch_dir;

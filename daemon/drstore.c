@@ -38,12 +38,14 @@ void drstore_free(DrStore *s)
 	g_free(s->test_dir);
 	g_free(s->scratch_dir);
 	g_free(s->pull_host);
+	g_free(s->pull_tls_dir);
 	g_free(s);
 }
 
 int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 {
-	if (!strcmp(key, "mode") || !strcmp(key, "pull-port") || !strcmp(key, "pull-host"))
+	if (!strcmp(key, "mode") || !strcmp(key, "pull-port") || !strcmp(key, "pull-host") ||
+	    !strcmp(key, "pull-tls") || !strcmp(key, "pull-tls-dir"))
 		return drstore_set_mode(s, key, value, err);
 	if (!strcmp(key, "rpo-warn") || !strcmp(key, "rpo-critical")) {
 		char *end = NULL;
@@ -81,7 +83,8 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 	if (strcmp(key, "path"))
 		return error_set(err, HF_ERR_CONFIG,
 				 "unknown key (known: path, rpo-warn, rpo-critical, max-chain, "
-				 "mode, pull-port, pull-host, test-dir, scratch-dir)");
+				 "mode, pull-port, pull-host, pull-tls, pull-tls-dir, test-dir, "
+				 "scratch-dir)");
 	if (!g_path_is_absolute(value) || strlen(value) > 3000)
 		return error_set(err, HF_ERR_CONFIG,
 				 "'%s' is not an absolute directory path (e.g. /srv/holdfast-dr)",
@@ -604,6 +607,28 @@ int drstore_verify_chain(GPtrArray *points, const char *point, cJSON *report, Hf
 int drstore_set_mode(DrStore *s, const char *key, const char *value, HfError *err)
 {
 	static const char *const modes[] = {"auto", "push", "pull"};
+	static const char *const tls[] = {"auto", "yes", "no"}; /* DRSTORE_TLS_* */
+	if (!strcmp(key, "pull-tls")) {
+		for (int i = 0; i < (int)G_N_ELEMENTS(tls); i++)
+			if (!strcmp(value, tls[i]))
+				return s->pull_tls = i, 0;
+		return error_set(
+		    err, HF_ERR_CONFIG,
+		    "'%s' is not auto (TLS whenever the NBD export is on TCP), yes (the "
+		    "same) or no (plain TCP: a trusted network only)",
+		    value);
+	}
+	if (!strcmp(key, "pull-tls-dir")) {
+		if (!g_path_is_absolute(value) || strlen(value) > 3000)
+			return error_set(
+			    err, HF_ERR_CONFIG,
+			    "'%s' is not an absolute directory path (e.g. pull-tls-dir "
+			    "= %s)",
+			    value, DRSTORE_PULL_TLS_DIR);
+		g_free(s->pull_tls_dir);
+		s->pull_tls_dir = g_strdup(value);
+		return 0;
+	}
 	if (!strcmp(key, "pull-host")) {
 		if (!*value || strlen(value) > 255 || strpbrk(value, " /'\"<>&"))
 			return error_set(err, HF_ERR_CONFIG,

@@ -52,6 +52,10 @@ typedef struct {
 	int mode;	/* DRSTORE_MODE_*: how copies of libvirt guests read the disks */
 	int pull_port;	/* pull over TCP (remote hypervisor): the NBD port QEMU listens on */
 	char *pull_host; /* ... and address (NULL: the host of the libvirt URI; set: TCP always) */
+	int pull_tls;	 /* DRSTORE_TLS_*: NBD over TCP with TLS ([drstore] pull-tls) */
+	/* pull-tls-dir: holdfastd's ca-cert.pem, client-cert.pem, client-key.pem (NULL: the
+	 * default DRSTORE_PULL_TLS_DIR) */
+	char *pull_tls_dir;
 } DrStore;
 
 DrStore *drstore_new(const char *name, int line);
@@ -129,7 +133,17 @@ enum {
 	DRSTORE_MODE_PULL,
 };
 #define DRSTORE_PULL_PORT 10809
-/* [drstore] mode = auto|push|pull, pull-port = N and pull-host = ADDRESS. */
+/* [drstore] pull-tls: auto (TLS on every pull over TCP; the unix socket of a local hypervisor
+ * stays plain: it never leaves the host), yes (the same, written out: a no-op on the unix
+ * socket), no (plain NBD over TCP: a trusted network only). */
+enum {
+	DRSTORE_TLS_AUTO,
+	DRSTORE_TLS_YES,
+	DRSTORE_TLS_NO,
+};
+#define DRSTORE_PULL_TLS_DIR "/etc/pki/holdfast/nbd"
+/* [drstore] mode = auto|push|pull, pull-port = N, pull-host = ADDRESS, pull-tls = auto|yes|no
+ * and pull-tls-dir = DIR. */
 int drstore_set_mode(DrStore *s, const char *key, const char *value, HfError *err);
 /* Does a copy of a guest (running or not) of the hypervisor at uri pull (true) or push? */
 bool drstore_pulls(int mode, const char *uri, bool running);

@@ -160,6 +160,9 @@ typedef struct {
 	const char *tcp_host; /* tcp: the address to listen on, on the hypervisor host */
 	int tcp_port;
 	const char *scratch_dir; /* per-disk scratch files, on the hypervisor host */
+	/* the NBD server with TLS (transport tcp): its certificate from the hypervisor's own
+	 * configuration (libvirt: qemu.conf backup_tls_x509_cert_dir) */
+	bool tls;
 } DrvPullSpec;
 
 typedef struct {

@@ -43,9 +43,42 @@ static void server_xml(GString *b, const DrvPullSpec *pull)
 		g_string_append_printf(b, "  <server transport='unix' socket='%s'/>\n", s);
 	} else {
 		g_autofree char *h = g_markup_escape_text(pull->tcp_host, -1);
-		g_string_append_printf(b, "  <server transport='tcp' name='%s' port='%d'/>\n", h,
-				       pull->tcp_port);
+		g_string_append_printf(b, "  <server transport='tcp' name='%s' port='%d'%s/>\n", h,
+				       pull->tcp_port, pull->tls ? " tls='yes'" : "");
 	}
+}
+
+/* A TLS export that could not start for want of the server certificate: libvirt's QEMU
+ * driver takes it from qemu.conf's backup_tls_x509_cert_dir (default_tls_x509_cert_dir when
+ * unset, itself /etc/pki/qemu by default); QEMU's tls-creds-x509 object fails with "Unable
+ * to access credentials DIR/FILE: ..." when a file is missing, libvirt says "backup TLS
+ * directory not configured" when no directory is. The error rewritten to say what to do. */
+static void tls_hint(HfError *err, const char *guest, const char *host)
+{
+	const char *at = strstr(err->message, "Unable to access credentials ");
+	if (!at && !strstr(err->message, "backup TLS directory not configured"))
+		return;
+	g_autofree char *file = NULL, *dir = NULL;
+	if (at) {
+		file = g_strdup(at + strlen("Unable to access credentials "));
+		file[strcspn(file, ": ")] = '\0';
+		dir = g_path_get_dirname(file);
+	}
+	g_autofree char *was = g_strdup(err->message);
+	char code[sizeof err->code];
+	g_strlcpy(code, err->code, sizeof code);
+	error_clear(err);
+	error_set(err, code,
+		  "pull-mode DR copy of guest '%s' with TLS: the hypervisor %s has no TLS server "
+		  "certificate for the NBD export%s%s%s: libvirt's QEMU driver takes it from "
+		  "backup_tls_x509_cert_dir in /etc/libvirt/qemu.conf (unset: "
+		  "default_tls_x509_cert_dir, by default /etc/pki/qemu)%s%s, which must hold "
+		  "ca-cert.pem (the CA of holdfastd's client certificate in pull-tls-dir), "
+		  "server-cert.pem (naming the address holdfastd connects to) and server-key.pem "
+		  "(readable by QEMU's user); or pull-tls = no in the [drstore] on a trusted "
+		  "network. libvirt: %s",
+		  guest, host, file ? " (" : "", file ? file : "", file ? " is missing)" : "",
+		  dir ? ", here " : "", dir ? dir : "", was);
 }
 
 /* <domainbackup mode='pull'>: the server, per disk its export, bitmap and scratch file. */
@@ -111,6 +144,8 @@ static int begin(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackup
 	}
 	if (lv_backup_begin_quiesced(c, dom, guest, spec, bxml, kxml, res, err) < 0) {
 		HfError e = {0};
+		if (pull->tls)
+			tls_hint(err, guest, pull->tcp_host);
 		if (lv_checkpoint_delete(&c->base, guest, spec->checkpoint, 0, &e) < 0)
 			virResetLastError();
 		return -1;

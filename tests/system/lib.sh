@@ -30,6 +30,8 @@
 #   tb_dom / tb_console / tb_disk NAME   domain name, console file, data disk of a guest
 #   tb_guest_remove NAME    destroy + undefine + files;  tb_cleanup: everything (the trap)
 #   tb_measure k=v...       "TB-MEASURE k=v" lines for benches and notes
+#   tb_tls_pki DIR          NBD TLS: a test CA, QEMU's server side in /etc/pki/qemu (only when
+#                           absent), the client side in DIR; 1 when /etc/pki/qemu is not ours
 # Environment: TB_URI (qemu:///system), TB_ACCEL (tcg|kvm), TB_RUNID, TB_PREFIX (hft-RUNID-),
 #   TB_DIR (run dir), TB_CACHE (image cache, default $TB_BUILD_ROOT/standin-cache),
 #   TB_BUILD_ROOT, TB_AGENT_BIN (static winqga), TB_MEM_MIB (256), TB_DISK_SIZE (64M),
@@ -219,6 +221,7 @@ tb_state_release() {
 		fi
 		line=$(sed -n 's/^kvm-perms=//p' "$TB_STATE/setup")
 		[ -z "$line" ] || { chown "${line% *}" /dev/kvm && chmod "${line#* }" /dev/kvm; }
+		tb_tls_undo
 		for f in user:libvirt-qemu group:libvirt-qemu group:kvm; do
 			tb_state_has "account=$f" || continue
 			case $f in
@@ -230,6 +233,84 @@ tb_state_release() {
 	fi
 	tb_state_unlock
 	TB_REGISTERED=0
+}
+
+# tb_tls_pki DIR: certificates for NBD over TLS (libvirt's <server tls='yes'>): a CA, a server
+# certificate for 127.0.0.1/localhost and a client certificate, made with openssl once for all
+# runs in $TB_STATE/pki. libvirt 9.0's QEMU takes the server side from backup_tls_x509_cert_dir
+# (default: default_tls_x509_cert_dir, /etc/pki/qemu): installed there only when neither key is
+# set in qemu.conf and /etc/pki/qemu does not exist (recorded; the last TLS run out removes
+# it, as tb_state_release does after a run that died); a /etc/pki/qemu the test bed did not
+# make is never touched (returns 1). DIR gets ca-cert.pem, client-cert.pem, client-key.pem.
+TB_TLS_QEMU=/etc/pki/qemu
+tb_tls_pki() {
+	local dir=$1 k ext
+	tb_state_lock
+	if ! tb_state_has "tls-pki=$TB_TLS_QEMU"; then
+		if [ -e "$TB_TLS_QEMU" ] ||
+			grep -Eq '^[[:space:]]*(backup|default)_tls_x509_cert_dir' /etc/libvirt/qemu.conf 2>/dev/null; then
+			tb_state_unlock
+			tb_log "$TB_TLS_QEMU exists or qemu.conf names a TLS directory: not touching it"
+			return 1
+		fi
+		rm -rf "$TB_STATE/pki" && mkdir -m 700 "$TB_STATE/pki"
+		ext=$TB_STATE/pki/ext
+		(
+			# (set -e does not hold in a subshell left of ||: every step is checked)
+			cd "$TB_STATE/pki" &&
+				openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca-cert.pem -days 3 \
+					-subj "/CN=holdfast test-bed CA" -addext basicConstraints=critical,CA:TRUE \
+					-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || exit 1
+			for k in server client; do
+				printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' \
+					"$([ $k = server ] && echo serverAuth || echo clientAuth)" >"$ext" || exit 1
+				[ $k = client ] || echo 'subjectAltName=IP:127.0.0.1,DNS:localhost' >>"$ext"
+				openssl req -newkey rsa:2048 -nodes -keyout "$k-key.pem" -out "$k.csr" \
+					-subj "/CN=$([ $k = server ] && echo localhost || echo holdfastd)" 2>/dev/null &&
+					openssl x509 -req -in "$k.csr" -CA ca-cert.pem -CAkey ca-key.pem -days 3 \
+						-set_serial "0x$(openssl rand -hex 8)" -extfile "$ext" -out "$k-cert.pem" 2>/dev/null ||
+					exit 1
+			done
+		) || { tb_state_unlock; tb_log "openssl could not make the test certificates"; return 1; }
+		if [ ! -d /etc/pki ]; then
+			mkdir /etc/pki && tb_state_add made-dir=/etc/pki
+		fi
+		mkdir -m 755 "$TB_TLS_QEMU" && tb_state_add "tls-pki=$TB_TLS_QEMU"
+		# QEMU runs as libvirt-qemu: its key readable by that group only
+		install -m 644 "$TB_STATE/pki/ca-cert.pem" "$TB_STATE/pki/server-cert.pem" "$TB_TLS_QEMU/"
+		install -m 640 -g "$(getent group libvirt-qemu >/dev/null && echo libvirt-qemu || echo root)" \
+			"$TB_STATE/pki/server-key.pem" "$TB_TLS_QEMU/"
+		tb_log "NBD TLS: test CA and server certificate installed in $TB_TLS_QEMU until the last TLS run is done"
+	fi
+	mkdir -p "$TB_STATE/tls-users" && echo $$ >"$TB_STATE/tls-users/$TB_RUNID"
+	tb_state_unlock
+	tb_on_cleanup tb_tls_release
+	mkdir -p "$dir" && chmod 700 "$dir" &&
+		cp "$TB_STATE/pki/ca-cert.pem" "$TB_STATE/pki/client-cert.pem" "$TB_STATE/pki/client-key.pem" "$dir/"
+}
+# tb_tls_release: this run is done with TLS; the last one out removes what tb_tls_pki installed
+tb_tls_release() {
+	local f
+	tb_state_lock
+	rm -f "$TB_STATE/tls-users/$TB_RUNID"
+	for f in "$TB_STATE"/tls-users/*; do
+		[ -e "$f" ] || continue
+		kill -0 "$(cat "$f")" 2>/dev/null || rm -f "$f"
+	done
+	[ -n "$(ls "$TB_STATE/tls-users" 2>/dev/null)" ] || tb_tls_undo
+	tb_state_unlock
+}
+# (locked) remove the recorded TLS setup and its records
+tb_tls_undo() {
+	if tb_state_has "tls-pki=$TB_TLS_QEMU"; then
+		rm -rf "$TB_TLS_QEMU" "$TB_STATE/pki"
+		sed -i "\|^tls-pki=$TB_TLS_QEMU\$|d" "$TB_STATE/setup"
+		tb_log "NBD TLS: $TB_TLS_QEMU removed"
+	fi
+	if tb_state_has made-dir=/etc/pki; then
+		rmdir /etc/pki 2>/dev/null || true
+		sed -i '\|^made-dir=/etc/pki$|d' "$TB_STATE/setup"
+	fi
 }
 
 tb_libvirtd_pid() { cat /run/libvirtd.pid 2>/dev/null || tb_live_pids libvirtd | head -1; }

@@ -518,6 +518,46 @@ static void test_copy_mode(void **state)
 	assert_false(drstore_pulls(DRSTORE_MODE_PUSH, "qemu+ssh://kvm2/system", true));
 }
 
+/* [drstore] pull-tls and pull-tls-dir: values, defaults, errors naming file, line and key. */
+static void test_pull_tls(void **state)
+{
+	g_autoptr(DrStore) s = drstore_new("m", 1);
+	HfError err = {0};
+	assert_int_equal(s->pull_tls, DRSTORE_TLS_AUTO);
+	assert_null(s->pull_tls_dir); /* DRSTORE_PULL_TLS_DIR */
+	assert_int_equal(drstore_set(s, "pull-tls", "no", &err), 0);
+	assert_int_equal(s->pull_tls, DRSTORE_TLS_NO);
+	assert_int_equal(drstore_set(s, "pull-tls", "yes", &err), 0);
+	assert_int_equal(s->pull_tls, DRSTORE_TLS_YES);
+	assert_int_equal(drstore_set(s, "pull-tls", "auto", &err), 0);
+	assert_int_equal(s->pull_tls, DRSTORE_TLS_AUTO);
+	assert_int_equal(drstore_set(s, "pull-tls", "true", &err), -1);
+	assert_non_null(strstr(err.message, "'true' is not auto"));
+	error_clear(&err);
+	assert_int_equal(drstore_set(s, "pull-tls-dir", "/etc/pki/hf", &err), 0);
+	assert_string_equal(s->pull_tls_dir, "/etc/pki/hf");
+	assert_int_equal(drstore_set(s, "pull-tls-dir", "/etc/pki/other", &err), 0);
+	assert_string_equal(s->pull_tls_dir, "/etc/pki/other");
+	assert_int_equal(drstore_set(s, "pull-tls-dir", "pki/hf", &err), -1);
+	assert_non_null(strstr(err.message, "not an absolute directory path"));
+	assert_non_null(strstr(err.message, DRSTORE_PULL_TLS_DIR));
+	error_clear(&err);
+	assert_int_equal(drstore_set(s, "pull-tlz", "yes", &err), -1);
+	assert_non_null(strstr(err.message, "pull-tls-dir"));
+	error_clear(&err);
+	assert_int_equal(
+	    load("[drstore m]\npath=/srv/dr\npull-tls = no\npull-tls-dir = /x\n", &err), 0);
+	assert_int_equal(load("[drstore m]\npath=/srv/dr\n\npull-tls = maybe\n", &err), -1);
+	assert_non_null(strstr(err.message, ".conf:4:"));
+	assert_non_null(strstr(err.message, "pull-tls"));
+	assert_non_null(strstr(err.message, "'maybe'"));
+	error_clear(&err);
+	assert_int_equal(load("[drstore m]\npath=/srv/dr\npull-tls-dir = relative\n", &err), -1);
+	assert_non_null(strstr(err.message, ":3:"));
+	assert_non_null(strstr(err.message, "pull-tls-dir"));
+	error_clear(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +567,7 @@ int main(void)
 	    cmocka_unit_test(test_checksum_mismatch),
 	    cmocka_unit_test(test_chain_missing_parent),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_pull_tls),
 	    cmocka_unit_test(test_rpo_config),
 	    cmocka_unit_test(test_restore_xml),
 	    cmocka_unit_test(test_restore_xml_opts),
