@@ -146,8 +146,9 @@ static int plan_check(const DrRetainPoint *pts, size_t n, const DrRetainPlan *p,
 
 /* The tiers over the points of point first's series (first: its oldest), and its newest
  * verified point; each point of it is marked in done. */
-static int plan_series(const DrRetainPoint *pts, size_t n, size_t first, const RetentionRules *rules,
-		       GTimeZone *tz, bool *done, DrRetainPlan *p, HfError *err)
+static int plan_series(const DrRetainPoint *pts, size_t n, size_t first,
+		       const RetentionRules *rules, GTimeZone *tz, bool *done, DrRetainPlan *p,
+		       HfError *err)
 {
 	g_autofree RetentionSnapshot *rs = g_new0(RetentionSnapshot, n + 1);
 	g_autofree size_t *at = g_new0(size_t, n + 1);

@@ -71,10 +71,10 @@ int drstore_set(DrStore *s, const char *key, const char *value, HfError *err)
 	if (!strcmp(key, "test-dir") || !strcmp(key, "scratch-dir")) {
 		bool test = key[0] == 't';
 		if (!g_path_is_absolute(value) || strlen(value) > 3000)
-			return error_set(err, HF_ERR_CONFIG,
-					 "'%s' is not an absolute directory path (e.g. %s = %s)",
-					 value, key,
-					 test ? "/var/lib/holdfast/drtest" : "/var/lib/holdfast/scratch");
+			return error_set(
+			    err, HF_ERR_CONFIG,
+			    "'%s' is not an absolute directory path (e.g. %s = %s)", value, key,
+			    test ? "/var/lib/holdfast/drtest" : "/var/lib/holdfast/scratch");
 		char **to = test ? &s->test_dir : &s->scratch_dir;
 		g_free(*to);
 		*to = g_strdup(value);

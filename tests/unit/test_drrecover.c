@@ -172,8 +172,8 @@ static const DrvDriver job_drv = {
 };
 
 /* A job with these files (NULL-terminated) on a guest with these checkpoints: recovered? */
-static bool recovered(const char *const *files, const char *const *cks, char **roots,
-		      char **left, cJSON *report)
+static bool recovered(const char *const *files, const char *const *cks, char **roots, char **left,
+		      cJSON *report)
 {
 	g_autoptr(FakeConn) f = fake_new(cks);
 	f->base.drv = &job_drv;
@@ -208,8 +208,10 @@ static void test_dead_pull(void **state)
 
 	/* scratch files in scratch-dir (or /var/tmp of a remote host): found by their names,
 	 * the job aborted, its checkpoint deleted (not the published point's), the files gone */
-	g_autofree char *a = g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
-	g_autofree char *b = g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vdb.scratch", NULL);
+	g_autofree char *a =
+	    g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
+	g_autofree char *b =
+	    g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vdb.scratch", NULL);
 	touch(a);
 	touch(b);
 	g_autoptr(cJSON) report = cJSON_CreateArray();
@@ -233,7 +235,8 @@ static void test_dead_pull(void **state)
 	g_autofree char *part = g_build_filename(store, UUID, "20261121T000000Z-2.partial", NULL);
 	assert_int_equal(g_mkdir_with_parents(part, 0755), 0);
 	g_autofree char *pa = g_build_filename(part, "vda.qcow2", NULL);
-	g_autofree char *ps = g_build_filename(part, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
+	g_autofree char *ps =
+	    g_build_filename(part, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
 	assert_true(recovered((const char *const[]){pa, ps, NULL}, cks, roots, &left, NULL));
 	assert_string_equal(left, "hf-dr-local-20261120T000000Z,foreign");
 	assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
@@ -259,8 +262,9 @@ static void test_dead_pull(void **state)
 		g_clear_pointer(&left, g_free);
 		if (i == G_N_ELEMENTS(not_ours) - 1) {
 			g_autofree char *t = cJSON_PrintUnformatted(rep);
-			assert_non_null(strstr(t, "DR store 'elsewhere', which this holdfastd does not "
-						  "have, is left alone"));
+			assert_non_null(
+			    strstr(t, "DR store 'elsewhere', which this holdfastd does not "
+				      "have, is left alone"));
 		}
 	}
 	drrecover_configure(NULL);

@@ -473,10 +473,10 @@ static size_t n_points(const char *gdir)
 static void test_series_on_disk(void **state)
 {
 	g_autofree char *g = tmpdir();
-	make_point(g, "20251121T120000Z", NULL, 1, 0, 0);		  /* a1 */
-	make_point(g, "20251122T120000Z", NULL, 2, 1, 1);		  /* b1 */
+	make_point(g, "20251121T120000Z", NULL, 1, 0, 0);		/* a1 */
+	make_point(g, "20251122T120000Z", NULL, 2, 1, 1);		/* b1 */
 	make_point(g, "20251123T120000Z", "20251121T120000Z", 3, 2, 2); /* a2 */
-	make_point(g, "20251124T120000Z", NULL, 4, 3, 3);		  /* b2 */
+	make_point(g, "20251124T120000Z", NULL, 4, 3, 3);		/* b2 */
 	set_series(g, "20251121T120000Z", "h1", "web");
 	set_series(g, "20251122T120000Z", "h2", "web");
 	set_series(g, "20251123T120000Z", "h1", "web");
