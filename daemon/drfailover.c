@@ -338,7 +338,7 @@ static int bring_up(Fo *o, const char *gdir, HfError *err)
 	DrvConn *c = host_conn_drv(hc);
 	job_progress(o->job, 88, "starting %s on %s", o->f->as, host_name(o->f->to));
 	if (g->state != DRV_STATE_RUNNING && drv_domain_start(c, o->f->as, 0, err) < 0) {
-		g_autofree char *note = drrun_remote_note(o->f->to);
+		g_autofree char *note = drrun_remote_note(o->f->to, err->message);
 		g_strlcat(err->message, note, sizeof err->message);
 		return fail(o, "start", err);
 	}

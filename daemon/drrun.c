@@ -22,15 +22,21 @@
 #include "statefile.h"
 #include "timefmt.h"
 
-char *drrun_remote_note(Host *h)
+char *drrun_remote_note(Host *h, const char *why)
 {
+	static const char *const path_trouble[] = {"No such file", "Permission denied",
+						   "Cannot access storage", "Could not open",
+						   "cannot open"};
 	const char *uri = host_uri(h);
 	bool local = g_str_has_prefix(uri, "qemu:///") || g_str_has_prefix(uri, "test:");
-	return local ? g_strdup("")
-		     : g_strdup_printf("; host %s (%s) is not this machine: with a push-mode DR "
-				       "store the images are written by holdfastd here, so the "
-				       "store and the image directory (--dir) must be paths host "
-				       "%s sees the same way (shared storage)",
+	bool paths = false;
+	for (size_t i = 0; why && i < G_N_ELEMENTS(path_trouble); i++)
+		paths = paths || strstr(why, path_trouble[i]);
+	return local || !paths ? g_strdup("")
+		     : g_strdup_printf("; host %s (%s) is not this machine: holdfastd writes the "
+				       "restored images here, so the store and the image "
+				       "directory (--dir) must be paths host %s sees the same way "
+				       "(shared storage)",
 				       host_name(h), uri, host_name(h));
 }
 
@@ -284,6 +290,22 @@ static int files_free(const DrRestorePlan *p, bool dry_run, cJSON *checks, HfErr
 		}
 	}
 	check_row(checks, "target files free", true, "no file of the plan exists");
+	/* the image directories (--dir, or the source's): made when missing */
+	for (guint i = 0; i < p->disks->len; i++) {
+		g_autofree char *dir = g_path_get_dirname(((DrRestoreDisk *)p->disks->pdata[i])->to);
+		if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+			continue;
+		if (dry_run) {
+			g_autofree char *d = g_strdup_printf("%s will be created", dir);
+			check_row(checks, "image directory", true, d);
+		} else if (g_mkdir_with_parents(dir, 0755) < 0) {
+			check_row(checks, "image directory", false, dir);
+			return error_set(err, HF_ERR_FAILED,
+					 "cannot create the image directory %s: %s; create it or "
+					 "choose another with --dir",
+					 dir, g_strerror(errno));
+		}
+	}
 	return 0;
 }
 
@@ -405,7 +427,7 @@ static int define(Job *job, Run *r, DrvConn *c, const cJSON *m, HfError *err)
 		return -1;
 	job_progress(job, s->pct1 - 2, "defining guest %s", s->name);
 	if (drv_domain_define(c, xml, s->in_place ? DRV_DEFINE_REPLACE : 0, err) < 0) {
-		g_autofree char *note = drrun_remote_note(s->host);
+		g_autofree char *note = drrun_remote_note(s->host, err->message);
 		if (*note)
 			g_strlcat(err->message, note, sizeof err->message);
 		return -1;
@@ -464,7 +486,7 @@ static int run_steps(Job *job, Run *r, DrvConn *c, const cJSON *m, GPtrArray *pt
 	if (journal(r, "writing", err) < 0)
 		return -1;
 	if (write_images(job, r, err) < 0) {
-		g_autofree char *note = drrun_remote_note(s->host);
+		g_autofree char *note = drrun_remote_note(s->host, err->message);
 		g_strlcat(err->message, note, sizeof err->message);
 		undo(r, c, "writing");
 		return -1;

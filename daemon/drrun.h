@@ -42,6 +42,7 @@ GHashTable *drrun_record(DrvConn *c, const char *name);
 /* The restore record of guest `name` on a connection's host: the point id (new string) when
  * the guest carries <hfdr:restore> of a point of source uuid, else NULL. */
 char *drrun_restored_point(DrvConn *c, const char *name, const char *uuid);
-/* "; host H is not this machine: ..." advice for hosts that are not this machine (push-mode
- * stores: qemu-img runs next to holdfastd), or "" (a new string). */
-char *drrun_remote_note(Host *h);
+/* "; host H is not this machine: ..." advice when h is not this machine and why (the error)
+ * is about a path that is not there or not readable (holdfastd writes restored images here:
+ * the store and --dir must be shared storage), else "" (a new string). */
+char *drrun_remote_note(Host *h, const char *why);
