@@ -6,7 +6,7 @@ BUILD_PKGS="meson ninja-build pkg-config gcc libc6-dev libvirt-dev libglib2.0-de
  libxml2-dev libcmocka-dev libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libnbd-dev"
 RUN_PKGS="libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86
  qemu-utils qemu-guest-agent busybox-static e2fsprogs jq openssl curl procps"
-TEST_PKGS="valgrind clang libclang-rt-14-dev python3"
+TEST_PKGS="valgrind clang libclang-rt-14-dev python3 openssh-server openssh-client"
 case "${1:-all}" in
 build) WANT="$BUILD_PKGS" ;;
 run) WANT="$BUILD_PKGS $RUN_PKGS" ;;
