@@ -77,3 +77,24 @@ hf_dr_env() {
 	UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')
 	GD=$2/$UUID
 }
+# hf_random_disk PATH MIB SIZE: a qcow2 image of SIZE whose first MIB MiB are random data (a
+# second disk a full copy takes a while to read)
+hf_random_disk() {
+	head -c $(($2 << 20)) /dev/urandom >"$1.raw" && truncate -s "$3" "$1.raw" && rm -f "$1" &&
+		qemu-img convert -q -f raw -O qcow2 "$1.raw" "$1" && rm -f "$1.raw"
+}
+# hf_free_port: a TCP port free here whose next one is free too (pull-port tries the next)
+hf_free_port() {
+	local p=$((20000 + RANDOM % 20000))
+	while ss -ltn | grep -q ":$p \|:$((p + 1)) "; do p=$((20000 + RANDOM % 20000)); done
+	echo "$p"
+}
+# hf_kill9 [PID]: holdfastd killed with SIGKILL (nothing of it cleans up); PID: a background
+# command that was waiting for it, reaped too
+hf_kill9() {
+	kill -9 "$HF_PID" || return 1
+	wait "$HF_PID" 2>/dev/null
+	HF_PID=
+	[ -z "$1" ] || wait "$1" 2>/dev/null
+	return 0
+}

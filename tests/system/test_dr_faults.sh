@@ -107,10 +107,7 @@ check "... it runs" job_running
 check "... into a .partial directory" test "$(partials "$GD2")" = 1
 HALF=$(basename "$(ls -d "$GD2"/*.partial)" .partial)
 check "... with its new checkpoint hf-dr-big-$HALF" test "$(checkpoints "$W2")" = "hf-dr-big-$HALF"
-check "kill -9 holdfastd" kill -9 "$HF_PID"
-wait "$HF_PID" 2>/dev/null || true
-HF_PID=
-wait "$COPY" 2>/dev/null || true
+check "kill -9 holdfastd" hf_kill9 "$COPY"
 check "... the libvirt backup job outlives it" job_running
 hf_up < <(conf)
 check "holdfastd restarted: the leftover backup job is aborted" wait_no_job
@@ -141,10 +138,7 @@ hf --json dr copy "$W2" --store big --full >"$TB_DIR/killed2.json" 2>&1 &
 COPY=$!
 check "the copy starts the shut-off guest paused; its backup job slowed" slow_down
 check "... the guest is paused" test "$(tb_virsh domstate "$W2")" = paused
-check "kill -9 holdfastd" kill -9 "$HF_PID"
-wait "$HF_PID" 2>/dev/null || true
-HF_PID=
-wait "$COPY" 2>/dev/null || true
+check "kill -9 holdfastd" hf_kill9 "$COPY"
 check "... the job outlives it, the guest stays paused" sh -c "virsh -q -c '$TB_URI' domstate '$W2' | grep -qx paused"
 hf_up < <(conf)
 check "holdfastd restarted: the job is aborted" wait_no_job

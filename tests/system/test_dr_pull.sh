@@ -16,14 +16,11 @@ tb_image
 tb_guest_define d1 w2k8-6003-esu3 extra-disk=512M
 VDB=$TB_DIR/d1-vdb.qcow2
 # vdb: random data (the guest does not mount it), so a full copy takes a moment to cancel
-head -c $((384 << 20)) /dev/urandom >"$TB_DIR/vdb.raw"
-truncate -s 512M "$TB_DIR/vdb.raw"
-rm -f "$VDB" && qemu-img convert -q -f raw -O qcow2 "$TB_DIR/vdb.raw" "$VDB" && rm -f "$TB_DIR/vdb.raw"
+hf_random_disk "$VDB" 384 512M
 tb_guest_start d1
 tb_wait_agent d1 120
 STORE=$TB_DIR/drstore
-PORT=$((20000 + RANDOM % 20000))
-while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 20000)); done
+PORT=$(hf_free_port)
 # "tcp": the same store, pulled over NBD on TCP (as from a remote hypervisor) instead of a socket
 hf_up <<CONF
 [drstore main]

@@ -12,8 +12,7 @@ tb_init && tb_libvirt_up && tb_image && hf_standin d1 w2k8-6003-esu3
 tb_remote_up || { bad "an sshd for qemu+ssh"; hf_finish; }
 tb_tls_pki "$TB_DIR/nbd-pki" || tb_skip "no NBD TLS on this machine (/etc/pki/qemu belongs to someone else)"
 STORE=$TB_DIR/drstore
-PORT=$((20000 + RANDOM % 20000))
-while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 20000)); done
+PORT=$(hf_free_port)
 hf_up <<CONF
 [drstore main]
 path = $STORE

@@ -85,10 +85,7 @@ check "... named after its checkpoint hf-dr-main-$HALF" test -e "$SCR/hf-dr-main
 check "... which exists" test "$(checkpoints)" = "hf-dr-main-$HALF"
 FS=$(tb_virsh qemu-agent-command "$W" '{"execute":"guest-fsfreeze-status"}' --timeout 5 2>&1 || true)
 tb_log "the guest's filesystems when holdfastd is killed: $FS"
-check "kill -9 holdfastd" kill -9 "$HF_PID"
-wait "$HF_PID" 2>/dev/null || true
-HF_PID=
-wait "$COPY" 2>/dev/null || true
+check "kill -9 holdfastd" hf_kill9 "$COPY"
 check "... the libvirt backup job outlives it" job_running
 hf_up < <(conf)
 check "holdfastd restarted: the leftover backup job is aborted" wait_no_job
