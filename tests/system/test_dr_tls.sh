@@ -130,6 +130,7 @@ check "... no backup job left" no_job
 
 expect_exit "a client certificate the hypervisor does not trust: the copy fails" 1 hf dr copy "$W" --store self
 grep_out "... saying the TLS connection failed and which CA must sign what" "with TLS (the hypervisor's server certificate must be signed by the CA in pull-tls-dir"
+sed -n 's/^/# /p' "$ASSERT_TMP/out" "$ASSERT_TMP/err" | head -3
 check "... nothing published, no backup job left" left_nothing self
 
 jcheck "pull-tls = yes, local guest: the unix socket stays plain (transport unix)" \
