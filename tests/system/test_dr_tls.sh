@@ -17,13 +17,10 @@ tb_init && tb_libvirt_up && tb_image
 tb_guest_define d1 w2k8-6003-esu3 extra-disk=512M
 VDB=$TB_DIR/d1-vdb.qcow2
 # vdb: 256 MiB of random data, so a full copy reads long enough to probe its export
-head -c $((256 << 20)) /dev/urandom >"$TB_DIR/vdb.raw"
-truncate -s 512M "$TB_DIR/vdb.raw"
-rm -f "$VDB" && qemu-img convert -q -f raw -O qcow2 "$TB_DIR/vdb.raw" "$VDB" && rm -f "$TB_DIR/vdb.raw"
+hf_random_disk "$VDB" 256 512M
 tb_guest_start d1
 tb_wait_agent d1 120
-PORT=$((20000 + RANDOM % 20000))
-while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 20000)); done
+PORT=$(hf_free_port)
 CLI=$TB_DIR/pki-client NOKEY=$TB_DIR/pki-nokey SELF=$TB_DIR/pki-self
 # a client side that is complete but trusted by no hypervisor (its own self-signed CA)
 mkdir -p "$SELF" && openssl req -x509 -newkey rsa:2048 -nodes -keyout "$SELF/client-key.pem" \
