@@ -137,9 +137,11 @@ static double copy_stored(const cJSON *m)
 /* The copy after the backup: manifest, rebase, seal, verify, publish. */
 static int finish_point(Job *job, const char *gdir, const char *partial, DrPointInfo *info,
 			const DrPlan *plan, const DrvBackupResult *br, const cJSON *compared,
-			cJSON **out, HfError *err)
+			const char *transport, cJSON **out, HfError *err)
 {
 	g_autoptr(cJSON) m = drstore_manifest_new(info);
+	/* how the disks came: "push" (QEMU wrote them), else the pull's unix, tcp or tcp+tls */
+	cJSON_AddStringToObject(m, "transport", transport ? transport : "push");
 	if (compared) /* dr verify --compare: the rebuilt disks equal the guest's at this instant */
 		cJSON_AddItemToObject(m, "compared", cJSON_Duplicate(compared, 1));
 	for (guint i = 0; i < br->disks->len; i++) {
@@ -437,7 +439,7 @@ static int copy_job(Job *job, HfError *err)
 	    .processed = br->processed,
 	};
 	g_autoptr(cJSON) m = NULL;
-	if (finish_point(job, gdir, partial, &info, &plan, br, compared, &m, err) < 0)
+	if (finish_point(job, gdir, partial, &info, &plan, br, compared, transport, &m, err) < 0)
 		return copy_failed(ctx, c, guest, partial, ck, err);
 	cJSON *res = copy_result(addr, &info, &plan, m, br, gdir, c->drv->name, repairs, t0);
 	if (transport) /* pulled: was the NBD export encrypted (tcp+tls)? */

@@ -31,6 +31,7 @@ path = $STORE
 mode = pull
 pull-host = 127.0.0.1
 pull-port = $PORT
+pull-tls = no
 CONF
 W=$(tb_dom d1)
 UUID=$(tb_virsh domuuid "$W" | tr -d '[:space:]')

@@ -39,6 +39,7 @@ jcheck "full copy over the remote host: pull mode, NBD over TCP with TLS" \
 	'.job.state == "succeeded" and .job.result.kind == "full" and .job.result.transport == "tcp+tls"' \
 	hf --json dr copy "$R"
 P1=$(res point)
+jcheck "... the manifest says how the disks came" '.transport == "tcp+tls"' cat "$GD/$P1/manifest.json"
 check "... no scratch file left on the host" sh -c "[ -z \"\$(ls -A '$TB_DIR/scratch')\" ]"
 check "write more data" tb_guest_exec d1 'dd if=/dev/urandom of=/mnt/data/blob bs=1M count=2 2>/dev/null && echo two >/mnt/data/a.txt && sync'
 jcheck "incremental over the remote host" \
