@@ -207,7 +207,9 @@ static void copy_dry_outcome(const cJSON *res, GString *out)
 			       strcmp(strd(res, "kind", ""), "incremental") ? "" : "n",
 			       strd(res, "kind", "?"));
 	if (str(res, "mode"))
-		g_string_append_printf(out, " in %s mode into DR store '%s' (%s)", str(res, "mode"),
+		g_string_append_printf(out, " in %s mode%s%s into DR store '%s' (%s)",
+				       str(res, "mode"), strcmp(str(res, "mode"), "pull") ? "" : " over ",
+				       strcmp(str(res, "mode"), "pull") ? "" : strd(res, "transport", "?"),
 				       strd(res, "store", "?"), strd(res, "dir", "?"));
 	g_string_append_c(out, '\n');
 	if (str(res, "full_reason"))

@@ -29,6 +29,8 @@
 #include "drtest.h"
 #include "log.h"
 #include "policy.h" /* g_autoptr(cJSON) */
+#include "statefile.h"
+#include "timefmt.h"
 
 /* The store a request names, or the first configured one. */
 const DrStore *drapi_store(Call *call, HfError *err)
@@ -283,19 +285,43 @@ static bool compare_mismatch(const cJSON *compared)
 	return false;
 }
 
-/* dr verify --compare, after the point is published: its chain verified as dr verify does
- * (checksums, qemu-img check) and the outcome in the result. */
-static int compare_verify(Job *job, const char *gdir, const char *point, const cJSON *compared,
-			  cJSON *res, HfError *err)
+/* dr verify --compare found that the chain of point `parent` rebuilds a disk wrong: said in
+ * that point's manifest (compare_failed: target, offset, time), so that no later copy stands
+ * on it (drplan) even if its checkpoint cannot be dropped; the files' checksums are untouched
+ * (the manifest is not among them). */
+static void mark_compare_failed(const char *gdir, const char *parent, const cJSON *compared,
+				cJSON *repairs)
 {
-	g_autoptr(GPtrArray) pts = NULL;
-	cJSON *done = cJSON_AddArrayToObject(res, "verified");
-	cJSON_AddItemToObject(res, "compared", cJSON_Duplicate(compared, 1));
-	job_progress(job, 96, "verifying the chain of point %s", point);
-	if (drstore_points(gdir, &pts, err) < 0 || drstore_verify_chain(pts, point, done, err) < 0)
-		return -1;
-	cJSON_AddBoolToObject(res, "ok", 1);
-	return 0;
+	const cJSON *d, *bad = NULL;
+	cJSON_ArrayForEach(d, compared) if (cJSON_IsFalse(cJSON_GetObjectItem(d, "identical")))
+	    bad = bad ? bad : d;
+	if (!parent || !bad)
+		return;
+	g_autofree char *path = g_build_filename(gdir, parent, DRSTORE_MANIFEST, NULL);
+	g_autoptr(cJSON) doc = NULL;
+	HfError e = {0};
+	g_autofree char *now = timefmt_iso(g_get_real_time() / G_USEC_PER_SEC);
+	if (statefile_read_json(path, &doc, &e) == 0 && cJSON_IsObject(doc)) {
+		cJSON *o = cJSON_Duplicate(bad, 1);
+		cJSON_AddStringToObject(o, "time", now);
+		cJSON_DeleteItemFromObject(doc, "compare_failed");
+		cJSON_AddItemToObject(doc, "compare_failed", o);
+		statefile_write_json(path, doc, &e);
+	}
+	if (e.code[0])
+		cJSON_AddItemToArray(repairs, cJSON_CreateString(e.message));
+}
+
+/* dr verify --compare: the chain the new point will stand on, verified as dr verify does
+ * (checksums, qemu-img check) before the copy starts, so that nothing is published on a chain
+ * that fails; the new point's own images are checked as any copy's are (finish_point). */
+static int compare_chain(Job *job, GPtrArray *points, const char *parent, cJSON *verified,
+			 HfError *err)
+{
+	if (!parent)
+		return 0;
+	job_progress(job, 2, "verifying the chain of point %s", parent);
+	return drstore_verify_chain(points, parent, verified, err);
 }
 
 /* dr copy --dry-run: the plan, in the store's words; nothing is done (a dead copy's leftovers
@@ -315,9 +341,14 @@ static int copy_dry_run(Job *job, const CopyCtx *ctx, DrvConn *c, const DrvGuest
 			      plan->parent ? cJSON_CreateString(plan->parent) : cJSON_CreateNull());
 	cJSON_AddStringToObject(res, "store", ctx->store);
 	cJSON_AddStringToObject(res, "dir", gdir);
-	bool pulls = cJSON_IsTrue(cJSON_GetObjectItem(job_params(job), "compare")) ||
-		     drstore_pulls(ctx->mode, c->uri, g->state == DRV_STATE_RUNNING);
-	cJSON_AddStringToObject(res, "mode", pulls ? "pull" : "push");
+	const cJSON *cmp = cJSON_GetObjectItem(job_params(job), "compare");
+	DrPullOpts how = {.mode = ctx->mode,
+			  .host = ctx->pull_host,
+			  .tls = ctx->pull_tls,
+			  .compare = cJSON_IsTrue(cmp) ? (cJSON *)cmp : NULL};
+	const char *t = drpull_transport(&how, c->uri, g->state == DRV_STATE_RUNNING);
+	cJSON_AddStringToObject(res, "mode", strcmp(t, "push") ? "pull" : "push");
+	cJSON_AddStringToObject(res, "transport", t);
 	cJSON_AddBoolToObject(res, "drops_checkpoints", plan->drop_checkpoints);
 	int rc = drplan_space(plan, g, ctx->store, ctx->root, err);
 	cJSON_AddStringToObject(res, "space", rc == 0 ? "ok" : err->message);
@@ -333,6 +364,7 @@ static int copy_job(Job *job, HfError *err)
 	bool forced = cJSON_IsTrue(cJSON_GetObjectItem(p, "full"));
 	g_autoptr(cJSON) compared =
 	    cJSON_IsTrue(cJSON_GetObjectItem(p, "compare")) ? cJSON_CreateArray() : NULL;
+	g_autoptr(cJSON) verified = compared ? cJSON_CreateArray() : NULL;
 	g_autoptr(HostConn) hc = host_conn_get(ctx->host, err);
 	g_autoptr(DrvGuest) g = NULL;
 	g_autoptr(GPtrArray) points = NULL;
@@ -352,9 +384,9 @@ static int copy_job(Job *job, HfError *err)
 	g_autofree char *holder = g_strdup_printf("dr.copy of %s/%s into DR store '%s'",
 						  host_name(ctx->host), guest, ctx->store);
 	g_auto(DrStoreLock) lk = DRSTORE_LOCK_INIT;
-	if (drstore_lock(gdir, holder, DRSTORE_LOCK_WAIT, on_cancelled, &run, &lk, err) < 0)
+	bool dry = cJSON_IsTrue(cJSON_GetObjectItem(p, "dry_run")); /* writes nothing, waits not */
+	if (!dry && drstore_lock(gdir, holder, DRSTORE_LOCK_WAIT, on_cancelled, &run, &lk, err) < 0)
 		return -1;
-	bool dry = cJSON_IsTrue(cJSON_GetObjectItem(p, "dry_run"));
 	/* a copy that died with holdfastd: its backup job, checkpoint and .partial */
 	if (!dry && drrecover_guest(c, guest, ctx->roots, repairs, err) < 0)
 		return -1;
@@ -375,7 +407,8 @@ static int copy_job(Job *job, HfError *err)
 						       ctx->store);
 		cJSON_AddItemToArray(repairs, cJSON_CreateString(why));
 	}
-	if (drplan_space(&plan, g, ctx->store, ctx->root, err) < 0)
+	if (drplan_space(&plan, g, ctx->store, ctx->root, err) < 0 ||
+	    (compared && compare_chain(job, points, plan.parent, verified, err) < 0))
 		return -1;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	g_autofree char *point = drstore_point_id(gdir, now);
@@ -397,6 +430,7 @@ static int copy_job(Job *job, HfError *err)
 	    .leave_paused = true, /* OffAgain */
 	};
 	const char *transport = NULL; /* a pull's: unix, tcp or tcp+tls */
+	bool left_paused = false; /* a failed pull of a guest it started paused (OffAgain) */
 	DrPullOpts how = {.mode = ctx->mode,
 			  .port = ctx->pull_port,
 			  .host = ctx->pull_host,
@@ -405,12 +439,17 @@ static int copy_job(Job *job, HfError *err)
 			  .transport = &transport,
 			  .scratch_dir = ctx->scratch_dir,
 			  .parent = plan.parent,
-			  .compare = compared};
+			  .compare = compared,
+			  .left_paused = &left_paused};
 	if (drpull_backup(c, guest, &spec, &how, on_progress, &run, &br, err) < 0) {
 		host_report(ctx->host, guest, err);
-		if (compare_mismatch(compared)) /* the chain restores something else: no more of it */
+		if (compare_mismatch(compared)) { /* the chain restores something else */
+			mark_compare_failed(gdir, plan.parent, compared, repairs);
 			prune_checkpoints(c, guest, ctx->store, gdir, NULL, repairs);
-		return copy_failed(ctx, c, guest, partial, ck, err);
+		}
+		int rc = copy_failed(ctx, c, guest, partial, ck, err);
+		g_auto(OffAgain) off = {c, guest, left_paused}; /* after the checkpoints went */
+		return rc;
 	}
 	g_auto(OffAgain) off = {c, guest, br->started_paused};
 	if (br->full_reason) { /* found out by libvirt at backup-begin: a full was taken */
@@ -444,10 +483,15 @@ static int copy_job(Job *job, HfError *err)
 	cJSON *res = copy_result(addr, &info, &plan, m, br, gdir, c->drv->name, repairs, t0);
 	if (transport) /* pulled: was the NBD export encrypted (tcp+tls)? */
 		cJSON_AddStringToObject(res, "transport", transport);
-	job_set_result(job, res);
+	if (compared) { /* dr verify --compare: its chain verified, every disk identical */
+		cJSON_AddItemToArray(verified, cJSON_CreateString(point));
+		cJSON_AddItemToObject(res, "verified", g_steal_pointer(&verified));
+		cJSON_AddItemToObject(res, "compared", cJSON_Duplicate(compared, 1));
+		cJSON_AddBoolToObject(res, "ok", 1);
+	}
+	/* the result is complete before the job has it (job_to_json reads it on the main loop) */
 	prune_checkpoints(c, guest, ctx->store, gdir, ck, cJSON_AddArrayToObject(res, "warnings"));
-	if (compared && compare_verify(job, gdir, point, compared, res, err) < 0)
-		return -1;
+	job_set_result(job, res);
 	hf_log("hf-dr", LOG_LVL_INFO, "%s DR copy of %s: point %s, %.0f bytes stored", info.kind,
 	       addr, point, copy_stored(m));
 	return 0;

@@ -118,6 +118,17 @@ int drplan_make(DrvConn *c, const DrvGuest *g, const char *host, GPtrArray *poin
 	}
 	const char *ck = cJSON_GetStringValue(cJSON_GetObjectItem(last, "checkpoint"));
 	const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(last, "point"));
+	const cJSON *bad = cJSON_GetObjectItem(last, "compare_failed");
+	if (bad) { /* dr verify --compare found its chain restores something else */
+		g_autofree char *why = g_strdup_printf(
+		    "dr verify --compare found that the chain of point %s rebuilds disk %s wrong "
+		    "(first at offset %.0f, %s): no incremental stands on it",
+		    id, cJSON_GetStringValue(cJSON_GetObjectItem(bad, "target")),
+		    cJSON_GetNumberValue(cJSON_GetObjectItem(bad, "offset")),
+		    cJSON_GetStringValue(cJSON_GetObjectItem(bad, "time")));
+		drplan_set_full(p, g, why);
+		return 0;
+	}
 	g_auto(GStrv) cks = NULL;
 	if (drv_checkpoint_list(c, g->name, 0, &cks, err) < 0)
 		return -1;

@@ -39,16 +39,6 @@ static int remove_dir(const char *dir, HfError *err)
 	return 0;
 }
 
-static int copy_file(const char *from, const char *to, HfError *err)
-{
-	g_autoptr(GFile) a = g_file_new_for_path(from);
-	g_autoptr(GFile) b = g_file_new_for_path(to);
-	g_autoptr(GError) ge = NULL;
-	if (!g_file_copy(a, b, G_FILE_COPY_NONE, NULL, NULL, NULL, &ge))
-		return error_set(err, HF_ERR_FAILED, "copy %s to %s: %s", from, to, ge->message);
-	return drstore_fsync(to, false, err); /* on disk before the original goes */
-}
-
 /* ---- guarding by leases and manifests ---- */
 
 /* Is point `id` leased now, or an ancestor (on any disk) of a point leased now? */
@@ -157,7 +147,7 @@ static int rebuild_disk(const char *dir, const char *tmp, const char *file, cons
 		g_autofree char *back = g_strdup_printf("../%s/%s", np, np_file);
 		const char *argv[] = {"rebase", "-q", "-f",    "qcow2", "-b",
 				      back,	"-F", "qcow2", dst,	NULL};
-		if (copy_file(src, dst, err) < 0 || drstore_qemu_img(err, argv) < 0)
+		if (drstore_copy_file(src, dst, err) < 0 || drstore_qemu_img(err, argv) < 0)
 			return -1;
 	}
 	const char *check[] = {"check", "-q", "-f", "qcow2", dst, NULL};
@@ -250,7 +240,7 @@ static int link_rest(const char *dir, const char *tmp, const cJSON *m, const DrR
 					 "restore point directory %s holds a directory (%s): not "
 					 "consolidated",
 					 dir, n);
-		if (link(a, b) < 0 && copy_file(a, b, err) < 0)
+		if (link(a, b) < 0 && drstore_copy_file(a, b, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -575,6 +565,7 @@ int drprune_job(Job *job, HfError *err)
 				 addr, hidden, gdir);
 	g_auto(GStrv) leased = drlease_points(gdir);
 	g_autoptr(DrRetainSet) s = drretain_set_new(pts, leased);
+	drretain_set_own(s, addr); /* a clone's points (same UUID) are its own retention's */
 	g_autoptr(DrRetainPlan) plan = plan_for(job, c, s, res, err);
 	if (!plan)
 		return -1;
@@ -592,7 +583,8 @@ int drprune_job(Job *job, HfError *err)
 	return 0;
 }
 
-cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone *tz, HfError *err)
+cJSON *drprune_preview(const char *gdir, const char *addr, const RetentionRules *rules,
+			GTimeZone *tz, HfError *err)
 {
 	g_autoptr(GPtrArray) pts = NULL;
 	g_autoptr(cJSON) o = cJSON_CreateObject();
@@ -604,6 +596,7 @@ cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone 
 		return NULL;
 	g_auto(GStrv) leased = gdir ? drlease_points(gdir) : NULL;
 	g_autoptr(DrRetainSet) s = drretain_set_new(pts, leased);
+	drretain_set_own(s, addr);
 	g_autoptr(DrRetainPlan) p = NULL;
 	if (drretain_plan(s->pts, s->n, rules, tz, &p, err) < 0)
 		return NULL;

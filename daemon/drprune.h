@@ -62,7 +62,8 @@ int drprune_job(Job *job, HfError *err);
 /* What the retention of the guest in gdir (NULL: none yet) would do now under rules (nothing
  * is touched):
  * {"points":N,"pruned":[{"name","reason"}],"consolidated":[{"name","reason"}]}. */
-cJSON *drprune_preview(const char *gdir, const RetentionRules *rules, GTimeZone *tz, HfError *err);
+cJSON *drprune_preview(const char *gdir, const char *addr, const RetentionRules *rules,
+			GTimeZone *tz, HfError *err);
 /* Finish or undo what an interrupted consolidation or deletion left in gdir. */
 int drprune_recover(const char *gdir, cJSON *report, HfError *err);
 /* Carry out a plan over the manifests `set` was made from: consolidations, then deletions.

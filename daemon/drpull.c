@@ -446,7 +446,6 @@ static int compare_disk(const Pull *p, const DrvBackupDisk *d, cJSON *out, HfErr
 	const char *tls[] = {"compare", "--object", obj, "-F", "qcow2", src, d->file, NULL};
 	const char *const *argv = obj ? tls : plain;
 	gint64 t0 = g_get_monotonic_time();
-	HfError e = {0};
 	if (p->progress)
 		p->progress(p->opaque, 100,
 			    d->bitmap ? "comparing the rebuilt disk (image + backing chain) "
@@ -456,20 +455,25 @@ static int compare_disk(const Pull *p, const DrvBackupDisk *d, cJSON *out, HfErr
 	cJSON_AddStringToObject(o, "target", d->target);
 	cJSON_AddNumberToObject(o, "bytes", (double)d->capacity);
 	cJSON_AddItemToArray(out, o);
-	int rc = drstore_qemu_img(&e, argv);
+	int code = 0;
+	g_autofree char *text = NULL;
+	if (drstore_qemu_img_status(argv, &code, &text, err) < 0)
+		return -1;
 	cJSON_AddNumberToObject(o, "seconds", (double)(g_get_monotonic_time() - t0) / 1e6);
-	if (rc == 0) {
+	if (code == 0) {
 		cJSON_AddBoolToObject(o, "identical", 1);
 		return 0;
 	}
-	const char *at = strstr(e.message, "Content mismatch at offset ");
+	/* qemu-img compare: 1 = the images differ ("Content mismatch at offset N!" on stdout),
+	 * 2 and more = it could not compare */
+	const char *at = code == 1 ? strstr(text, "Content mismatch at offset ") : NULL;
 	unsigned long long off = 0;
 	if (!at || sscanf(at, "Content mismatch at offset %llu", &off) != 1)
 		return error_set(
 		    err, HF_ERR_FAILED,
 		    "guest '%s', disk %s: the byte comparison with the guest could not "
 		    "run: %s",
-		    p->guest, d->target, e.message);
+		    p->guest, d->target, text);
 	cJSON_AddBoolToObject(o, "identical", 0);
 	cJSON_AddNumberToObject(o, "offset", (double)off);
 	return error_set(err, HF_ERR_FAILED,
@@ -590,7 +594,9 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		error_clear(&e);
 		drv_checkpoint_delete(c, guest, spec->checkpoint, 0, &e);
 		error_clear(&e);
-		if (res->started_paused && drv_domain_destroy(c, guest, 0, &e) < 0)
+		if (res->started_paused && o->left_paused)
+			*o->left_paused = true;
+		else if (res->started_paused && drv_domain_destroy(c, guest, 0, &e) < 0)
 			hf_log("hf-dr", LOG_LVL_ERROR,
 			       "guest %s was started paused for a DR copy and stays paused: %s",
 			       guest, e.message);
@@ -611,6 +617,17 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		*o->transport = transport;
 	*out = g_steal_pointer(&res);
 	return 0;
+}
+
+const char *drpull_transport(const DrPullOpts *o, const char *uri, bool running)
+{
+	if (!o->compare && !drstore_pulls(o->mode, uri, running))
+		return "push";
+	g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+	const char *host = u ? g_uri_get_host(u) : NULL;
+	if (!o->host && !(host && *host))
+		return "unix";
+	return o->tls != DRSTORE_TLS_NO ? "tcp+tls" : "tcp";
 }
 
 int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,

@@ -42,9 +42,16 @@ typedef struct {
 	 * backup job still holds that instant; an object per disk appended; a difference fails
 	 * the copy naming the disk and the first differing offset */
 	cJSON *compare;
+	/* non-NULL: a failed pull leaves a guest it started paused paused, *left_paused set, for
+	 * the caller to power off once it is done with the guest's checkpoints (libvirt deletes
+	 * checkpoints of running guests only); NULL: powered off by the pull */
+	bool *left_paused;
 } DrPullOpts;
 
 /* Copy the guest's disks for one restore point: push or pull as o, the host's URI and the
  * guest's state say (drstore_pulls). */
 int drpull_backup(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const DrPullOpts *o,
 		  DrvProgressFn progress, void *opaque, DrvBackupResult **out, HfError *err);
+/* How a copy with these options would read a guest of the host at uri: "push", or a pull's
+ * "unix" (this machine's hypervisor), "tcp" or "tcp+tls" (dr copy --dry-run). */
+const char *drpull_transport(const DrPullOpts *o, const char *uri, bool running);

@@ -284,6 +284,11 @@ static char *scratch_ck(const char *file, char **tag, char **point)
 		if (!g_ascii_isalnum(*t) && *t != '_')
 			return NULL;
 	*dash = '\0';
+	/* CHECKPOINT-UUID-TARGET (the domain's UUID since scratch names are shared by guests);
+	 * CHECKPOINT-TARGET before */
+	size_t n = strlen(base);
+	if (n > 37 && base[n - 37] == '-' && g_uuid_string_is_valid(base + n - 36))
+		base[n - 37] = '\0';
 	return drrecover_ck_parse(base, tag, point) ? g_strdup(base) : NULL;
 }
 

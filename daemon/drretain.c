@@ -161,6 +161,16 @@ static int plan_series(const DrRetainPoint *pts, size_t n, size_t first,
 			rs[m++] = (RetentionSnapshot){
 			    .name = pts[i].id, .created = pts[i].time, .owned = true};
 		}
+	if (pts[first].other) { /* another guest's points: its own retention decides */
+		for (size_t k = 0; k < m; k++) {
+			p->d[at[k]].keep = true;
+			g_snprintf(p->d[at[k]].reason, sizeof p->d[0].reason,
+				   "a point of %s/%s, which its own retention decides",
+				   pts[first].host ? pts[first].host : "?",
+				   pts[first].guest ? pts[first].guest : "?");
+		}
+		return 0;
+	}
 	if (retention_plan(rs, m, rules, tz, &tiers, err) < 0)
 		return -1;
 	p->tier_pruned += tiers->pruned;
@@ -272,6 +282,18 @@ static int64_t time_of(const cJSON *m)
 	const char *t = str_of(m, "time");
 	dt = t ? g_date_time_new_from_iso8601(t, NULL) : NULL;
 	return dt ? g_date_time_to_unix(dt) : 0;
+}
+
+void drretain_set_own(DrRetainSet *s, const char *addr)
+{
+	const char *slash = addr ? strchr(addr, '/') : NULL;
+	g_autofree char *host = slash ? g_strndup(addr, (gsize)(slash - addr)) : NULL;
+	const char *name = slash ? slash + 1 : addr;
+	for (size_t i = 0; name && i < s->n; i++) {
+		DrRetainPoint *p = &s->pts[i];
+		p->other = p->host && p->guest &&
+			   (strcmp(p->guest, name) || (host && strcmp(p->host, host)));
+	}
 }
 
 DrRetainSet *drretain_set_new(GPtrArray *manifests, char *const *leased)

@@ -61,6 +61,9 @@ typedef struct {
 	int since_full; /* > 0: recorded by a consolidation; 0 = none */
 	const DrRetainDisk *disks;
 	size_t n_disks;
+	/* another guest's series (drretain_set_own): kept whatever the rules say, its own
+	 * retention decides; it still counts for the chain rules */
+	bool other;
 } DrRetainPoint;
 
 typedef struct {
@@ -113,6 +116,10 @@ typedef struct {
 DrRetainSet *drretain_set_new(GPtrArray *manifests, char *const *leased);
 void drretain_set_free(DrRetainSet *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DrRetainSet, drretain_set_free)
+/* A retention run of guest NAME (or HOST/NAME) decides its own series only: every point
+ * of another host and guest name is marked other. Points without host/guest (old manifests)
+ * count as its own. */
+void drretain_set_own(DrRetainSet *s, const char *addr);
 
 /* ---- `holdfast policy simulate` of a dr-copy policy ---- */
 

@@ -256,6 +256,15 @@ int drrplan_rename(const char *from, const char *to, HfError *err)
 			rc = -1;
 		}
 	}
+	/* no hard links either (vfat, exFAT, CIFS without unix extensions): a plain rename of
+	 * a `to` checked absent just before, the best that filesystem can do */
+	struct stat st;
+	if (rc < 0 && (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS)) {
+		if (lstat(to, &st) == 0)
+			errno = EEXIST;
+		else
+			rc = rename(from, to);
+	}
 	if (rc == 0)
 		return 0;
 	if (errno == EEXIST)

@@ -119,19 +119,6 @@ static int convert(Job *job, const char *from, const char *to, HfError *err)
 	return 0;
 }
 
-static int copy_file(const char *from, const char *to, HfError *err)
-{
-	g_autofree char *data = NULL;
-	gsize len = 0;
-	g_autoptr(GError) ge = NULL;
-	if (!g_file_get_contents(from, &data, &len, &ge) ||
-	    !g_file_set_contents_full(to, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-				      &ge))
-		return error_set(err, HF_ERR_FAILED, "cannot copy NVRAM %s to %s: %s", from, to,
-				 ge->message);
-	return 0;
-}
-
 typedef struct {
 	const DrRunSpec *s;
 	DrRestorePlan *plan;
@@ -370,7 +357,7 @@ static int write_images(Job *job, Run *r, HfError *err)
 		    drstore_fsync(d->tmp, false, err) < 0)
 			return -1;
 	}
-	if (p->nvram_from && copy_file(p->nvram_from, p->nvram_tmp, err) < 0)
+	if (p->nvram_from && drstore_copy_file(p->nvram_from, p->nvram_tmp, err) < 0)
 		return -1;
 	return 0;
 }

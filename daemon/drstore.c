@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -319,6 +320,17 @@ int drstore_fsync(const char *path, bool dir, HfError *err)
 	return rc < 0 ? drstore_io_error(err, "fsync", path) : 0;
 }
 
+int drstore_copy_file(const char *from, const char *to, HfError *err)
+{
+	g_autoptr(GFile) a = g_file_new_for_path(from);
+	g_autoptr(GFile) b = g_file_new_for_path(to);
+	g_autoptr(GError) ge = NULL;
+	if (!g_file_copy(a, b, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &ge))
+		return error_set(err, HF_ERR_FAILED, "cannot copy %s to %s: %s", from, to,
+				 ge->message);
+	return drstore_fsync(to, false, err);
+}
+
 int drstore_seal(const char *partial, cJSON *m, HfError *err)
 {
 	cJSON *files = cJSON_GetObjectItem(m, "files"), *d;
@@ -477,7 +489,7 @@ int drstore_check_files(const char *dir, const cJSON *m, HfError *err)
 	return 0;
 }
 
-int drstore_qemu_img(HfError *err, const char *const *argv)
+int drstore_qemu_img_status(const char *const *argv, int *code, char **text, HfError *err)
 {
 	g_autoptr(GPtrArray) a = g_ptr_array_new();
 	g_ptr_array_add(a, (char *)"qemu-img");
@@ -491,12 +503,20 @@ int drstore_qemu_img(HfError *err, const char *const *argv)
 			  &errout, &status, &gerr))
 		return error_set(err, HF_ERR_FAILED, "cannot run qemu-img: %s; install qemu-utils",
 				 gerr->message);
-	if (!g_spawn_check_wait_status(status, NULL)) {
-		g_autofree char *cmd = g_strjoinv(" ", (char **)a->pdata);
-		const char *why = errout && *errout ? errout : out ? out : "";
-		return error_set(err, HF_ERR_FAILED, "%s failed: %s", cmd, g_strstrip((char *)why));
-	}
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	g_autofree char *cmd = g_strjoinv(" ", (char **)a->pdata);
+	*text = g_strdup_printf("%s failed: %s%s%s", cmd, g_strstrip(errout),
+				*out && *errout ? "; " : "", g_strstrip(out));
 	return 0;
+}
+
+int drstore_qemu_img(HfError *err, const char *const *argv)
+{
+	int code = 0;
+	g_autofree char *text = NULL;
+	if (drstore_qemu_img_status(argv, &code, &text, err) < 0)
+		return -1;
+	return code ? error_set(err, HF_ERR_FAILED, "%s", text) : 0;
 }
 
 const cJSON *drstore_point(GPtrArray *points, const char *id)

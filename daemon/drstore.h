@@ -116,6 +116,9 @@ int drstore_sha256(const char *path, char hex[65], HfError *err);
 /* Recompute every file's SHA-256 against the manifest; a mismatch names the file and point. */
 int drstore_check_files(const char *dir, const cJSON *m, HfError *err);
 /* qemu-img with these arguments (NULL-terminated); failure quotes its stderr. */
+/* qemu-img ARGV...: *code its exit status (128 when killed), *text "COMMAND failed: STDERR;
+ * STDOUT" (new, for when code is not 0); -1 with err only when it cannot run. */
+int drstore_qemu_img_status(const char *const *argv, int *code, char **text, HfError *err);
 int drstore_qemu_img(HfError *err, const char *const *argv);
 /* Files, qemu-img check of every image, for the point and every point its disks' chains
  * reach back to their fulls (each point once). */
@@ -163,6 +166,8 @@ const DrStore *drstore_named(const GPtrArray *stores, const char *name);
 int drstore_io_error(HfError *err, const char *what, const char *path);
 /* fsync a file or (dir) a directory; -1 with drstore_io_error's message. */
 int drstore_fsync(const char *path, bool dir, HfError *err);
+/* A copy of file from at to (replaced when there), fsynced; errors name both. */
+int drstore_copy_file(const char *from, const char *to, HfError *err);
 
 /* One writer at a time in a guest's directory: GUEST_DIR/.lock (never a point: drstore_points
  * and every other listing skip names that are not point ids) is flock()ed exclusively by a

@@ -198,6 +198,11 @@ static void sweep(DrvConn *c, const DrTestCtx *t, cJSON *res, GString *warn)
 		if (!strcmp(n, t->name) || active_has(n) ||
 		    !drtest_dir_stale(root, n, host_name(t->host), defined))
 			continue;
+		/* a test defined since the list above (another job's --keep) keeps its overlays */
+		g_autoptr(DrvGuest) now = NULL;
+		HfError ge = {0};
+		if (drv_guest_get(c, n, 0, &now, &ge) == 0 || strcmp(ge.code, HF_ERR_NOT_FOUND))
+			continue;
 		g_autofree char *dir = g_build_filename(root, n, NULL);
 		remove_test(c, t->host, NULL, dir, warn);
 		g_autofree char *what = g_strdup_printf("%s (overlays only)", dir);
@@ -323,19 +328,6 @@ static char *nvram_of(const cJSON *m)
 	return f && !strchr(f, '/') ? g_build_filename(pdir, f, NULL) : NULL;
 }
 
-/* A copy of the point's NVRAM for the test domain to write (the point's stays as it is). */
-static int nvram_copy(const DrTestCtx *t, const char *from, const char *to, HfError *err)
-{
-	g_autofree char *data = NULL;
-	gsize len = 0;
-	g_autoptr(GError) ge = NULL;
-	if (!g_file_get_contents(from, &data, &len, &ge) ||
-	    !g_file_set_contents(to, data, (gssize)len, &ge))
-		return error_set(err, HF_ERR_FAILED, "restore point %s: NVRAM copy: %s", t->point,
-				 ge->message);
-	return 0;
-}
-
 /* ---- the job ---- */
 
 static void result_head(const DrTestCtx *t, const char *guest, cJSON *res)
@@ -395,7 +387,7 @@ static int test_live(Job *job, DrTestCtx *t, DrvConn *c, const cJSON *m, const c
 	if (rc == 0)
 		rc = make_overlays(t, cJSON_GetObjectItem(res, "disks"), err);
 	if (rc == 0 && nvram_from)
-		rc = nvram_copy(t, nvram_from, nvram, err);
+		rc = drstore_copy_file(nvram_from, nvram, err);
 	if (rc == 0) {
 		new_log_files(xml, logs);
 		job_progress(job, 5, "defining %s on %s (no network)", t->name, host_name(t->host));

@@ -267,8 +267,15 @@ static void connect_thread(GTask *t, gpointer src, gpointer data, GCancellable *
 	op->hc->drv = conn;
 	if (op->rc == 0)
 		op->rc = drv_guest_list(conn, 0, &op->guests, &op->err);
-	if (op->rc == 0 && connect_hook && !op->hc->host->connected_once)
-		connect_hook(conn, op->guests);
+	if (op->rc == 0 && connect_hook && !op->hc->host->connected_once) {
+		/* the hook (kill -9 recovery of DR copies) sees this host's guests only: a guest
+		 * the [host] does not select may be another holdfastd's */
+		g_autoptr(GPtrArray) mine = g_ptr_array_new();
+		for (guint i = 0; i < op->guests->len; i++)
+			if (selected(op->hc->host, op->guests->pdata[i]))
+				g_ptr_array_add(mine, op->guests->pdata[i]);
+		connect_hook(conn, mine);
+	}
 }
 
 static void connect_done(GObject *src, GAsyncResult *res, gpointer data)

@@ -148,7 +148,7 @@ static cJSON *dr_now_thread(Call *call, HfError *err)
 	cJSON *now = cJSON_AddArrayToObject(s->sim, "now");
 	for (char **g = s->guests; *g; g++) {
 		g_autofree char *gdir = drstore_find_guest(s->root, *g);
-		cJSON *o = drprune_preview(gdir, &s->rules, s->tz, err);
+		cJSON *o = drprune_preview(gdir, *g, &s->rules, s->tz, err);
 		if (!o)
 			return NULL;
 		cJSON_AddStringToObject(o, "guest", *g);

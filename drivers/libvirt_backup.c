@@ -14,6 +14,7 @@
 #include <libxml/xpath.h>
 
 #include <inttypes.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,16 +293,80 @@ static const char *shutoff_reason(int reason, bool *clean)
 }
 
 /* A live-only mark on a shut-off guest that a copy started paused: it goes when the guest
- * stops, so a guest that still has it was left paused by a copy that died with holdfastd. */
+ * stops, so a guest that still has it was left paused by a copy, running or dead. The mark
+ * names the holdfastd process (owner = "BOOT-ID PID START-TIME"): only a copy whose process is
+ * gone from this machine's current boot is known dead; a mark of another machine (or of an
+ * earlier boot: a remote hypervisor) may be another holdfastd's running copy. */
 #define LV_NS_DRCOPY "https://holdfast.dev/xmlns/drcopy/1"
 
-static bool started_by_copy(virDomainPtr dom)
+typedef enum { MARK_NONE, MARK_DEAD, MARK_LIVE, MARK_ELSEWHERE } PausedMark;
+
+/* /proc/PID/stat's start time (field 22), 0 when the process is gone. */
+static guint64 proc_start(long pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%ld/stat", pid);
+	g_autofree char *st = NULL;
+	const char *p = g_file_get_contents(path, &st, NULL, NULL) ? strrchr(st, ')') : NULL;
+	g_auto(GStrv) f = p && p[1] ? g_strsplit(p + 2, " ", 0) : NULL;
+	return f && g_strv_length(f) > 19 ? g_ascii_strtoull(f[19], NULL, 10) : 0;
+}
+
+static char *boot_id(void)
+{
+	g_autofree char *b = NULL;
+	if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &b, NULL, NULL))
+		return g_strdup("unknown-boot");
+	return g_strdup(g_strstrip(b));
+}
+
+static PausedMark paused_mark(virDomainPtr dom, char **owner)
 {
 	char *m = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, LV_NS_DRCOPY,
 				       VIR_DOMAIN_AFFECT_LIVE);
 	virResetLastError();
+	if (!m)
+		return MARK_NONE;
+	g_autoptr(xmlDoc) doc = xmlReadMemory(m, (int)strlen(m), NULL, NULL,
+					      XML_PARSE_NONET | XML_PARSE_NOERROR |
+						  XML_PARSE_NOWARNING);
 	free(m);
-	return m != NULL;
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlChar *o = root ? xmlGetProp(root, BAD_CAST "owner") : NULL;
+	if (!o) /* a mark of a holdfastd before owners were recorded */
+		return MARK_DEAD;
+	*owner = g_strdup((const char *)o);
+	xmlFree(o);
+	char boot[64] = "";
+	long pid = 0;
+	guint64 start = 0;
+	g_autofree char *mine = boot_id();
+	if (sscanf(*owner, "%63s %ld %" G_GUINT64_FORMAT, boot, &pid, &start) != 3 ||
+	    strcmp(boot, mine))
+		return MARK_ELSEWHERE;
+	return start && proc_start(pid) == start ? MARK_LIVE : MARK_DEAD;
+}
+
+/* A paused guest a copy started paused: powered off when that copy is known dead; else the
+ * error says whose copy holds it. 0: nothing to do (no mark) or powered off. */
+static int off_if_dead(LvConn *c, virDomainPtr dom, const char *guest, HfError *err)
+{
+	g_autofree char *owner = NULL;
+	PausedMark mk = paused_mark(dom, &owner);
+	if (mk == MARK_NONE)
+		return 0;
+	if (mk == MARK_DEAD)
+		return virDomainDestroy(dom) < 0
+			   ? lv_error(err, c, guest, NULL,
+				      "cannot power off again (left paused by a DR copy that died)")
+			   : 0;
+	return error_set(err, HF_ERR_CONFLICT,
+			 "guest '%s' on host %s was started paused by a DR copy that %s (holdfastd "
+			 "%s); it is left alone: try again when that copy is done, or power the "
+			 "guest off (virsh destroy %s) if no holdfastd copies it any more",
+			 guest, c->base.uri,
+			 mk == MARK_LIVE ? "still runs in this machine's holdfastd"
+					 : "another holdfastd (or one before a reboot) made",
+			 owner, guest);
 }
 
 /* A shut-off guest: started paused (no guest code runs) for the copy; its consistency is
@@ -318,8 +383,12 @@ static int start_paused(LvConn *c, virDomainPtr dom, const char *guest, int reas
 		return lv_error(err, c, guest, NULL, act);
 	}
 	res->started_paused = true;
-	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, "<started-paused/>", "hfdrcopy",
-				 LV_NS_DRCOPY, VIR_DOMAIN_AFFECT_LIVE) < 0)
+	g_autofree char *boot = boot_id();
+	g_autofree char *mark =
+	    g_strdup_printf("<started-paused owner='%s %ld %" G_GUINT64_FORMAT "'/>", boot,
+			    (long)getpid(), proc_start((long)getpid()));
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, mark, "hfdrcopy", LV_NS_DRCOPY,
+				 VIR_DOMAIN_AFFECT_LIVE) < 0)
 		virResetLastError(); /* only the recovery after a crash misses it */
 	res->consistency = g_strdup(clean ? "application" : "crash");
 	res->consistency_reason =
@@ -401,13 +470,10 @@ int lv_backup_prepare(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
 		return lv_error(err, c, guest, NULL, "cannot read the state of");
-	if (state == VIR_DOMAIN_PAUSED && started_by_copy(dom)) {
-		/* left paused by a copy that died: it was shut off */
-		if (virDomainDestroy(dom) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0)
-			return lv_error(err, c, guest, NULL,
-					"cannot power off again (left paused by a DR copy that "
-					"died)");
-	}
+	/* left paused by a copy that died (it was shut off): off again; a running copy's: no */
+	if (state == VIR_DOMAIN_PAUSED &&
+	    (off_if_dead(c, dom, guest, err) < 0 || virDomainGetState(dom, &state, &reason, 0) < 0))
+		return error_is_set(err) ? -1 : lv_error(err, c, guest, NULL, "cannot read the state of");
 	res->domain_xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 	if (!res->domain_xml)
 		return lv_error(err, c, guest, NULL, "cannot read");
@@ -626,10 +692,8 @@ int lv_backup_abort(DrvConn *dc, const char *guest, unsigned flags, HfError *err
 		job = virDomainGetJobInfo(dom, &ji) == 0 && ji.type != VIR_DOMAIN_JOB_NONE;
 		virResetLastError();
 	}
-	if ((flags & DRV_BACKUP_ABORT_MARKED_ONLY) && started_by_copy(dom) &&
-	    virDomainDestroy(dom) < 0)
-		return lv_error(err, c, guest, NULL,
-				"cannot power off again (left paused by a DR copy that died)");
+	if (flags & DRV_BACKUP_ABORT_MARKED_ONLY)
+		return off_if_dead(c, dom, guest, err);
 	return 0;
 }
 

@@ -82,7 +82,7 @@ static void tls_hint(HfError *err, const char *guest, const char *host)
 }
 
 /* <domainbackup mode='pull'>: the server, per disk its export, bitmap and scratch file. */
-static char *backup_text(const DrvBackupSpec *spec, const DrvPullSpec *pull,
+static char *backup_text(const DrvBackupSpec *spec, const DrvPullSpec *pull, const char *uuid,
 			 const DrvBackupResult *res, GPtrArray *skip)
 {
 	GString *b = g_string_new("<domainbackup mode='pull'>\n");
@@ -95,8 +95,10 @@ static char *backup_text(const DrvBackupSpec *spec, const DrvPullSpec *pull,
 	for (guint i = 0; i < res->disks->len; i++) {
 		const DrvBackupDisk *d = res->disks->pdata[i];
 		g_autofree char *t = g_markup_escape_text(d->target, -1);
-		g_autofree char *scratch = g_strdup_printf("%s/%s-%s.scratch", pull->scratch_dir,
-							   spec->checkpoint, d->target);
+		/* CHECKPOINT-UUID-TARGET: guests copied into one store in the same second share
+		 * the point id, and scratch-dir (or /var/tmp) is shared by all of them */
+		g_autofree char *scratch = g_strdup_printf("%s/%s-%s-%s.scratch", pull->scratch_dir,
+							   spec->checkpoint, uuid, d->target);
 		g_autofree char *sx = g_markup_escape_text(scratch, -1);
 		/* per disk (libvirt >= 7.6): a disk added or resized since the checkpoint in full
 		 */
@@ -130,7 +132,10 @@ static int begin(LvConn *c, virDomainPtr dom, const char *guest, const DrvBackup
 	g_autoptr(GPtrArray) skip = g_ptr_array_new_with_free_func(g_free);
 	if (lv_backup_pick_disks(c, dom, guest, g, spec, res, skip, err) < 0)
 		return -1;
-	g_autofree char *bxml = backup_text(spec, pull, res, skip);
+	char uuid[VIR_UUID_STRING_BUFLEN] = "";
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return lv_error(err, c, guest, NULL, "cannot read the UUID of");
+	g_autofree char *bxml = backup_text(spec, pull, uuid, res, skip);
 	g_autofree char *kxml = lv_checkpoint_text(spec, res, skip);
 	uid_t uid;
 	gid_t gid;

@@ -22,7 +22,7 @@ npoints() { find "$GD" -mindepth 2 -maxdepth 2 -name manifest.json | wc -l; }
 hf_cks() { tb_virsh checkpoint-list "$W" --name 2>/dev/null | grep -c '^hf-dr-'; }
 
 jcheck "dr copy --dry-run of a guest without points: a full, in pull mode (running), nothing done" \
-	'.job.state == "succeeded" and .job.result.dry_run and .job.result.kind == "full" and .job.result.mode == "pull" and .job.result.space == "ok"' \
+	'.job.state == "succeeded" and .job.result.dry_run and .job.result.kind == "full" and .job.result.mode == "pull" and .job.result.transport == "unix" and .job.result.space == "ok"' \
 	hf --json dr copy "$W" --dry-run
 check "... no point, no checkpoint" sh -c "[ ! -d '$GD' ] || [ \$(find '$GD' -name manifest.json | wc -l) = 0 ]; [ \$(virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -c .) = 0 ]"
 jcheck "full copy" '.job.state == "succeeded" and .job.result.kind == "full"' hf --json dr copy "$W"
@@ -32,7 +32,7 @@ jcheck "dr copy --dry-run now: an incremental on $P1" \
 	hf --json dr copy "$W" --dry-run
 [ "$(npoints)" = 1 ] && ok "... still one point" || bad "points after a dry run: $(npoints)"
 expect_exit "dr copy --dry-run in words" 0 hf dr copy "$W" --dry-run
-grep_out "... says what it would do" "would take an incremental copy in pull mode into DR store 'main'"
+grep_out "... says what it would do" "would take an incremental copy in pull mode over unix into DR store 'main'"
 check "write data in the guest" \
 	tb_guest_exec d1 'dd if=/dev/urandom of=/mnt/data/blob bs=1M count=3 2>/dev/null && echo one >/mnt/data/a.txt && sync'
 expect_exit "dr verify POINT --compare is refused (a point of the past cannot be read again)" 2 \
@@ -65,8 +65,10 @@ grep_out "... naming disk vda and the first differing offset $OFF" "disk vda: th
 check "... no .partial left" sh -c "! ls -d '$GD'/*.partial 2>/dev/null"
 [ "$(hf_cks)" = 0 ] && ok "... the guest's DR checkpoints are dropped" || bad "hf-dr checkpoints left: $(hf_cks)"
 check "... the guest still runs" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = running ]"
+jcheck "... $P3's manifest says so (no copy stands on it again)" \
+	".compare_failed.target == \"vda\" and .compare_failed.offset == $OFF" cat "$GD/$P3/manifest.json"
 jcheck "the next copy is a full, with the reason" \
-	'.job.state == "succeeded" and .job.result.kind == "full" and (.job.result.full_reason | length) > 0' \
+	'.job.state == "succeeded" and .job.result.kind == "full" and (.job.result.full_reason | test("dr verify --compare found that the chain of point"))' \
 	hf --json dr copy "$W"
 jcheck "dr verify --compare on the new full: identical" \
 	'.job.state == "succeeded" and .job.result.kind == "incremental" and .job.result.compared[0].identical' \
@@ -78,7 +80,29 @@ jcheck "dr verify --compare of the shut-off guest: started paused, identical" \
 	'.job.state == "succeeded" and .job.result.started_paused and .job.result.kind == "incremental" and .job.result.compared[0].identical' \
 	hf --json dr verify "$W" --compare
 check "... shut off again afterwards" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = 'shut off' ]"
+# a difference found in a shut-off guest: its checkpoints go before it is powered off again
+P5=$(ls "$GD" | grep -v partial | sort | tail -1)
+IMG=$GD/$P5/vda.qcow2
+check "alter 64 KiB of $P5's image (manifest updated to match)" qemu-io -f qcow2 -c "write -P 0x6b $OFF 64k" "$IMG"
+jq --arg s "$(sha256sum "$IMG" | cut -d' ' -f1)" --argjson z "$(stat -c %s "$IMG")" \
+	'(.files[] | select(.name == "vda.qcow2")) |= (.sha256 = $s | .size = $z)' "$GD/$P5/manifest.json" >"$TB_DIR/m.json" &&
+	mv "$TB_DIR/m.json" "$GD/$P5/manifest.json"
+expect_exit "dr verify --compare of the shut-off guest finds it" 1 hf dr verify "$W" --compare
+[ "$(hf_cks)" = 0 ] && ok "... the DR checkpoints of the shut-off guest are dropped" || bad "hf-dr checkpoints left: $(hf_cks)"
+check "... shut off again" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = 'shut off' ]"
+jcheck "... the next copy is a full" '.job.state == "succeeded" and .job.result.kind == "full"' hf --json dr copy "$W"
 jcheck "dr verify of every chain" '.job.state == "succeeded"' hf --json dr verify "$W"
+
+# a guest left paused by a copy: powered off only when that copy's holdfastd is known dead
+mark() { tb_virsh metadata "$W" https://holdfast.dev/xmlns/drcopy/1 --live --key hfdrcopy --set "<started-paused owner='$1'/>"; }
+check "start the guest paused, marked as by another machine's holdfastd" sh -c "virsh -q -c '$TB_URI' start '$W' --paused >/dev/null" && mark "0000-other-boot 4242 777"
+expect_exit "dr copy leaves it alone (that copy may still run)" 1 hf dr copy "$W"
+grep_out "... saying whose copy holds it" "another holdfastd (or one before a reboot) made (holdfastd 0000-other-boot 4242 777)"
+check "... still paused" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = paused ]"
+check "marked by a holdfastd of this boot that is gone" mark "$(cat /proc/sys/kernel/random/boot_id) 999999 1"
+jcheck "dr copy powers it off and copies it started paused" \
+	'.job.state == "succeeded" and .job.result.started_paused' hf --json dr copy "$W"
+check "... shut off again" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '$W')\" = 'shut off' ]"
 
 # a disk the copy does not take is recorded, not skipped in silence
 cat >"$TB_DIR/cdrom.xml" <<XML

@@ -35,6 +35,8 @@ done
 jcheck "the remote host is connected over ssh and lists the guest" \
 	"[.guests[] | select(.host == \"remote\" and .name == \"$W\")] | length == 1" hf --json guests --all
 check "write data in the guest" hf_guest_write d1 one a.txt
+jcheck "dr copy --dry-run: a full, pulled over TCP with TLS" \
+	'.job.result.dry_run and .job.result.kind == "full" and .job.result.transport == "tcp+tls"' hf --json dr copy "$R" --dry-run
 jcheck "full copy over the remote host: pull mode, NBD over TCP with TLS" \
 	'.job.state == "succeeded" and .job.result.kind == "full" and .job.result.transport == "tcp+tls"' \
 	hf --json dr copy "$R"
@@ -58,7 +60,7 @@ tb_on_cleanup "virsh -q -c '$TB_URI' undefine '${TB_PREFIX}r1' --nvram >/dev/nul
 check "... defined, shut off" sh -c "[ \"\$(virsh -q -c '$TB_URI' domstate '${TB_PREFIX}r1')\" = 'shut off' ]"
 check "... its disk equals the point" qemu-img compare -q -f qcow2 -F qcow2 "$TB_DIR/restored/${TB_PREFIX}r1-vda.qcow2" "$GD/$P3/vda.qcow2"
 
-tb_on_cleanup 'for d in $(virsh -q -c "$TB_URI" list --all --name | grep "^hf-test-"); do virsh -q -c "$TB_URI" destroy "$d"; virsh -q -c "$TB_URI" undefine "$d" --nvram; done >/dev/null 2>&1'
+tb_on_cleanup 'for d in $(virsh -q -c "$TB_URI" list --all --name | grep "^hf-test-$W-"); do virsh -q -c "$TB_URI" destroy "$d"; virsh -q -c "$TB_URI" undefine "$d" --nvram; done >/dev/null 2>&1'
 jcheck "test boot of $P3 on the remote host: the agent answers over ssh, RTO measured, torn down" \
 	'.job.state == "succeeded" and .job.result.ok and .job.result.rto_s > 0 and .job.result.host == "remote" and (.job.result.kept | not)' \
 	hf --json dr test "$R" "$P3" --timeout 300

@@ -1,6 +1,6 @@
 #!/bin/bash
 # [drstore] scratch-dir: pull-mode copies keep their copy-before-write scratch files
-# (hf-dr-STORE-POINT-TARGET.scratch, named after the copy's checkpoint) in a directory of the
+# (hf-dr-STORE-POINT-UUID-TARGET.scratch, named after the copy's checkpoint) in a directory of the
 # hypervisor host instead of the point's .partial in the store; nothing is left there after a
 # copy. kill -9 of holdfastd while a full pull copy of a guest with a 2 GiB second disk runs
 # (holdfastd stopped with SIGSTOP as soon as the scratch files appear, so the export is still
@@ -81,7 +81,7 @@ check "... its backup job runs" wait_job
 check "... one scratch file per disk in $SCR" test "$(scratch_files)" = 2
 check "... none in the .partial" sh -c "! ls '$GD'/*.partial/*.scratch 2>/dev/null"
 HALF=$(basename "$(ls -d "$GD"/*.partial)" .partial)
-check "... named after its checkpoint hf-dr-main-$HALF" test -e "$SCR/hf-dr-main-$HALF-vda.scratch"
+check "... named after its checkpoint and the guest's UUID: hf-dr-main-$HALF-$UUID-vda.scratch" test -e "$SCR/hf-dr-main-$HALF-$UUID-vda.scratch"
 check "... which exists" test "$(checkpoints)" = "hf-dr-main-$HALF"
 FS=$(tb_virsh qemu-agent-command "$W" '{"execute":"guest-fsfreeze-status"}' --timeout 5 2>&1 || true)
 tb_log "the guest's filesystems when holdfastd is killed: $FS"

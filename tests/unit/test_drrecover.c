@@ -210,8 +210,9 @@ static void test_dead_pull(void **state)
 	 * the job aborted, its checkpoint deleted (not the published point's), the files gone */
 	g_autofree char *a =
 	    g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vda.scratch", NULL);
-	g_autofree char *b =
-	    g_build_filename(scr, "hf-dr-local-20261121T000000Z-2-vdb.scratch", NULL);
+	g_autofree char *b = g_build_filename(
+	    scr, "hf-dr-local-20261121T000000Z-2-0b5d3a6e-8d51-4a58-9f51-1c2a3b4c5d6e-vdb.scratch",
+	    NULL);
 	touch(a);
 	touch(b);
 	g_autoptr(cJSON) report = cJSON_CreateArray();

@@ -216,6 +216,24 @@ static void test_series(void **state)
 	assert_true(drretain_same_series(&pt[1], &pt[1]));
 }
 
+/* A retention run of h1/web decides h1's series only: h2's points are all kept (its own
+ * retention decides them), h1 keeps its newest. */
+static void test_series_own(void **state)
+{
+	CHAIN("a1", "b1", "a2", "b2");
+	two_series(pt, dk, N);
+	DrRetainSet set = {.pts = pt, .n = N};
+	drretain_set_own(&set, "h1/web");
+	assert_true(!pt[0].other && pt[1].other && !pt[2].other && pt[3].other);
+	g_autoptr(DrRetainPlan) p = plan(pt, N, last(1));
+	assert_false(p->d[0].keep);
+	assert_true(p->d[1].keep && p->d[2].keep && p->d[3].keep);
+	assert_string_equal(p->d[1].reason, "a point of h2/web, which its own retention decides");
+	assert_int_equal(p->tier_pruned, 1);
+	drretain_set_own(&set, "web"); /* a name without a host: every host's web */
+	assert_false(pt[1].other || pt[3].other);
+}
+
 /* A point backed by another series' point (copied by an older version): the chain rules hold
  * across series. b2 (h2) on a1 (h1); h1's tiers drop a1: b2 is consolidated first; b2 leased:
  * a1 stays. */
@@ -650,6 +668,7 @@ int main(void)
 	    cmocka_unit_test(test_newest_verified),
 	    cmocka_unit_test(test_broken_chain),
 	    cmocka_unit_test(test_series),
+	    cmocka_unit_test(test_series_own),
 	    cmocka_unit_test(test_series_chain),
 	    cmocka_unit_test(test_full_every),
 	    cmocka_unit_test(test_series_on_disk),
