@@ -104,6 +104,8 @@ if [ "$MODE" = qemu ]; then
 	run holdfast dr copy "$GUEST"
 	run holdfast dr list "$GUEST"
 	run holdfast dr verify "$GUEST"
+	say "the store's copy compared byte for byte with the guest at one instant (a new incremental)"
+	run holdfast dr verify "$GUEST" --compare
 	say "a test boot of the newest point (isolated, no network): the agent's answer time is the RTO"
 	run holdfast dr test "$GUEST"
 	run holdfast dr status
