@@ -10,6 +10,7 @@
 #include "drlease.h"
 #include "drrun.h"
 #include "drstore.h"
+#include "drtestrun.h"
 #include "drxml.h"
 #include "jobcall.h"
 #include "log.h"
@@ -292,19 +293,26 @@ static int wait_agent(Fo *o, DrvConn *c, HfError *err)
 {
 	gint64 end = g_get_monotonic_time() + (gint64)o->f->timeout * G_USEC_PER_SEC;
 	HfError e = {0};
-	while (g_get_monotonic_time() < end && !job_cancelled(o->job)) {
-		g_autofree char *reply = NULL;
-		error_clear(&e);
-		if (drv_agent_command(c, o->f->as, "{\"execute\":\"guest-ping\"}", 5, 0, &reply,
-				      &e) == 0)
-			return 0;
-		g_usleep(1000 * 1000);
+	DrvGuestState st = DRV_STATE_RUNNING;
+	switch (drtestrun_wait_agent(o->job, c, o->f->as, end, 92, &e, &st)) {
+	case DRTEST_AGENT_READY:
+		return 0;
+	case DRTEST_AGENT_CANCELLED:
+		return error_set(err, HF_ERR_CANCELLED,
+				 "cancelled while waiting for the guest agent of '%s' on host %s "
+				 "(the DR guest runs)",
+				 o->f->as, host_name(o->f->to));
+	case DRTEST_AGENT_STOPPED:
+		return error_set(err, HF_ERR_FAILED,
+				 "guest '%s' on host %s is %s before its guest agent answered; "
+				 "check the guest's console log",
+				 o->f->as, host_name(o->f->to), drv_state_name(st));
+	default:
+		return error_set(err, HF_ERR_AGENT_TIMEOUT,
+				 "guest '%s' on host %s runs, but its guest agent did not answer "
+				 "within %d s (%s); check the guest's console",
+				 o->f->as, host_name(o->f->to), o->f->timeout, e.message);
 	}
-	return error_set(err, HF_ERR_AGENT_TIMEOUT,
-			 "guest '%s' on host %s runs, but its guest agent did not answer within "
-			 "%d s (%s); check the guest's console",
-			 o->f->as, host_name(o->f->to), o->f->timeout,
-			 e.message[0] ? e.message : "cancelled");
 }
 
 /* Restore at the DR host, start, wait for the agent. */

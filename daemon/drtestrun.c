@@ -27,36 +27,52 @@ static int left_s(gint64 deadline)
 	return l <= 0 ? 0 : (int)((l + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
-/* Until guest-ping answers, the guest stops, the job is cancelled or the deadline passes. */
+DrTestAgentWait drtestrun_wait_agent(Job *job, DrvConn *c, const char *name, gint64 deadline,
+				     int pct, HfError *last, DrvGuestState *state)
+{
+	for (unsigned i = 0;; i++) {
+		g_autofree char *reply = NULL;
+		error_clear(last);
+		if (drv_agent_command(c, name, PING, PING_TIMEOUT_S, 0, &reply, last) == 0)
+			return DRTEST_AGENT_READY;
+		if (job_cancelled(job))
+			return DRTEST_AGENT_CANCELLED;
+		g_autoptr(DrvGuest) g = NULL;
+		HfError ge = {0};
+		if (i % 8 == 7 && drv_guest_get(c, name, 0, &g, &ge) == 0 &&
+		    g->state != DRV_STATE_RUNNING && g->state != DRV_STATE_BLOCKED) {
+			*state = g->state;
+			return DRTEST_AGENT_STOPPED;
+		}
+		if (!left_s(deadline))
+			return DRTEST_AGENT_TIMEOUT;
+		if (i % 20 == 0)
+			job_progress(job, pct, "waiting for the agent of %s (%d s left)", name,
+				     left_s(deadline));
+		g_usleep(POLL_US);
+	}
+}
+
+/* The test guest's agent: the errors a test boot reports. */
 static int wait_agent(Job *job, DrvConn *c, const DrTestCtx *t, gint64 deadline, HfError *err)
 {
 	HfError e = {0};
-	for (unsigned i = 0;; i++) {
-		g_autofree char *reply = NULL;
-		error_clear(&e);
-		if (drv_agent_command(c, t->name, PING, PING_TIMEOUT_S, 0, &reply, &e) == 0)
-			return 0;
-		if (job_cancelled(job))
-			return error_set(err, HF_ERR_CANCELLED, "test boot of %s cancelled",
-					 t->name);
-		g_autoptr(DrvGuest) g = NULL;
-		HfError ge = {0};
-		if (i % 8 == 7 && drv_guest_get(c, t->name, 0, &g, &ge) == 0 &&
-		    g->state != DRV_STATE_RUNNING && g->state != DRV_STATE_BLOCKED)
-			return error_set(err, HF_ERR_FAILED,
-					 "test guest %s is %s before its agent answered (see its "
-					 "console log)",
-					 t->name, drv_state_name(g->state));
-		if (!left_s(deadline))
-			return error_set(
-			    err, HF_ERR_AGENT_TIMEOUT,
-			    "the agent of test guest %s never answered within %d s (last "
-			    "answer: %s); raise --timeout or check that the guest boots",
-			    t->name, t->timeout_s, e.message);
-		if (i % 20 == 0)
-			job_progress(job, 10, "waiting for the agent of %s (%d s left)", t->name,
-				     left_s(deadline));
-		g_usleep(POLL_US);
+	DrvGuestState st = DRV_STATE_RUNNING;
+	switch (drtestrun_wait_agent(job, c, t->name, deadline, 10, &e, &st)) {
+	case DRTEST_AGENT_READY:
+		return 0;
+	case DRTEST_AGENT_CANCELLED:
+		return error_set(err, HF_ERR_CANCELLED, "test boot of %s cancelled", t->name);
+	case DRTEST_AGENT_STOPPED:
+		return error_set(err, HF_ERR_FAILED,
+				 "test guest %s is %s before its agent answered (see its console "
+				 "log)",
+				 t->name, drv_state_name(st));
+	default:
+		return error_set(err, HF_ERR_AGENT_TIMEOUT,
+				 "the agent of test guest %s never answered within %d s (last "
+				 "answer: %s); raise --timeout or check that the guest boots",
+				 t->name, t->timeout_s, e.message);
 	}
 }
 

@@ -29,6 +29,21 @@ typedef struct {
 	BcPolicy policy;
 } DrTestCtx;
 
+/* How waiting for a booted guest's agent ended (drtestrun_wait_agent). */
+typedef enum {
+	DRTEST_AGENT_READY,
+	DRTEST_AGENT_CANCELLED,
+	DRTEST_AGENT_STOPPED, /* the guest left the running state (*state says how) */
+	DRTEST_AGENT_TIMEOUT,
+} DrTestAgentWait;
+
+/* Until guest-ping of `name` answers, the guest stops, the job is cancelled or `deadline`
+ * (monotonic microseconds) passes; a "waiting" progress line at pct every few seconds. *last:
+ * the last ping's error; *state: the guest's state when it stopped. Used by test boots and by
+ * failover (the DR guest's start). */
+DrTestAgentWait drtestrun_wait_agent(Job *job, DrvConn *c, const char *name, gint64 deadline,
+				     int pct, HfError *last, DrvGuestState *state);
+
 /* Start the defined test domain and run the checks; res gets rto_s, agent_ready, check,
  * ports, ok, error; the outcome is appended to the manifest's "tests". 0 when every check
  * passed, else -1 with err naming what failed. */
