@@ -699,6 +699,14 @@ char *drapi_guest_dir(Daemon *d, const DrStore *s, const char *addr)
 	return addr ? drstore_find_guest(s->path, addr) : NULL;
 }
 
+Host *drapi_point_host(Daemon *d, const char *gdir, char **name)
+{
+	g_autoptr(cJSON) m = gdir ? drstore_newest(gdir) : NULL;
+	const char *hn = cJSON_GetStringValue(cJSON_GetObjectItem(m, "host"));
+	*name = g_strdup(hn);
+	return hn ? hosts_find(d->hosts, hn) : NULL;
+}
+
 /* dr verify --compare: a new incremental copy in pull mode whose rebuilt disks are compared
  * with a fresh full read of the guest at the same instant (copy_job, drpull.h). */
 static void verify_compare(Call *call, const DrStore *s, const char *addr)

@@ -19,6 +19,9 @@ Job *drapi_copy_submit(Daemon *d, Host *h, const char *guest, const DrStore *s, 
  * HOST/NAME) is known there and the directory exists (no manifest read), else the directory
  * whose newest manifest names it (drstore_find_guest). NULL when there is none. Main thread. */
 char *drapi_guest_dir(Daemon *d, const DrStore *s, const char *addr);
+/* The configured host the newest point in gdir was copied from, or NULL; *name (new, may be
+ * NULL when no point names one): that host's name from the manifest. Reads one manifest. */
+Host *drapi_point_host(Daemon *d, const char *gdir, char **name);
 /* dr.list [GUEST]: restore points of one guest or of all guests in the store. */
 void drapi_list(Call *call);
 /* dr.verify GUEST [POINT]: a job: checksums and qemu-img check of the point's chain. */

@@ -587,13 +587,8 @@ static int fo_job(Job *job, HfError *err)
 static Host *store_host(Call *call, const DrStore *s, const char *guest)
 {
 	g_autofree char *gdir = drapi_guest_dir(call->d, s, guest);
-	g_autoptr(GPtrArray) pts = NULL;
-	HfError e = {0};
-	if (!gdir || drstore_points(gdir, &pts, &e) < 0 || !pts->len)
-		return NULL;
-	const char *hn =
-	    cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[pts->len - 1], "host"));
-	return hn ? hosts_find(call->d->hosts, hn) : NULL;
+	g_autofree char *hn = NULL;
+	return drapi_point_host(call->d, gdir, &hn);
 }
 
 static int fo_params(Call *call, FoCtx *f, HfError *err)

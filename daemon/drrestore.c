@@ -60,13 +60,8 @@ static Host *restore_host(Call *call, const char *guest, const char *gdir, HfErr
 			  call->d->cfg->path);
 	if (want || hosts_resolve(call->d->hosts, guest, &h, &name, &e) == 0)
 		return h;
-	g_autoptr(GPtrArray) pts = NULL;
-	if (drstore_points(gdir, &pts, err) < 0)
-		return NULL;
-	const char *hn =
-	    pts->len ? cJSON_GetStringValue(cJSON_GetObjectItem(pts->pdata[pts->len - 1], "host"))
-		     : NULL;
-	h = hn ? hosts_find(call->d->hosts, hn) : NULL;
+	g_autofree char *hn = NULL;
+	h = drapi_point_host(call->d, gdir, &hn);
 	if (!h)
 		error_set(err, HF_ERR_NOT_FOUND,
 			  "guest '%s': neither it nor the host '%s' its points were copied from is "

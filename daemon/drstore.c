@@ -415,7 +415,7 @@ static gint by_name_desc(gconstpointer a, gconstpointer b)
 
 /* The manifest of the newest point in a guest directory, read alone: point ids sort as their
  * times, so the names are sorted and manifests read newest first until one is a point's. */
-static cJSON *newest_manifest(const char *gd)
+cJSON *drstore_newest(const char *gd)
 {
 	g_autoptr(GDir) d = g_dir_open(gd, 0, NULL);
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
@@ -450,7 +450,7 @@ char *drstore_find_guest(const char *root, const char *guest)
 			continue;
 		if (!strcmp(n, guest))
 			return g_steal_pointer(&gd); /* asked for by UUID */
-		g_autoptr(cJSON) m = newest_manifest(gd);
+		g_autoptr(cJSON) m = drstore_newest(gd);
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(m, "guest"));
 		const char *host = cJSON_GetStringValue(cJSON_GetObjectItem(m, "host"));
 		g_autofree char *addr =

@@ -110,6 +110,8 @@ int drstore_publish(const char *guest_dir, const char *point, HfError *err);
  * guest without points gives an empty array. */
 int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err);
 /* The uuid directory whose newest manifest names this guest ("NAME" or "HOST/NAME"), or NULL. */
+/* The manifest of the newest point in guest directory gd, read alone (a new object), or NULL. */
+cJSON *drstore_newest(const char *gd);
 char *drstore_find_guest(const char *root, const char *guest);
 
 int drstore_sha256(const char *path, char hex[65], HfError *err);
