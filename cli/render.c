@@ -503,8 +503,7 @@ static void r_policies(const cJSON *r, GString *o, GString *w)
 		    output_field(p, "timezone"), output_field(p, "guests"),
 		    !g_strcmp0(str(p, "action"), "dr-copy") /* DR policies say where to */
 			? g_strdup_printf("dr-copy to %s, full-every %.0f; %s", strd(p, "store", "?"),
-					  cJSON_GetNumberValue(
-					      cJSON_GetObjectItemCaseSensitive(p, "full_every")),
+					  num(p, "full_every", 0),
 					  strd(p, "rules", "?"))
 			: output_field(p, "rules"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "running"))

@@ -123,7 +123,7 @@ static void prune_checkpoints(DrvConn *c, const char *guest, const char *store, 
 {
 	DrCkStore k = {store, gdir, keep};
 	HfError e = {0};
-	if (drrecover_ck_drop(c, guest, drrecover_ck_store_but, &k, NULL, warnings, &e) < 0)
+	if (drrecover_ck_drop(c, guest, drrecover_ck_store_but, &k, 0, NULL, warnings, &e) < 0)
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(e.message));
 }
 
@@ -276,25 +276,22 @@ static void off_again(OffAgain *o)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(OffAgain, off_again)
 
-/* dr verify --compare found a disk that the chain rebuilds wrong (drpull.h). */
-static bool compare_mismatch(const cJSON *compared)
+/* dr verify --compare's first disk that the chain rebuilds wrong (drpull.h), or NULL. */
+static const cJSON *compare_mismatch(const cJSON *compared)
 {
 	const cJSON *d;
 	cJSON_ArrayForEach(d, compared) if (cJSON_IsFalse(cJSON_GetObjectItem(d, "identical")))
-	    return true;
-	return false;
+	    return d;
+	return NULL;
 }
 
 /* dr verify --compare found that the chain of point `parent` rebuilds a disk wrong: said in
  * that point's manifest (compare_failed: target, offset, time), so that no later copy stands
  * on it (drplan) even if its checkpoint cannot be dropped; the files' checksums are untouched
  * (the manifest is not among them). */
-static void mark_compare_failed(const char *gdir, const char *parent, const cJSON *compared,
+static void mark_compare_failed(const char *gdir, const char *parent, const cJSON *bad,
 				cJSON *repairs)
 {
-	const cJSON *d, *bad = NULL;
-	cJSON_ArrayForEach(d, compared) if (cJSON_IsFalse(cJSON_GetObjectItem(d, "identical")))
-	    bad = bad ? bad : d;
 	if (!parent || !bad)
 		return;
 	g_autofree char *path = g_build_filename(gdir, parent, DRSTORE_MANIFEST, NULL);
@@ -443,8 +440,9 @@ static int copy_job(Job *job, HfError *err)
 			  .left_paused = &left_paused};
 	if (drpull_backup(c, guest, &spec, &how, on_progress, &run, &br, err) < 0) {
 		host_report(ctx->host, guest, err);
-		if (compare_mismatch(compared)) { /* the chain restores something else */
-			mark_compare_failed(gdir, plan.parent, compared, repairs);
+		const cJSON *bad = compare_mismatch(compared);
+		if (bad) { /* the chain restores something else */
+			mark_compare_failed(gdir, plan.parent, bad, repairs);
 			prune_checkpoints(c, guest, ctx->store, gdir, NULL, repairs);
 		}
 		int rc = copy_failed(ctx, c, guest, partial, ck, err);

@@ -531,7 +531,7 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		return error_set(err, HF_ERR_FAILED,
 				 "cannot create a directory for the NBD socket: %s", gerr->message);
 	g_autofree char *sock = g_build_filename(tmp, "nbd.sock", NULL);
-	/* scratch files (hf-dr-STORE-POINT-TARGET.scratch: a copy that died with holdfastd is
+	/* scratch files (hf-dr-STORE-POINT-UUID-TARGET.scratch: a copy that died with holdfastd is
 	 * found by their names, drrecover.h) in scratch-dir, else the point's .partial, or
 	 * /var/tmp on a remote hypervisor host */
 	DrvPullSpec server = {.scratch_dir = spec->dir, .tcp_port = o->port};
@@ -539,12 +539,14 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 		server.scratch_dir = "/var/tmp";
 	if (o->scratch_dir)
 		server.scratch_dir = o->scratch_dir;
-	if (o->host || (host && *host))
-		server.tcp_host = o->host ? o->host : host;
-	else
+	/* unix socket for this machine's hypervisor, else TCP (with TLS unless the store says
+	 * no): drpull_transport, which dr copy --dry-run reports */
+	const char *t = drpull_transport(o, c->uri, true);
+	if (!strcmp(t, "unix"))
 		server.socket = sock;
-	/* TLS on TCP unless the store says no; the unix socket never leaves this host */
-	server.tls = !server.socket && o->tls != DRSTORE_TLS_NO;
+	else
+		server.tcp_host = o->host ? o->host : host;
+	server.tls = !strcmp(t, "tcp+tls");
 	const char *tls_dir = o->tls_dir ? o->tls_dir : DRSTORE_PULL_TLS_DIR;
 	if (server.tls && tls_files(guest, tls_dir, err) < 0) {
 		drstore_discard(tmp);
@@ -608,13 +610,12 @@ static int pull(DrvConn *c, const char *guest, const DrvBackupSpec *spec, const 
 	g_autofree char *where = server.socket
 				     ? g_strdup(server.socket)
 				     : g_strdup_printf("%s:%d", server.tcp_host, server.tcp_port);
-	const char *transport = server.socket ? "unix" : server.tls ? "tcp+tls" : "tcp";
 	hf_log("hf-dr", LOG_LVL_INFO,
 	       "pull-mode copy of %s: %u disk(s), %" G_GUINT64_FORMAT
 	       " bytes read over NBD (%s), transport %s",
-	       guest, res->disks->len, p.read, where, transport);
+	       guest, res->disks->len, p.read, where, t);
 	if (o->transport)
-		*o->transport = transport;
+		*o->transport = t;
 	*out = g_steal_pointer(&res);
 	return 0;
 }
@@ -623,9 +624,7 @@ const char *drpull_transport(const DrPullOpts *o, const char *uri, bool running)
 {
 	if (!o->compare && !drstore_pulls(o->mode, uri, running))
 		return "push";
-	g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
-	const char *host = u ? g_uri_get_host(u) : NULL;
-	if (!o->host && !(host && *host))
+	if (!o->host && drv_uri_local(uri))
 		return "unix";
 	return o->tls != DRSTORE_TLS_NO ? "tcp+tls" : "tcp";
 }

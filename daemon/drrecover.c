@@ -80,8 +80,8 @@ bool drrecover_ck_store_but(const char *name, void *opaque)
 	return g_strcmp0(name, k->keep) && drrecover_ck_of_store(name, k->store, k->guest_dir);
 }
 
-int drrecover_ck_drop(DrvConn *c, const char *guest, DrCkWhich which, void *opaque, cJSON *dropped,
-		      cJSON *failed, HfError *err)
+int drrecover_ck_drop(DrvConn *c, const char *guest, DrCkWhich which, void *opaque,
+		      unsigned flags, cJSON *dropped, cJSON *failed, HfError *err)
 {
 	g_auto(GStrv) cks = NULL;
 	if (drv_checkpoint_list(c, guest, 0, &cks, err) < 0)
@@ -91,7 +91,8 @@ int drrecover_ck_drop(DrvConn *c, const char *guest, DrCkWhich which, void *opaq
 		if (!which(*k, opaque))
 			continue;
 		HfError e = {0};
-		if (drv_checkpoint_delete(c, guest, *k, DRV_CHECKPOINT_DELETE_BROKEN, &e) < 0) {
+		if (drv_checkpoint_delete(c, guest, *k, DRV_CHECKPOINT_DELETE_BROKEN | flags, &e) <
+		    0) {
 			if (failed)
 				cJSON_AddItemToArray(failed, cJSON_CreateString(e.message));
 			continue;
@@ -360,18 +361,11 @@ static bool dead_job_file(DeadJob *d, const char *file, char **roots)
 	return true;
 }
 
-static bool local_uri(const char *uri)
-{
-	g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
-	const char *host = u ? g_uri_get_host(u) : NULL;
-	return !host || !*host;
-}
-
 /* The scratch files of an aborted job: libvirt removes those it made when the job ends; what
  * is left on this machine goes, on a remote hypervisor host it is named. */
 static void drop_scratch(DrvConn *c, const char *guest, GPtrArray *files, cJSON *report)
 {
-	bool local = local_uri(c->uri);
+	bool local = drv_uri_local(c->uri);
 	for (guint i = 0; i < files->len; i++) {
 		const char *f = files->pdata[i];
 		if (local && g_unlink(f) == 0)
@@ -475,7 +469,7 @@ void drrecover_orphans(DrvConn *c, const char *guest, const char *guest_dir, cJS
 	Orphans o = {guest_dir, uuid, store ? ck_tag(store) : NULL, roots};
 	g_autoptr(cJSON) dropped = cJSON_CreateArray();
 	HfError e = {0};
-	drrecover_ck_drop(c, guest, orphan, &o, dropped, NULL, &e);
+	drrecover_ck_drop(c, guest, orphan, &o, 0, dropped, NULL, &e);
 	g_free(o.tag);
 	const cJSON *k;
 	cJSON_ArrayForEach(k, dropped) note(

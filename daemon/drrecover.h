@@ -49,13 +49,14 @@ bool drrecover_ck_of_store(const char *name, const char *store, const char *gues
 
 /* Which checkpoints drrecover_ck_drop deletes. */
 typedef bool (*DrCkWhich)(const char *name, void *opaque);
-/* Delete the guest's checkpoints `which` says yes to, oldest first, with
- * DRV_CHECKPOINT_DELETE_BROKEN (only libvirt's record goes when the bitmap is gone already).
+/* Delete the guest's checkpoints `which` says yes to, in libvirt's list order, with
+ * DRV_CHECKPOINT_DELETE_BROKEN | flags (only libvirt's record goes when the bitmap is gone
+ * already; DRV_CHECKPOINT_DELETE_IMAGES_GONE: only the record, the images were replaced).
  * The names deleted are appended to dropped, the failures' messages to failed (arrays of
  * strings; either may be NULL); returns how many were deleted, or -1 with err when the
  * checkpoints cannot be listed. */
-int drrecover_ck_drop(DrvConn *c, const char *guest, DrCkWhich which, void *opaque, cJSON *dropped,
-		      cJSON *failed, HfError *err);
+int drrecover_ck_drop(DrvConn *c, const char *guest, DrCkWhich which, void *opaque,
+		      unsigned flags, cJSON *dropped, cJSON *failed, HfError *err);
 /* For drrecover_ck_drop: every DR checkpoint, of any store (opaque unused). */
 bool drrecover_ck_any(const char *name, void *opaque);
 /* For drrecover_ck_drop: the checkpoints of one store (drrecover_ck_of_store) but `keep`. */

@@ -28,7 +28,7 @@ char *drrun_remote_note(Host *h, const char *why)
 						   "Cannot access storage", "Could not open",
 						   "cannot open"};
 	const char *uri = host_uri(h);
-	bool local = g_str_has_prefix(uri, "qemu:///") || g_str_has_prefix(uri, "test:");
+	bool local = drv_uri_local(uri);
 	bool paths = false;
 	for (size_t i = 0; why && i < G_N_ELEMENTS(path_trouble); i++)
 		paths = paths || strstr(why, path_trouble[i]);
@@ -446,7 +446,8 @@ static void drop_checkpoints(DrvConn *c, const char *name, cJSON *res)
 	g_autoptr(cJSON) failed = cJSON_CreateArray();
 	cJSON *dropped = cJSON_CreateArray();
 	HfError e = {0};
-	if (drrecover_ck_drop(c, name, drrecover_ck_any, NULL, dropped, failed, &e) < 0) {
+	if (drrecover_ck_drop(c, name, drrecover_ck_any, NULL, DRV_CHECKPOINT_DELETE_IMAGES_GONE,
+			      dropped, failed, &e) < 0) {
 		cJSON_Delete(dropped);
 		return;
 	}

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy.h" /* g_autoptr(cJSON) */
+#include "drivers/driver.h" /* drv_uri_local */
+#include "policy.h"           /* g_autoptr(cJSON) */
 #include "statefile.h"
 #include "timefmt.h"
 
@@ -369,15 +370,19 @@ int drstore_publish(const char *guest_dir, const char *point, HfError *err)
 	return drstore_fsync(guest_dir, true, err);
 }
 
-static int by_time(gconstpointer a, gconstpointer b)
+/* Point ids sort by time; "-N" suffixes within one second by length, then text. */
+static int id_cmp(const char *p, const char *q)
 {
-	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
-	const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(x, "point"));
-	const char *q = cJSON_GetStringValue(cJSON_GetObjectItem(y, "point"));
-	/* ids sort by time; "-N" suffixes within one second by length, then text */
 	if (strlen(p) != strlen(q))
 		return strncmp(p, q, 16) ? strncmp(p, q, 16) : (int)strlen(p) - (int)strlen(q);
 	return strcmp(p, q);
+}
+
+static int by_time(gconstpointer a, gconstpointer b)
+{
+	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+	return id_cmp(cJSON_GetStringValue(cJSON_GetObjectItem(x, "point")),
+		      cJSON_GetStringValue(cJSON_GetObjectItem(y, "point")));
 }
 
 int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err)
@@ -410,7 +415,7 @@ int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err)
 
 static gint by_name_desc(gconstpointer a, gconstpointer b)
 {
-	return strcmp(*(char *const *)b, *(char *const *)a);
+	return id_cmp(*(char *const *)b, *(char *const *)a);
 }
 
 /* The manifest of the newest point in a guest directory, read alone: point ids sort as their
@@ -421,7 +426,7 @@ cJSON *drstore_newest(const char *gd)
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	const char *n;
 	while (d && (n = g_dir_read_name(d)))
-		if (n[0] != '.' && !g_str_has_suffix(n, ".partial"))
+		if (drstore_point_id_valid(n))
 			g_ptr_array_add(names, g_strdup(n));
 	g_ptr_array_sort(names, by_name_desc);
 	for (guint i = 0; i < names->len; i++) {
@@ -684,9 +689,7 @@ bool drstore_pulls(int mode, const char *uri, bool running)
 {
 	if (mode != DRSTORE_MODE_AUTO)
 		return mode == DRSTORE_MODE_PULL;
-	g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
-	const char *host = u ? g_uri_get_host(u) : NULL;
-	return running || (host && *host);
+	return running || !drv_uri_local(uri);
 }
 
 void drstore_manifest_disk_hashed(cJSON *m, const char *target, const char *sha256)

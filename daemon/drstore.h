@@ -109,18 +109,18 @@ int drstore_publish(const char *guest_dir, const char *point, HfError *err);
 /* Published points of a guest, oldest first (cJSON manifests, each with "dir" added). A
  * guest without points gives an empty array. */
 int drstore_points(const char *guest_dir, GPtrArray **out, HfError *err);
-/* The uuid directory whose newest manifest names this guest ("NAME" or "HOST/NAME"), or NULL. */
 /* The manifest of the newest point in guest directory gd, read alone (a new object), or NULL. */
 cJSON *drstore_newest(const char *gd);
+/* The uuid directory whose newest manifest names this guest ("NAME" or "HOST/NAME"), or NULL. */
 char *drstore_find_guest(const char *root, const char *guest);
 
 int drstore_sha256(const char *path, char hex[65], HfError *err);
 /* Recompute every file's SHA-256 against the manifest; a mismatch names the file and point. */
 int drstore_check_files(const char *dir, const cJSON *m, HfError *err);
-/* qemu-img with these arguments (NULL-terminated); failure quotes its stderr. */
 /* qemu-img ARGV...: *code its exit status (128 when killed), *text "COMMAND failed: STDERR;
  * STDOUT" (new, for when code is not 0); -1 with err only when it cannot run. */
 int drstore_qemu_img_status(const char *const *argv, int *code, char **text, HfError *err);
+/* qemu-img with these arguments (NULL-terminated); failure quotes its output. */
 int drstore_qemu_img(HfError *err, const char *const *argv);
 /* Files, qemu-img check of every image, for the point and every point its disks' chains
  * reach back to their fulls (each point once). */

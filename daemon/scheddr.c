@@ -14,16 +14,6 @@ static const DrStore *store_named(const char *name)
 	return drstore_named(sched->d->cfg->drstores, name);
 }
 
-/* The guest's directory in the store: by its UUID from the inventory (reads nothing), else
- * the directory whose newest manifest names HOST/NAME. NULL when it has none. */
-static char *guest_dir(Host *h, const DrStore *s, const RunGuest *g)
-{
-	g_autoptr(DrvGuest) dg = host_guest(h, g->name);
-	if (dg && dg->uuid)
-		return drstore_guest_dir(s->path, dg->uuid);
-	return drstore_find_guest(s->path, g->addr);
-}
-
 /* The guest's points in the store (empty when none): those of its series, HOST/NAME (its
  * directory, per UUID, may hold a clone's too; copies take parents only in their series,
  * drplan.h). Reads its manifests only. */
@@ -43,7 +33,7 @@ static GPtrArray *points_of(const char *gdir, const RunGuest *g)
 	return mine;
 }
 
-static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, const char *gdir,
+static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, const DrRetainSet *set,
 			char **why)
 {
 	const DrvDriver *drv = drv_for_uri(host_uri(h));
@@ -54,8 +44,6 @@ static Job *copy_submit(Run *r, RunGuest *g, Host *h, const DrStore *s, const ch
 				    g->host, host_uri(h));
 		return NULL;
 	}
-	g_autoptr(GPtrArray) pts = points_of(gdir, g);
-	g_autoptr(DrRetainSet) set = drretain_set_new(pts, NULL);
 	g_autofree char *full_why = NULL;
 	bool full = drretain_next_full(set->pts, set->n, r->full_every, &full_why);
 	cJSON *params = cJSON_CreateObject();
@@ -112,13 +100,14 @@ Job *scheddr_submit(Run *r, RunGuest *g, Host *h, char **why)
 				       r->store ? r->store : "?");
 		return NULL;
 	}
-	g_autofree char *gdir = guest_dir(h, s, g);
+	g_autofree char *gdir = drapi_guest_dir(sched->d, s, g->addr);
 	if (r->prune_only)
 		g->phase = SCHED_DR_RETAIN;
+	/* the guest's points, read once: a copy's full-every and an earlier attempt's point */
+	g_autoptr(GPtrArray) pts = g->phase == SCHED_DR_COPY ? points_of(gdir, g) : NULL;
+	g_autoptr(DrRetainSet) set = pts ? drretain_set_new(pts, NULL) : NULL;
 	if (g->phase == SCHED_DR_COPY && g->mark) {
 		/* an earlier attempt, or a crash: a point made since then is this run's copy */
-		g_autoptr(GPtrArray) pts = points_of(gdir, g);
-		g_autoptr(DrRetainSet) set = drretain_set_new(pts, NULL);
 		if (set->n && set->pts[set->n - 1].time >= g->mark) {
 			g->phase = SCHED_DR_RETAIN;
 			g_free(g->point);
@@ -135,7 +124,7 @@ Job *scheddr_submit(Run *r, RunGuest *g, Host *h, char **why)
 			       r->ps->name, g->addr, g->point);
 		}
 	}
-	return g->phase == SCHED_DR_COPY ? copy_submit(r, g, h, s, gdir, why)
+	return g->phase == SCHED_DR_COPY ? copy_submit(r, g, h, s, set, why)
 					 : retain_submit(r, g, s, gdir);
 }
 

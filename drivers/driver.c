@@ -330,3 +330,10 @@ bool drv_os_is_win2008(const char *id)
 			return true;
 	return false;
 }
+
+bool drv_uri_local(const char *uri)
+{
+	g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
+	const char *host = u ? g_uri_get_host(u) : NULL;
+	return !host || !*host;
+}

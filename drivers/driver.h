@@ -300,6 +300,9 @@ enum {
 	DRV_START_PAUSED = 1 << 0, /* domain_start: CPUs stopped (no guest code runs) */
 	/* checkpoint_delete: when the bitmaps are gone or broken, drop libvirt's metadata */
 	DRV_CHECKPOINT_DELETE_BROKEN = 1 << 0,
+	/* the guest's images were replaced (an in-place restore): their bitmaps are gone, only
+	 * libvirt's record is left, dropped even while the guest is shut off */
+	DRV_CHECKPOINT_DELETE_IMAGES_GONE = 1 << 1,
 	/* backup_abort: leave any job alone, power off a guest a copy left paused */
 	DRV_BACKUP_ABORT_MARKED_ONLY = 1 << 0,
 	/* domain_define: replace the shut-off guest of that name and UUID (in-place restore) */
@@ -314,6 +317,8 @@ int drv_open(const char *uri, GHashTable *options, const DrvCallbacks *cb, unsig
 	     DrvConn **out, HfError *err);
 /* The driver that would open uri, or NULL. */
 const DrvDriver *drv_for_uri(const char *uri);
+/* Does the URI name this machine's hypervisor (no host part: qemu:///system, test:///...)? */
+bool drv_uri_local(const char *uri);
 void drv_close(DrvConn *conn);
 bool drv_alive(DrvConn *conn);
 int drv_guest_list(DrvConn *c, unsigned flags, GPtrArray **out, HfError *err);

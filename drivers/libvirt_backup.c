@@ -466,6 +466,9 @@ int lv_backup_prepare(LvConn *c, virDomainPtr dom, const char *guest, const DrvB
 		      DrvBackupSpec *sp, DrvBackupResult **out, HfError *err)
 {
 	int state = 0, reason = 0;
+	if (!spec || !spec->dir || !spec->checkpoint)
+		return error_set(err, HF_ERR_INTERNAL,
+				 "DR copy of guest '%s': no target or checkpoint given", guest);
 	g_autoptr(DrvBackupResult) res = g_new0(DrvBackupResult, 1);
 	res->disks = g_ptr_array_new_with_free_func((GDestroyNotify)drv_backup_disk_free);
 	if (virDomainGetState(dom, &state, &reason, 0) < 0)
@@ -518,16 +521,9 @@ int lv_backup_push(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 	LvConn *c = lv_conn(dc);
 	g_autoptr(virDomain) dom = lv_domain(c, guest, err);
 
-	if (!dom)
-		return -1;
-	if (!spec || !spec->dir || !spec->checkpoint)
-		return error_set(err, HF_ERR_INTERNAL,
-				 "DR copy of guest '%s': no target or "
-				 "checkpoint given",
-				 guest);
 	g_autoptr(DrvBackupResult) res = NULL;
 	DrvBackupSpec sp;
-	if (lv_backup_prepare(c, dom, guest, spec, &sp, &res, err) < 0)
+	if (!dom || lv_backup_prepare(c, dom, guest, spec, &sp, &res, err) < 0)
 		return -1;
 	int rc = backup_run(c, dom, guest, &sp, progress, opaque, res, err);
 	if (rc < 0 || !spec->leave_paused)
@@ -580,7 +576,10 @@ int lv_checkpoint_delete(DrvConn *dc, const char *guest, const char *name, unsig
 	if (!dom)
 		return -1;
 	g_autoptr(virDomainCheckpoint) ck = virDomainCheckpointLookupByName(dom, name, 0);
-	if (ck && virDomainCheckpointDelete(ck, 0) == 0)
+	unsigned how = flags & DRV_CHECKPOINT_DELETE_IMAGES_GONE
+			   ? VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY
+			   : 0;
+	if (ck && virDomainCheckpointDelete(ck, how) == 0)
 		return 0;
 	/* libvirt 9.0 deletes checkpoints (their bitmaps) of running guests only; dropping just
 	 * the metadata of a shut-off guest would leave its bitmaps in the images */

@@ -166,11 +166,10 @@ int lv_backup_pull(DrvConn *dc, const char *guest, const DrvBackupSpec *spec,
 
 	if (!dom)
 		return -1;
-	if (!spec || !spec->dir || !spec->checkpoint || !pull || !pull->scratch_dir ||
-	    (!pull->socket && (!pull->tcp_host || pull->tcp_port <= 0)))
+	if (!pull || !pull->scratch_dir || (!pull->socket && (!pull->tcp_host || pull->tcp_port <= 0)))
 		return error_set(err, HF_ERR_INTERNAL,
-				 "pull-mode DR copy of guest '%s': no target, checkpoint, NBD "
-				 "server or scratch directory given",
+				 "pull-mode DR copy of guest '%s': no NBD server or scratch "
+				 "directory given",
 				 guest);
 	g_autoptr(DrvBackupResult) res = NULL;
 	DrvBackupSpec sp;

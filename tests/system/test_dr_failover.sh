@@ -164,6 +164,10 @@ check "... no temporary or kept file, no journal" \
 jcheck "--in-place --keep-old of point 1 (shut off)" \
 	'.job.state == "succeeded" and .job.result.in_place and (.job.result.disks | length) == 2 and (.job.result.kept | length) == 2' \
 	hf --json dr restore "$W" "$P1" --in-place --keep-old
+cp "$ASSERT_TMP/out" "$TB_DIR/inplace.json"
+jcheck "... the guest's DR checkpoints are dropped (the new images carry no bitmaps)" \
+	'(.job.result.checkpoints_dropped | length) > 0' cat "$TB_DIR/inplace.json"
+check "... libvirt lists none of them" sh -c "! virsh -q -c '$TB_URI' checkpoint-list '$W' --name | grep -q '^hf-dr-'"
 check "... same disk paths, the point's data (vda, vdb byte for byte)" \
 	sh -c "qemu-img compare -f qcow2 -F qcow2 '$(tb_disk f1)' '$TB_DIR/ref1-vda.qcow2' && qemu-img compare -f qcow2 -F qcow2 '$VDB' '$TB_DIR/ref1-vdb.qcow2'"
 KEPT=$(cd "$TB_DIR" && sha256sum "f1-data.qcow2.hf-before-restore-$P1" "f1-vdb.qcow2.hf-before-restore-$P1" 2>/dev/null | awk '{print $1}')

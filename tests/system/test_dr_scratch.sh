@@ -13,9 +13,7 @@
 # copy) is left alone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hf.sh"
-tb_init
-tb_libvirt_up
-tb_image
+tb_init && tb_libvirt_up && tb_image
 ASSERT_TMP=$TB_DIR
 # d1: a 2.2 GiB second disk with 2 GiB of data (written before the start with qemu-io), so that
 # a full pull copy of it takes a while

@@ -62,10 +62,39 @@ static void test_plan_same_origin(void **state)
 	rm_rf(root);
 }
 
+/* A point dr verify --compare found wrong (compare_failed in its manifest) is never a parent,
+ * even while its checkpoint still exists: a full, saying why. */
+static void test_plan_compare_failed(void **state)
+{
+	g_autofree char *root = tmpdir();
+	g_autofree char *gdir = g_build_filename(root, UUID, NULL);
+	point(root, "20261120T000000Z", "h1", "web", "hf-dr-local-20261120T000000Z");
+	const char *const cks[] = {"hf-dr-local-20261120T000000Z", NULL};
+	g_autoptr(FakeConn) f = fake_new(cks);
+	g_autoptr(GPtrArray) pts = NULL;
+	HfError e = {0};
+	assert_int_equal(drstore_points(gdir, &pts, &e), 0);
+	g_autoptr(DrvGuest) g = guest("web");
+	g_auto(DrPlan) ok = {0};
+	assert_int_equal(drplan_make(&f->base, g, "h1", pts, false, 14, &ok, &e), 0);
+	assert_null(ok.why_full);
+	cJSON *bad = cJSON_AddObjectToObject(pts->pdata[0], "compare_failed");
+	cJSON_AddStringToObject(bad, "target", "vda");
+	cJSON_AddNumberToObject(bad, "offset", 65536);
+	cJSON_AddStringToObject(bad, "time", "2026-11-21T00:00:00Z");
+	g_auto(DrPlan) p = {0};
+	assert_int_equal(drplan_make(&f->base, g, "h1", pts, false, 14, &p, &e), 0);
+	assert_null(p.parent);
+	assert_non_null(p.why_full);
+	assert_non_null(strstr(p.why_full, "rebuilds disk vda wrong (first at offset 65536"));
+	rm_rf(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_same_origin),
+	    cmocka_unit_test(test_plan_compare_failed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

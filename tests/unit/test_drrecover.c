@@ -89,7 +89,7 @@ static void test_drop_one_store(void **state)
 	g_autoptr(cJSON) failed = cJSON_CreateArray();
 	HfError e = {0};
 	assert_int_equal(
-	    drrecover_ck_drop(&f->base, "web", drrecover_ck_store_but, &k, dropped, failed, &e), 2);
+	    drrecover_ck_drop(&f->base, "web", drrecover_ck_store_but, &k, 0, dropped, failed, &e), 2);
 	assert_int_equal(cJSON_GetArraySize(failed), 0);
 	g_autofree char *left = fake_names(f);
 	assert_string_equal(left, "hf-dr-20261119T000000Z,hf-dr-offsite-20261121T000000Z,foreign,"
@@ -97,7 +97,7 @@ static void test_drop_one_store(void **state)
 	g_autofree char *d = cJSON_PrintUnformatted(dropped);
 	assert_string_equal(d, "[\"hf-dr-20261120T000000Z\",\"hf-dr-local-20261121T000001Z\"]");
 
-	assert_int_equal(drrecover_ck_drop(&f->base, "web", drrecover_ck_any, NULL, NULL, NULL, &e),
+	assert_int_equal(drrecover_ck_drop(&f->base, "web", drrecover_ck_any, NULL, 0, NULL, NULL, &e),
 			 4);
 	g_autofree char *left2 = fake_names(f);
 	assert_string_equal(left2, "foreign");
